@@ -1,0 +1,1 @@
+"""Numerical engines: data generation, stable primitives, GD (direct and reduced), gradient flow."""

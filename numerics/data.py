@@ -1,0 +1,143 @@
+"""The paper's synthetic data, drawn as the official code draws it, and the initial weights.
+
+Paper: Section 3 (data model) and the official generator: per sample, token 0 is relevant
+(mu_{y*} + xi), token 1 weakly relevant and aligned (rho mu_{y*} + xi), token 2 weakly
+relevant and opposite (rho mu_{-y*} + xi), tokens 3.. irrelevant (xi), xi ~ N(0, I_d).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from theory.params import ProblemParams
+
+__all__ = [
+    "Data",
+    "Split",
+    "RELEVANT",
+    "WEAK_ALIGNED",
+    "WEAK_OPPOSITE",
+    "FIRST_IRRELEVANT",
+    "signals",
+    "class_labels",
+    "noisy_mask",
+    "add_signals",
+    "draw_split",
+    "make_data",
+    "test_rng",
+    "initial_weights",
+]
+
+RELEVANT, WEAK_ALIGNED, WEAK_OPPOSITE, FIRST_IRRELEVANT = 0, 1, 2, 3
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Split:
+    """Samples of one split: tokens (n, T, d), observed and true labels (+-1.0), noisy mask."""
+
+    tokens: np.ndarray
+    labels: np.ndarray
+    true_labels: np.ndarray
+    noisy: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Data:
+    """Training and test splits with the signals mu_1, mu_2 and the fixed head nu."""
+
+    train: Split
+    test: Split
+    mu1: np.ndarray
+    mu2: np.ndarray
+    nu: np.ndarray
+
+
+def signals(params: ProblemParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """mu_1 = ||mu|| e_1, mu_2 = ||mu|| e_2 and nu = (mu_1 - mu_2) / (sqrt(2) ||mu||^2).
+
+    Paper: Section 3, the fixed linear head with nu^T mu_1 = 1/sqrt(2) = -nu^T mu_2.
+    """
+    mu1 = np.zeros(params.dim)
+    mu2 = np.zeros(params.dim)
+    mu1[0] = params.signal_norm
+    mu2[1] = params.signal_norm
+    nu = (mu1 - mu2) / (np.sqrt(2.0) * params.signal_norm**2)
+    return mu1, mu2, nu
+
+
+def class_labels(count: int) -> np.ndarray:
+    """True labels: the first floor(count/2) samples are +1, the rest -1 (official order)."""
+    labels = -np.ones(count)
+    labels[: count // 2] = 1.0
+    return labels
+
+
+def noisy_mask(count: int, n_noisy: int) -> np.ndarray:
+    """The official flips: the first floor(k/2) samples of each class block.
+
+    Paper: label noise at rate eta; k = ceil(count * eta) flips (SPEC section 3, step 4).
+    """
+    mask = np.zeros(count, dtype=bool)
+    mask[: n_noisy // 2] = True
+    mask[count // 2 : count // 2 + n_noisy // 2] = True
+    return mask
+
+
+def add_signals(noise: np.ndarray, true_labels: np.ndarray, mu1, mu2, rho: float) -> np.ndarray:
+    """Add mu_{y*}, rho mu_{y*} and rho mu_{-y*} to tokens 0, 1 and 2 of ``noise`` (in place).
+
+    Works on any trailing coordinate system, so the reduced engine can pass projected noise
+    with projected signals.
+    """
+    positive = (true_labels > 0)[:, None]
+    own = np.where(positive, mu1, mu2)
+    other = np.where(positive, mu2, mu1)
+    noise[:, RELEVANT] += own
+    noise[:, WEAK_ALIGNED] += rho * own
+    noise[:, WEAK_OPPOSITE] += rho * other
+    return noise
+
+
+def draw_split(rng: np.random.Generator, count: int, params: ProblemParams, *, n_noisy: int) -> Split:
+    """Draw ``count`` samples: one ``standard_normal((count, T, d))`` call, then signals and flips."""
+    mu1, mu2, _ = signals(params)
+    noise = rng.standard_normal((count, params.seq_len, params.dim))
+    true_labels = class_labels(count)
+    tokens = add_signals(noise, true_labels, mu1, mu2, params.rho)
+    noisy = noisy_mask(count, n_noisy)
+    return Split(tokens=tokens, labels=np.where(noisy, -true_labels, true_labels),
+                 true_labels=true_labels, noisy=noisy)
+
+
+def test_rng(params: ProblemParams) -> np.random.Generator:
+    """The test set's generator: ``default_rng(seed)`` for the official layout (so the first
+    test samples reuse the training noise, as in the official code), otherwise
+    ``default_rng(test_seed)`` or, when unset, ``default_rng([seed, 1])``."""
+    if params.layout == "official":
+        return np.random.default_rng(params.seed)
+    if params.test_seed is not None:
+        return np.random.default_rng(params.test_seed)
+    return np.random.default_rng([params.seed, 1])
+
+
+def make_data(params: ProblemParams) -> Data:
+    """Training and test data, draw for draw as the official code for the training split.
+
+    Paper: Section 3; SPEC section 3 for the exact recipe.
+    """
+    train = draw_split(np.random.default_rng(params.seed), params.n_train, params, n_noisy=params.n_noisy)
+    test = draw_split(test_rng(params), params.n_test, params, n_noisy=0)
+    mu1, mu2, nu = signals(params)
+    return Data(train=train, test=test, mu1=mu1, mu2=mu2, nu=nu)
+
+
+def initial_weights(params: ProblemParams) -> np.ndarray:
+    """Kaiming-uniform W_0 with entries U(-1/sqrt(d), 1/sqrt(d)), from ``default_rng([seed, 2])``.
+
+    Paper: v3 initialises W as PyTorch's Linear default (kaiming_uniform, a = sqrt(5)),
+    whose bound is 1/sqrt(fan_in). Its own stream keeps the data draws unchanged.
+    """
+    bound = 1.0 / np.sqrt(params.dim)
+    return np.random.default_rng([params.seed, 2]).uniform(-bound, bound, (params.dim, params.dim))

@@ -1,0 +1,56 @@
+"""What is recorded at a checkpoint, computed the same way by every engine.
+
+Paper: Section 5 (train/test loss and accuracy, attention of clean and noisy samples).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numerics.attention import attend, mean_loss
+from numerics.data import FIRST_IRRELEVANT, RELEVANT, WEAK_ALIGNED, WEAK_OPPOSITE
+
+__all__ = ["ROLE_NAMES", "checkpoint_metrics", "role_attention"]
+
+ROLE_NAMES = ("relevant", "weak_aligned", "weak_opposite", "irrelevant")
+
+
+def role_attention(s: np.ndarray) -> np.ndarray:
+    """Attention mass per token role, shape (..., 4): relevant, weak aligned, weak opposite,
+    and the sum over the irrelevant tokens."""
+    return np.stack(
+        [s[..., RELEVANT], s[..., WEAK_ALIGNED], s[..., WEAK_OPPOSITE],
+         s[..., FIRST_IRRELEVANT:].sum(axis=-1)],
+        axis=-1,
+    )
+
+
+def _accuracy(f: np.ndarray, labels: np.ndarray) -> float:
+    # As the official code: an output of exactly 0 counts as an error. Empty groups give NaN
+    # (no noisy samples when label_noise = 0), which readers treat as "not applicable".
+    return float(np.mean(labels * f > 0)) if labels.size else float("nan")
+
+
+def checkpoint_metrics(z_train, gamma_train, train, z_test, gamma_test, test) -> dict:
+    """Losses, accuracies (overall, clean, noisy) and attention at one checkpoint.
+
+    Parameters
+    ----------
+    z_train, gamma_train : (n, T) logits and token scores of the training samples.
+    train : numerics.data.Split (or any object with ``labels`` and ``noisy``).
+    z_test, gamma_test : (n_test, T) for the test samples; ``test`` gives ``labels``.
+    """
+    s_train, f_train = attend(z_train, gamma_train)
+    s_test, f_test = attend(z_test, gamma_test)
+    y, noisy = train.labels, train.noisy
+    return {
+        "train_loss": mean_loss(f_train, y),
+        "train_acc": _accuracy(f_train, y),
+        "train_acc_clean": _accuracy(f_train[~noisy], y[~noisy]),
+        "train_acc_noisy": _accuracy(f_train[noisy], y[noisy]),
+        "test_loss": mean_loss(f_test, test.labels),
+        "test_acc": _accuracy(f_test, test.labels),
+        "attention_train": s_train,
+        "logits_train": np.asarray(z_train, dtype=np.float64),
+        "test_attention_roles": role_attention(s_test).mean(axis=0),
+    }

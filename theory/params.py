@@ -1,0 +1,213 @@
+"""The parameters of one problem instance: data, model, and training.
+
+Paper: Sakamoto & Sato (2025), Section 3 (setting) and the official code's configuration.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ProblemParams", "OFFICIAL_ALIASES", "LAYOUTS", "TRAIN_MODES"]
+
+LAYOUTS = ("independent", "official")
+TRAIN_MODES = ("joint", "p_only")
+
+#: Names used by the official code's Hydra configuration, mapped to ours.
+OFFICIAL_ALIASES: Mapping[str, str] = {
+    "train_n": "n_train",
+    "T": "seq_len",
+    "embed_dim": "dim",
+    "noise_ratio": "label_noise",
+    "learning_rate": "step_size",
+    "test_n": "n_test",
+    "num_steps": "steps",
+}
+
+_INT_RULES = {
+    "n_train": 2,
+    "seq_len": 3,
+    "dim": 2,
+    "n_test": 1,
+    "steps": 0,
+    "seed": 0,
+}
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ProblemParams:
+    """One problem instance; defaults are the official v3 configuration.
+
+    Paper: Section 3 (data model: relevant, weakly relevant and irrelevant tokens, label
+    noise rate eta) and the official code's defaults (n = 20, T = 8, rho = 0.1, d = 2000,
+    ||mu|| = 20, eta = 0.2, step size 5e-3, 1000 steps, seed 42).
+
+    Parameters
+    ----------
+    n_train, seq_len, dim, n_test : int
+        Training samples n (>= 2), tokens per sample T (>= 3), embedding dimension d (>= 2),
+        test samples (>= 1).
+    signal_norm : float
+        ||mu|| > 0; the signals are ||mu|| e_1 and ||mu|| e_2.
+    rho : float
+        Weight of the weakly relevant tokens, 0 < rho < 1.
+    label_noise : float
+        Label-noise rate eta (the paper's eta), 0 <= eta < 1/2.
+    seed : int
+        Seeds the training data (``numpy.random.default_rng(seed)``, as the official code).
+    test_seed : int or None
+        Seed of an independent test set. ``None`` derives it as ``default_rng([seed, 1])``.
+        Must be ``None`` with ``layout="official"``, which reuses ``seed`` (the official quirk).
+    layout : {"independent", "official"}
+        How the test set is drawn.
+    train : {"joint", "p_only"}
+        Train (W, p) from a Kaiming-uniform W (v3) or p only with W = I (v1).
+    step_size : float
+        Gradient-descent step h > 0.
+    steps : int
+        Number of GD steps (>= 0).
+    """
+
+    n_train: int = 20
+    seq_len: int = 8
+    dim: int = 2000
+    signal_norm: float = 20.0
+    rho: float = 0.1
+    label_noise: float = 0.2
+    n_test: int = 1000
+    seed: int = 42
+    test_seed: int | None = None
+    layout: str = "independent"
+    train: str = "joint"
+    step_size: float = 5e-3
+    steps: int = 1000
+
+    def __post_init__(self) -> None:
+        for name, minimum in _INT_RULES.items():
+            _check_int(name, getattr(self, name), minimum)
+        if self.test_seed is not None:
+            _check_int("test_seed", self.test_seed, 0)
+        for name in ("signal_norm", "rho", "label_noise", "step_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"{name}={value!r}: must be a real number")
+            if not math.isfinite(value):
+                raise ValueError(f"{name}={value!r}: must be finite")
+            # Normalise ints to float so that equal parameters compare and serialise equally.
+            object.__setattr__(self, name, float(value))
+        if self.signal_norm <= 0:
+            raise ValueError(f"signal_norm={self.signal_norm!r}: must be > 0")
+        if not 0 < self.rho < 1:
+            raise ValueError(f"rho={self.rho!r}: must satisfy 0 < rho < 1")
+        if not 0 <= self.label_noise < 0.5:
+            raise ValueError(f"label_noise={self.label_noise!r}: must satisfy 0 <= label_noise < 1/2")
+        if self.step_size <= 0:
+            raise ValueError(f"step_size={self.step_size!r}: must be > 0")
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"layout={self.layout!r}: must be one of {', '.join(LAYOUTS)}")
+        if self.train not in TRAIN_MODES:
+            raise ValueError(f"train={self.train!r}: must be one of {', '.join(TRAIN_MODES)}")
+        if self.layout == "official" and self.test_seed is not None:
+            raise ValueError(
+                f"test_seed={self.test_seed!r}: the official layout draws the test set from seed; "
+                "leave test_seed unset or use layout='independent'"
+            )
+
+    @property
+    def n_noisy(self) -> int:
+        """Number of flipped training labels, ceil(n * eta), computed in float64 as the official code does.
+
+        Float round-off is kept on purpose, so that the official layout flips the same samples:
+        for n = 100, eta = 0.07 the product is 7.000000000000001 and 8 labels are flipped.
+        """
+        return math.ceil(self.n_train * self.label_noise)
+
+    @property
+    def snr(self) -> float:
+        """Signal-to-noise ratio ||mu|| / sqrt(d) (unit input-noise scale)."""
+        return self.signal_norm / math.sqrt(self.dim)
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields by our names, ``test_seed`` included even when ``None``."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    def replace(self, **changes: Any) -> ProblemParams:
+        """A validated copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[str, Any]) -> ProblemParams:
+        """Build from our names or the official configuration's aliases.
+
+        Unknown keys, and a field given twice (by name and alias), raise ``ValueError``.
+        """
+        known = {f.name for f in dataclasses.fields(cls)}
+        values: dict[str, Any] = {}
+        for key, value in mapping.items():
+            name = OFFICIAL_ALIASES.get(key, key)
+            if name not in known:
+                raise ValueError(
+                    f"unknown parameter {key!r}: expected one of {', '.join(sorted(known))} "
+                    f"or an official alias ({', '.join(sorted(OFFICIAL_ALIASES))})"
+                )
+            if name in values:
+                raise ValueError(f"parameter {name!r} given twice (as {key!r} and by another name)")
+            values[name] = value
+        return cls(**values)
+
+    def to_toml(self) -> str:
+        """TOML text with one ``key = value`` line per set field (``None`` is omitted)."""
+        lines = []
+        for key, value in self.to_dict().items():
+            if value is None:
+                continue
+            lines.append(f"{key} = {_toml_scalar(value)}")
+        return "\n".join(lines) + "\n"
+
+    @classmethod
+    def from_toml(cls, text: str) -> ProblemParams:
+        """Parse TOML text (a flat table, or one ``[params]`` table)."""
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"malformed TOML: {exc}") from None
+        if set(data) == {"params"} and isinstance(data["params"], dict):
+            data = data["params"]
+        nested = [k for k, v in data.items() if isinstance(v, dict)]
+        if nested:
+            raise ValueError(f"unexpected table(s) {nested} in TOML: parameters must be flat keys")
+        return cls.from_mapping(data)
+
+    @classmethod
+    def load(cls, path: str | Path) -> ProblemParams:
+        """Read a TOML file; errors name the file."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ValueError(f"config file {str(path)!r} does not exist") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"config file {str(path)!r} cannot be read: {exc}") from None
+        try:
+            return cls.from_toml(text)
+        except ValueError as exc:
+            raise ValueError(f"{path.name}: {exc}") from None
+
+
+def _check_int(name: str, value: Any, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name}={value!r}: must be an integer")
+    if value < minimum:
+        raise ValueError(f"{name}={value!r}: must be >= {minimum}")
+
+
+def _toml_scalar(value: Any) -> str:
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
