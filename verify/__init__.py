@@ -1,0 +1,1 @@
+"""Trajectories, checks against the theory, reports, sweeps, figures and the CLI."""

@@ -1,0 +1,48 @@
+"""The ``benign-attn`` command: one subcommand per module in ``verify.commands``.
+
+User mistakes (``ValueError`` from validation) end in a one-line error and exit status 2;
+Ctrl-C exits with 130 and, because every writer stages or renames atomically, loses no
+finished result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from verify.commands import COMMANDS
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict]:
+    parser = argparse.ArgumentParser(
+        prog="benign-attn",
+        description="Check benign overfitting in token selection of attention "
+                    "(Sakamoto & Sato, ICML 2025) against exact training dynamics.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    handlers = {}
+    for module_name in COMMANDS:
+        module = importlib.import_module(f"verify.commands.{module_name}")
+        command = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        module.add_arguments(command)
+        handlers[module.NAME] = module.main
+    return parser, handlers
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser, handlers = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return handlers[args.command](args)
+    except ValueError as exc:
+        print(f"benign-attn {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"benign-attn {args.command}: interrupted; finished results are kept", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""Command-line options for every ``ProblemParams`` field, shared by run/flow/predict/sweep.
+
+Paper: none (SPEC section 2 names).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+
+from theory.params import LAYOUTS, TRAIN_MODES, ProblemParams
+
+__all__ = ["add_params_arguments", "params_from_args"]
+
+_TYPES = {"n_train": int, "seq_len": int, "dim": int, "n_test": int, "seed": int, "test_seed": int,
+          "steps": int, "signal_norm": float, "rho": float, "label_noise": float, "step_size": float}
+_HELP = {
+    "n_train": "training samples n", "seq_len": "tokens per sample T", "dim": "embedding dimension d",
+    "signal_norm": "signal norm ||mu||", "rho": "weak-token weight rho in (0, 1)",
+    "label_noise": "label-noise rate (the paper's eta) in [0, 1/2)", "n_test": "test samples",
+    "seed": "data seed", "test_seed": "seed of the independent test set",
+    "layout": "test-set layout", "train": "train W and p (joint) or p only with W = I",
+    "step_size": "GD step size h", "steps": "number of GD steps",
+}
+
+
+def add_params_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--config`` and one ``--field-name`` option per ``ProblemParams`` field."""
+    group = parser.add_argument_group("problem parameters (defaults: the official v3 setting)")
+    group.add_argument("--config", metavar="FILE.toml", help="read parameters from a TOML file; "
+                       "options given on the command line override it")
+    defaults = ProblemParams()
+    for field in dataclasses.fields(ProblemParams):
+        flag = "--" + field.name.replace("_", "-")
+        default = getattr(defaults, field.name)
+        kwargs = {"dest": field.name, "default": None,
+                  "help": f"{_HELP[field.name]} (default {default})"}
+        if field.name == "layout":
+            kwargs["choices"] = LAYOUTS
+        elif field.name == "train":
+            kwargs["choices"] = TRAIN_MODES
+        else:
+            kwargs["type"] = _TYPES[field.name]
+        group.add_argument(flag, **kwargs)
+
+
+def params_from_args(args: argparse.Namespace) -> ProblemParams:
+    """Config file values, overridden by the options given; raises ``ValueError`` on bad input."""
+    values = ProblemParams.load(args.config).to_dict() if args.config else {}
+    for field in dataclasses.fields(ProblemParams):
+        given = getattr(args, field.name)
+        if given is not None:
+            values[field.name] = given
+    return ProblemParams.from_mapping(values)

@@ -1,0 +1,82 @@
+"""``benign-attn run``: one training run, its verdict and its figure.
+
+Paper: Section 5 experiments (Figure 3 for the figure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from numerics.data import make_data
+from numerics.gd import check_initial_weights, run_direct
+from verify.classify import classify
+from verify.commands.params_options import add_params_arguments, params_from_args
+from verify.files import atomic_write_text, write_json
+from verify.plots import dynamics_figure, save_figure
+from verify.report import report_markdown, run_report
+from verify.rundir import check_output_dir, staged_run_dir
+from verify.trajectory import Trajectory
+
+NAME = "run"
+HELP = "train by gradient descent, classify the regime, write a run directory with a figure"
+
+ENGINES = {"direct": (run_direct, "gd:direct")}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_params_arguments(parser)
+    parser.add_argument("--engine", choices=sorted(ENGINES), default="direct",
+                        help="GD engine (default: %(default)s)")
+    parser.add_argument("--init-w", metavar="FILE.npy", help="initial W, a d x d array in a .npy file")
+    parser.add_argument("--record-every", type=int, metavar="K",
+                        help="checkpoint every K steps (default: every step while n*T*steps <= 1e6)")
+    parser.add_argument("--out", metavar="DIR", help="run directory (default: runs/d<dim>-mu<signal>-seed<seed>)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing different run in --out")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+
+
+def load_initial_weights(path: str, dim: int) -> np.ndarray:
+    """Read ``--init-w``: a .npy file holding a finite d x d array."""
+    try:
+        w0 = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise ValueError(f"--init-w file {path!r} does not exist") from None
+    except (ValueError, OSError, EOFError) as exc:
+        raise ValueError(f"--init-w file {path!r} is not a readable .npy array: {exc}") from None
+    if not isinstance(w0, np.ndarray):
+        raise ValueError(f"--init-w file {path!r} must hold one array (.npy), not an archive")
+    return check_initial_weights(w0, dim)
+
+
+def default_out(params) -> Path:
+    return Path("runs") / f"d{params.dim}-mu{params.signal_norm:g}-seed{params.seed}"
+
+
+def main(args: argparse.Namespace) -> int:
+    params = params_from_args(args)
+    w0 = load_initial_weights(args.init_w, params.dim) if args.init_w else None
+    out = check_output_dir(args.out or default_out(params), params, overwrite=args.overwrite)
+    engine, source = ENGINES[args.engine]
+    data = make_data(params)
+    progress = not args.quiet and sys.stderr.isatty()
+    recording = engine(params, data=data, w0=w0, record_every=args.record_every, progress=progress)
+    trajectory = Trajectory.from_recording(recording, params, data, source=source)
+    report = run_report(trajectory, classify(trajectory))
+    with staged_run_dir(out) as stage:
+        atomic_write_text(stage / "params.toml", params.to_toml())
+        trajectory.save(stage)
+        write_json(stage / "report.json", report)
+        atomic_write_text(stage / "report.md", report_markdown(report))
+        save_figure(dynamics_figure([trajectory]), stage / "figures" / "dynamics")
+    if not args.quiet:
+        final = report["final"]
+        print(f"verdict: {report['verdict']} — {'; '.join(report['classification']['reasons'])}")
+        print(f"train acc {final['train_acc']:.3f} (noisy {final['train_acc_noisy']:.3f}), "
+              f"test acc {final['test_acc']:.3f}, train loss {final['train_loss']:.4f}, "
+              f"test loss {final['test_loss']:.4f} at step {params.steps}")
+        print(f"wrote {out}/ (params.toml, trajectory.npz, report.json, report.md, figures/dynamics.png)")
+    return 0
