@@ -1,0 +1,223 @@
+"""Regime prediction without simulation: SNR, condition margins, thresholds, plateaus, time scales.
+
+The v2/v3 regime boundaries are known only up to constants, so the regime is decided only
+from constants the user supplies (C_benign, C_clean, C_harm); without them it is
+"undetermined" and the missing constants are named. The v1 assumptions are always evaluated
+(they need no unknown constant) and warn ``AssumptionWarning`` when they fail.
+
+Paper: v3 Figure 1 (regime map: harmful below SNR ~ d^(-1/4), not overfitting above
+SNR ~ n^(-1/2), benign in between); v1 Assumptions A1-A2; SPEC sections 4.1, 4.2 and 5.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import types
+from collections.abc import Mapping
+from typing import Any
+
+from theory import bounds
+from theory import symbols as sym
+from theory.conditions import BENIGN_UPPER, CLEAN_LOWER, CONDITIONS, HARM_LOWER, threshold
+from theory.growth import growth_difference
+from theory.records import Margin, exact
+
+__all__ = ["REGIMES", "DEFAULT_INPUTS", "Prediction", "predict"]
+
+REGIMES = ("benign", "harmful", "not_overfitting", "boundary", "undetermined")
+
+#: Named inputs and their visible defaults: the v1 failure probability delta and the attention
+#: error 1 - s at which the time scale is reported.
+DEFAULT_INPUTS: Mapping[str, float] = types.MappingProxyType({"failure_prob": 0.01, "target_attention_error": 0.01})
+
+
+def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
+    return types.MappingProxyType(dict(mapping))
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Prediction:
+    """What the theory predicts for one parameter point.
+
+    Paper: v3 Figure 1 (regimes), v1 Assumptions A1-A2, SPEC sections 4.1-4.2 (plateaus, time scales).
+
+    Parameters
+    ----------
+    regime : {"benign", "harmful", "not_overfitting", "boundary", "undetermined"}
+        "boundary": decided conditions place the point in none of the three regimes (between
+        C_benign and C_clean, or the harmful and clean conditions both fire).
+    missing_constants : tuple of str
+        Constants needed to decide the regime that were not given (non-empty iff undetermined).
+    snr, n_snr_squared : float
+    margins : tuple of Margin
+        Every registered condition, in registry order.
+    thresholds : mapping of str to float or None
+        Per condition, the signal norm at which it becomes an equality (None if it does not
+        depend on the signal norm or a constant is missing).
+    plateaus : mapping of str to float
+        Loss plateaus of SPEC section 4.2.
+    time_scales : mapping of str to float or None
+        Gap K at which 1 - s reaches the target error, flow time and GD steps to reach it from
+        gap 0 under drive C_drive (None without C_drive).
+    constants : mapping of str to float
+        The constants the user gave.
+    inputs : mapping of str to float
+        The named inputs used (defaults shown).
+    params : mapping
+        ``ProblemParams.to_dict()``.
+    """
+
+    regime: str
+    missing_constants: tuple[str, ...]
+    snr: float
+    n_snr_squared: float
+    margins: tuple[Margin, ...]
+    thresholds: Mapping[str, float | None]
+    plateaus: Mapping[str, float]
+    time_scales: Mapping[str, float | None]
+    constants: Mapping[str, float]
+    inputs: Mapping[str, float]
+    params: Mapping[str, Any]
+
+    def __post_init__(self) -> None:
+        if self.regime not in REGIMES:
+            raise ValueError(f"regime={self.regime!r}: must be one of {REGIMES}")
+        if (self.regime == "undetermined") != bool(self.missing_constants):
+            raise ValueError(f"regime={self.regime!r} with missing_constants={self.missing_constants!r}: "
+                             "the regime is undetermined exactly when constants are missing")
+        for name in ("thresholds", "plateaus", "time_scales", "constants", "inputs", "params"):
+            object.__setattr__(self, name, _frozen(getattr(self, name)))
+
+    def margin(self, condition: str) -> Margin:
+        """The margin of the named condition."""
+        for margin in self.margins:
+            if margin.condition == condition:
+                return margin
+        raise KeyError(f"no margin for {condition!r}: known are {[m.condition for m in self.margins]}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary."""
+        return {
+            "regime": self.regime,
+            "missing_constants": list(self.missing_constants),
+            "snr": self.snr,
+            "n_snr_squared": self.n_snr_squared,
+            "margins": [m.to_dict() for m in self.margins],
+            "thresholds": dict(self.thresholds),
+            "plateaus": dict(self.plateaus),
+            "time_scales": dict(self.time_scales),
+            "constants": dict(self.constants),
+            "inputs": dict(self.inputs),
+            "params": dict(self.params),
+        }
+
+
+def _and(*values: bool | None) -> bool | None:
+    # Kleene three-valued AND: False wins, then unknown.
+    if any(v is False for v in values):
+        return False
+    if any(v is None for v in values):
+        return None
+    return True
+
+
+def _not(value: bool | None) -> bool | None:
+    return None if value is None else not value
+
+
+def _decide(margins: Mapping[str, Margin]) -> tuple[str, tuple[str, ...]]:
+    harm_ok = margins[HARM_LOWER.name].holds
+    benign_ok = margins[BENIGN_UPPER.name].holds
+    clean = margins[CLEAN_LOWER.name].holds
+    candidates = {
+        "benign": _and(harm_ok, benign_ok),
+        "harmful": _and(_not(harm_ok), _not(clean)),
+        "not_overfitting": _and(clean, harm_ok),
+    }
+    decided = [name for name, value in candidates.items() if value is True]
+    if len(decided) == 1:
+        return decided[0], ()
+    if any(value is None for value in candidates.values()):
+        missing = sorted({c for m in margins.values() if m.holds is None for c in m.missing})
+        return "undetermined", tuple(missing)
+    return "boundary", ()
+
+
+def _check_constants(constants: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(constants) - set(sym.CONSTANT_SYMBOLS))
+    if unknown:
+        raise ValueError(f"unknown constant(s) {unknown}: known constants are {sorted(sym.CONSTANT_SYMBOLS)}")
+    checked = {name: exact(value, name) for name, value in constants.items()}
+    for name, value in checked.items():
+        if value <= 0:
+            raise ValueError(f"{name}={float(value)!r}: constants must be > 0")
+    if "C_benign" in checked and "C_clean" in checked and checked["C_benign"] > checked["C_clean"]:
+        raise ValueError(f"C_benign={float(checked['C_benign'])!r} > C_clean={float(checked['C_clean'])!r}: "
+                         "the benign region must lie below the not-overfitting region (C_benign <= C_clean)")
+    return checked
+
+
+def _check_inputs(inputs: Mapping[str, Any]) -> dict[str, float]:
+    unknown = sorted(set(inputs) - set(DEFAULT_INPUTS))
+    if unknown:
+        raise ValueError(f"unknown input(s) {unknown}: known inputs are {sorted(DEFAULT_INPUTS)}")
+    chosen = dict(DEFAULT_INPUTS)
+    for name, value in inputs.items():
+        number = float(exact(value, name))
+        if not 0 < number < 1:
+            raise ValueError(f"{name}={number!r}: must satisfy 0 < {name} < 1")
+        chosen[name] = number
+    return chosen
+
+
+def predict(params: Any, constants: Mapping[str, Any] | None = None, *,
+            inputs: Mapping[str, Any] | None = None) -> Prediction:
+    """Predict the regime and report every margin, threshold, plateau and time scale.
+
+    Paper: v3 Figure 1 and v1 Assumptions A1-A2; plateaus and time scales from SPEC 4.1-4.2.
+
+    Parameters
+    ----------
+    params : theory.params.ProblemParams
+    constants : mapping, optional
+        Values for C_benign, C_clean, C_harm, C_drive (numbers or number text); a constant
+        not given is never filled in.
+    inputs : mapping, optional
+        Overrides of ``DEFAULT_INPUTS`` (failure_prob, target_attention_error).
+
+    Warns
+    -----
+    AssumptionWarning
+        For each v1 assumption that fails at ``params``.
+    """
+    constants = _check_constants(constants or {})
+    chosen_inputs = _check_inputs(inputs or {})
+    margins = tuple(c.evaluate(params, constants, inputs=chosen_inputs) for c in CONDITIONS)
+    by_name = {m.condition: m for m in margins}
+    regime, missing = _decide(by_name)
+    thresholds = {c.name: threshold(c, params, constants, inputs=chosen_inputs) for c in CONDITIONS}
+    plateaus = {
+        "plateau_benign": bounds.PLATEAU_BENIGN.stable(label_noise=params.label_noise, rho=params.rho),
+        "plateau_not_overfitting": bounds.PLATEAU_NOT_OVERFITTING.stable(label_noise=params.label_noise),
+        "clean_test_loss_floor": bounds.CLEAN_TEST_LOSS_FLOOR.stable(),
+    }
+    error = chosen_inputs["target_attention_error"]
+    # The gap at which 1 - s = T / (e^K + T) equals the target error; training starts at p = 0 (gap 0).
+    target_gap = math.log(params.seq_len) + math.log1p(-error) - math.log(error)
+    flow_time = None
+    if "C_drive" in constants:
+        flow_time = growth_difference(target_gap, 0.0, params.seq_len) / float(constants["C_drive"])
+    time_scales = {
+        "target_gap": target_gap,
+        "time_to_target_gap": flow_time,
+        "steps_to_target_gap": None if flow_time is None else flow_time / params.step_size,
+    }
+    return Prediction(
+        regime=regime, missing_constants=missing,
+        snr=bounds.SNR.stable(dim=params.dim, signal_norm=params.signal_norm),
+        n_snr_squared=bounds.N_SNR_SQUARED.stable(dim=params.dim, n_train=params.n_train, signal_norm=params.signal_norm),
+        margins=margins, thresholds=thresholds, plateaus=plateaus, time_scales=time_scales,
+        constants={name: float(value) for name, value in constants.items()},
+        inputs=chosen_inputs, params=params.to_dict(),
+    )
