@@ -1,0 +1,141 @@
+"""Compile registered ``theory`` formulas into numpy and mpmath functions.
+
+- ``to_numpy`` compiles the formula's float64-safe form (``Formula.float_expr``: log1p, expm1,
+  logaddexp, log space) into a vectorised numpy function.
+- ``to_mpmath`` compiles the textbook form (``Formula.expr``) into an mpmath function evaluated
+  at a chosen number of digits; the formula's own constants (1/sqrt 2, rationals) are exact
+  rationals in the generated code, and arguments given as ``Fraction`` or number text enter
+  exactly.
+
+Both take the formula's arguments by keyword (code names, ``Formula.arguments``).
+
+Paper: evaluates the formulas of ``theory.registry`` (SPEC sections 4-5).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fractions
+from collections.abc import Callable
+from typing import Any
+
+import mpmath
+import numpy as np
+import sympy
+
+from theory.growth import GrowthInverse, growth_inverse
+from theory.records import Formula, parse_number
+from theory.registry import formula as registered
+
+__all__ = ["CompiledFormula", "to_numpy", "to_mpmath", "mpmath_growth_inverse"]
+
+_numpy_growth_inverse = np.vectorize(growth_inverse, otypes=[np.float64])
+
+
+def mpmath_growth_inverse(value: Any, count: Any) -> mpmath.mpf:
+    """g^{-1}(y; T) at the current mpmath precision, by Newton's method on g.
+
+    Started from the float64 solution (or from log(T y) when y exceeds the float range), then
+    refined at full precision; the result satisfies g(x) = y to the working precision.
+
+    Paper: inverse of the growth function g (SPEC section 4.1).
+    """
+    value, count = mpmath.mpf(value), mpmath.mpf(count)
+    log_count = mpmath.log(count)
+    if value > 0 and mpmath.log(value) > 700:
+        x = mpmath.log(value) + log_count
+    else:
+        x = mpmath.mpf(growth_inverse(float(value), float(count)))
+    tolerance = mpmath.mpf(2) ** (-mpmath.mp.prec + 4)
+    for _ in range(200):
+        u = x - log_count
+        step = (2 * x + 2 * mpmath.sinh(u) - value) / (2 + 2 * mpmath.cosh(u))
+        x -= step
+        if abs(step) <= tolerance * max(1, abs(x)):
+            return x
+    raise ArithmeticError(f"mpmath_growth_inverse({value}, {count}): Newton did not converge")
+
+
+def _mpmath_logaddexp(a: Any, b: Any) -> mpmath.mpf:
+    high, low = (a, b) if a >= b else (b, a)
+    return high + mpmath.log1p(mpmath.exp(low - high))
+
+
+def _resolve(formula: Formula | str) -> Formula:
+    return registered(formula) if isinstance(formula, str) else formula
+
+
+def _mpf(value: Any, name: str) -> mpmath.mpf:
+    if isinstance(value, str):
+        value = parse_number(value)
+    if isinstance(value, fractions.Fraction):
+        return mpmath.mpf(value.numerator) / value.denominator
+    if isinstance(value, bool):
+        raise TypeError(f"{name}={value!r}: must be a number, not a bool")
+    return mpmath.mpf(value)
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class CompiledFormula:
+    """A compiled formula: call it with the formula's arguments by keyword.
+
+    Paper: see ``formula.reference``.
+
+    Parameters
+    ----------
+    formula : Formula
+    backend : {"numpy", "mpmath"}
+    function : callable
+        The generated function, positional in ``formula.arguments`` order.
+    digits : int or None
+        mpmath working precision in decimal digits (None for numpy).
+    """
+
+    formula: Formula
+    backend: str
+    function: Callable[..., Any]
+    digits: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.backend not in ("numpy", "mpmath"):
+            raise ValueError(f"backend={self.backend!r}: must be 'numpy' or 'mpmath'")
+        if (self.backend == "mpmath") != (self.digits is not None):
+            raise ValueError(f"digits={self.digits!r}: required for mpmath, not allowed for numpy")
+        if self.digits is not None and self.digits < 15:
+            raise ValueError(f"digits={self.digits!r}: must be >= 15")
+
+    def __call__(self, **values: Any) -> Any:
+        missing = [a for a in self.formula.arguments if a not in values]
+        extra = sorted(set(values) - set(self.formula.arguments))
+        if missing or extra:
+            raise TypeError(f"{self.formula.name}: missing arguments {missing}, unexpected {extra}; "
+                            f"expected {self.formula.arguments}")
+        if self.backend == "numpy":
+            args = [np.asarray(values[a], dtype=np.float64) for a in self.formula.arguments]
+            return self.function(*args)
+        with mpmath.workdps(self.digits):
+            args = [_mpf(values[a], a) for a in self.formula.arguments]
+            return +self.function(*args)
+
+
+def to_numpy(formula: Formula | str) -> CompiledFormula:
+    """Compile the float64-safe form of ``formula`` (an object or a registered name) for numpy.
+
+    Paper: see the formula's ``reference``.
+    """
+    formula = _resolve(formula)
+    function = sympy.lambdify(formula.symbols, formula.float_expr,
+                              modules=[{"GrowthInverse": _numpy_growth_inverse}, "numpy"])
+    return CompiledFormula(formula=formula, backend="numpy", function=function)
+
+
+def to_mpmath(formula: Formula | str, *, digits: int = 50) -> CompiledFormula:
+    """Compile the textbook form of ``formula`` for mpmath at ``digits`` decimal digits.
+
+    Paper: see the formula's ``reference``.
+    """
+    formula = _resolve(formula)
+    function = sympy.lambdify(formula.symbols, formula.expr,
+                              modules=[{"GrowthInverse": mpmath_growth_inverse,
+                                        "logaddexp": _mpmath_logaddexp}, "mpmath"])
+    return CompiledFormula(formula=formula, backend="mpmath", function=function, digits=digits)
