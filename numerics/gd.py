@@ -110,28 +110,30 @@ def run_direct(params: ProblemParams, *, data: Data | None = None, w0=None,
     step_loss = np.full(params.steps + 1, np.nan)
     rows, recorded = [], []
     status, message = Status.SUCCESS, "completed all steps"
-    for k in tqdm(range(params.steps + 1), disable=not progress, desc="gd:direct", unit="step"):
-        q = p if W is None else W @ p
-        z = (X @ q).reshape(n, T)
-        s, f = attend(z, gamma)
-        step_loss[k] = mean_loss(f, y)
-        if not np.all(np.isfinite(z)) or not np.isfinite(step_loss[k]):
-            status, message = Status.NONFINITE, f"non-finite logits or loss at step {k}"
-            break
-        if k in checkpoints:
-            rows.append(checkpoint_metrics(z, gamma, data.train, (X_test @ q).reshape(-1, T),
-                                           gamma_test, data.test))
-            recorded.append(k)
-        if k == params.steps:
-            break
-        v = X.T @ drive(s, gamma, f, y).ravel()
-        if params.train == "p_only":
-            p += h * (v if W is None else W.T @ v)
-        else:
-            grad_p = W.T @ v
-            # W^T is Fortran-ordered, so BLAS updates W in place: W += h v p^T (no d x d temporary).
-            dger(h, p, v, a=W.T, overwrite_a=True)
-            p += h * grad_p
+    # Overflow is detected below and reported as Status.NONFINITE, so numpy's warnings are muted.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in tqdm(range(params.steps + 1), disable=not progress, desc="gd:direct", unit="step"):
+            q = p if W is None else W @ p
+            z = (X @ q).reshape(n, T)
+            s, f = attend(z, gamma)
+            step_loss[k] = mean_loss(f, y)
+            if not np.all(np.isfinite(z)) or not np.isfinite(step_loss[k]):
+                status, message = Status.NONFINITE, f"non-finite logits or loss at step {k}"
+                break
+            if k in checkpoints:
+                rows.append(checkpoint_metrics(z, gamma, data.train, (X_test @ q).reshape(-1, T),
+                                               gamma_test, data.test))
+                recorded.append(k)
+            if k == params.steps:
+                break
+            v = X.T @ drive(s, gamma, f, y).ravel()
+            if params.train == "p_only":
+                p += h * (v if W is None else W.T @ v)
+            else:
+                grad_p = W.T @ v
+                # W^T is Fortran-ordered, so BLAS updates W in place: W += h v p^T (no d x d temporary).
+                dger(h, p, v, a=W.T, overwrite_a=True)
+                p += h * grad_p
     arrays = stack_checkpoints(rows)
     arrays["step"] = np.asarray(recorded, dtype=np.int64)
     arrays["time"] = arrays["step"] * h

@@ -1,0 +1,30 @@
+"""Shared test setup: hypothesis profiles and the location of the shared fixtures."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+# "default" keeps the suite fast; "ci" and "thorough" are for property runs on demand:
+# HYPOTHESIS_PROFILE=thorough python -m pytest -m "not slow or slow" tests/
+settings.register_profile("default", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", deadline=None, suppress_health_check=[HealthCheck.too_slow],
+                          max_examples=2000)
+settings.register_profile("thorough", deadline=None, suppress_health_check=[HealthCheck.too_slow],
+                          max_examples=10000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED = REPO_ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def official_run_dir() -> Path:
+    """The official code's output directory from ``shared/fixtures`` (skips when absent)."""
+    path = SHARED / "fixtures" / "official-run"
+    if not path.is_dir():
+        pytest.skip("shared/fixtures/official-run is not beside this checkout")
+    return path

@@ -1,0 +1,34 @@
+import numpy as np
+from hypothesis import given, strategies as st
+from hypothesis.extra.numpy import arrays
+
+from numerics.stable import logistic_loss, logistic_weight, softmax
+
+finite_logits = arrays(np.float64, st.integers(1, 12), elements=st.floats(-1e4, 1e4))
+
+
+@given(finite_logits, st.floats(-1e4, 1e4))
+def test_softmax_finite_normalised_and_shift_invariant(z, shift):
+    s = softmax(z)
+    assert np.all(np.isfinite(s)) and np.all(s >= 0)
+    assert abs(s.sum() - 1) < 1e-12
+    np.testing.assert_allclose(softmax(z + shift), s, atol=1e-12)
+
+
+@given(st.floats(-1e4, 1e4))
+def test_logistic_loss_matches_textbook_form_and_stays_finite(m):
+    loss = logistic_loss(m)
+    assert np.isfinite(loss) and loss >= 0
+    if abs(m) < 30:  # where the textbook form is itself accurate
+        np.testing.assert_allclose(loss, np.log1p(np.exp(-m)), rtol=1e-12)
+    # d/dm l(m) = -1/(1+e^m): central difference on the stable form
+    h = 1e-6 * max(1.0, abs(m))
+    derivative = (logistic_loss(m + h) - logistic_loss(m - h)) / (2 * h)
+    np.testing.assert_allclose(derivative, -logistic_weight(m), atol=1e-6)
+
+
+def test_extreme_margins():
+    assert logistic_loss(-1e4) == 1e4
+    assert logistic_loss(1e4) == 0.0
+    assert logistic_weight(-1e4) == 1.0 and logistic_weight(1e4) == 0.0
+    np.testing.assert_array_equal(softmax(np.array([1e4, -1e4, 0.0])), [1.0, 0.0, 0.0])

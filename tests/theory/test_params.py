@@ -1,0 +1,88 @@
+import dataclasses
+import math
+
+import pytest
+from hypothesis import given, strategies as st
+
+from theory.params import OFFICIAL_ALIASES, ProblemParams
+
+
+def test_defaults_are_the_official_v3_setting():
+    p = ProblemParams()
+    assert (p.n_train, p.seq_len, p.rho, p.dim, p.step_size, p.signal_norm, p.steps, p.label_noise,
+            p.n_test, p.seed) == (20, 8, 0.1, 2000, 5e-3, 20.0, 1000, 0.2, 1000, 42)
+    assert p.layout == "independent" and p.train == "joint"
+
+
+@pytest.mark.parametrize("field, value, fragment", [
+    ("seq_len", 2, "seq_len=2: must be >= 3"),
+    ("rho", 0.0, "0 < rho < 1"),
+    ("rho", 1.0, "0 < rho < 1"),
+    ("label_noise", 0.5, "0 <= label_noise < 1/2"),
+    ("label_noise", -0.1, "0 <= label_noise < 1/2"),
+    ("dim", 0, "dim=0: must be >= 2"),
+    ("dim", -5, "dim=-5"),
+    ("n_train", 20.5, "n_train=20.5: must be an integer"),
+    ("n_train", True, "must be an integer"),
+    ("signal_norm", math.nan, "signal_norm=nan: must be finite"),
+    ("step_size", math.inf, "must be finite"),
+    ("step_size", 0.0, "step_size=0.0: must be > 0"),
+    ("layout", "shuffled", "layout='shuffled'"),
+    ("train", "w_only", "train='w_only'"),
+    ("signal_norm", "20", "must be a real number"),
+])
+def test_invalid_values_name_the_value_and_rule(field, value, fragment):
+    with pytest.raises(ValueError, match=fragment.replace("(", r"\(").replace(")", r"\)")):
+        ProblemParams(**{field: value})
+
+
+def test_official_layout_rejects_a_test_seed():
+    with pytest.raises(ValueError, match="official layout"):
+        ProblemParams(layout="official", test_seed=3)
+
+
+def test_aliases_and_unknown_keys():
+    official = {"train_n": 10, "T": 5, "embed_dim": 300, "noise_ratio": 0.1, "learning_rate": 0.01,
+                "test_n": 50, "num_steps": 7}
+    p = ProblemParams.from_mapping(official)
+    assert (p.n_train, p.seq_len, p.dim, p.label_noise, p.step_size, p.n_test, p.steps) == (
+        10, 5, 300, 0.1, 0.01, 50, 7)
+    assert set(OFFICIAL_ALIASES) == set(official)
+    with pytest.raises(ValueError, match="unknown parameter 'eta'"):
+        ProblemParams.from_mapping({"eta": 0.1})
+    with pytest.raises(ValueError, match="given twice"):
+        ProblemParams.from_mapping({"dim": 10, "embed_dim": 10})
+
+
+@given(n=st.integers(2, 500), eta=st.floats(0, 0.499), dim=st.integers(2, 10**6),
+       mu=st.floats(1e-3, 1e3), rho=st.floats(1e-3, 0.999), seed=st.integers(0, 2**32),
+       layout=st.sampled_from(["independent", "official"]), train=st.sampled_from(["joint", "p_only"]))
+def test_toml_round_trip(n, eta, dim, mu, rho, seed, layout, train):
+    p = ProblemParams(n_train=n, label_noise=eta, dim=dim, signal_norm=mu, rho=rho, seed=seed,
+                      layout=layout, train=train)
+    assert ProblemParams.from_toml(p.to_toml()) == p
+    assert ProblemParams.from_mapping(p.to_dict()) == p
+
+
+def test_toml_errors(tmp_path):
+    with pytest.raises(ValueError, match="malformed TOML"):
+        ProblemParams.from_toml("dim = = 3")
+    with pytest.raises(ValueError, match="does not exist"):
+        ProblemParams.load(tmp_path / "missing.toml")
+    (tmp_path / "bad.toml").write_text("rho = 2.0\n")
+    with pytest.raises(ValueError, match="bad.toml: rho=2.0"):
+        ProblemParams.load(tmp_path / "bad.toml")
+    assert ProblemParams.from_toml("[params]\ndim = 30\n").dim == 30
+
+
+def test_frozen_and_keyword_only():
+    p = ProblemParams()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p.dim = 3
+    with pytest.raises(TypeError):
+        ProblemParams(20)
+
+
+def test_noisy_count_follows_the_official_ceil():
+    assert ProblemParams(n_train=20, label_noise=0.2).n_noisy == 4
+    assert ProblemParams(n_train=100, label_noise=0.07).n_noisy == math.ceil(100 * 0.07) == 8

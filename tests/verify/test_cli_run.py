@@ -1,0 +1,82 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from verify.cli import main
+from verify.trajectory import Trajectory
+
+SMALL = ["--dim", "40", "--steps", "60", "--n-test", "30", "--step-size", "0.2", "--quiet"]
+
+
+def test_run_writes_a_complete_directory(tmp_path):
+    out = tmp_path / "run"
+    assert main(["run", *SMALL, "--out", str(out)]) == 0
+    for name in ("params.toml", "trajectory.npz", "trajectory.json", "report.json", "report.md",
+                 "figures/dynamics.png", "figures/dynamics.pdf"):
+        assert (out / name).is_file(), name
+    report = json.loads((out / "report.json").read_text())
+    assert report["verdict"] in ("benign", "harmful", "not_overfitting", "undetermined")
+    assert len(report["noisy_attention"]) == 4
+    assert {"relevant", "weak_opposite", "irrelevant"} <= set(report["noisy_attention"][0])
+    traj = Trajectory.load(out)
+    assert traj.params.dim == 40 and traj.arrays["step"][-1] == 60
+    assert report["final"]["test_acc"] == traj.arrays["test_acc"][-1]
+
+
+def test_config_file_and_options(tmp_path):
+    config = tmp_path / "run.toml"
+    config.write_text("embed_dim = 30\nnum_steps = 5\nrho = 0.2\n")
+    out = tmp_path / "run"
+    assert main(["run", "--config", str(config), "--steps", "8", "--n-test", "4", "--quiet", "--out", str(out)]) == 0
+    params = Trajectory.load(out).params
+    assert (params.dim, params.steps, params.rho) == (30, 8, 0.2)
+
+
+def _cli(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "verify.cli", *args], capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.mark.parametrize("kind, fragment", [
+    ("shape", "shape (3, 3): must be (40, 40)"),
+    ("missing", "does not exist"),
+    ("nan", "non-finite entries"),
+])
+def test_bad_init_w_is_a_one_line_error_and_writes_nothing(tmp_path, kind, fragment):
+    path = tmp_path / "w.npy"
+    if kind == "shape":
+        np.save(path, np.eye(3))
+    elif kind == "nan":
+        w = np.eye(40)
+        w[3, 5] = np.nan
+        np.save(path, w)
+    out = tmp_path / "out"
+    result = _cli("run", *SMALL, "--init-w", str(path), "--out", str(out), cwd=tmp_path)
+    assert result.returncode == 2
+    assert fragment in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == (["w.npy"] if kind != "missing" else [])
+
+
+def test_init_w_is_used(tmp_path):
+    np.save(tmp_path / "w.npy", np.eye(40))
+    out_joint, out_p = tmp_path / "a", tmp_path / "b"
+    assert main(["run", *SMALL, "--init-w", str(tmp_path / "w.npy"), "--out", str(out_joint)]) == 0
+    assert main(["run", *SMALL, "--train", "p_only", "--out", str(out_p)]) == 0
+    # From W = I, joint training moves W but its first step equals p-only training's first step.
+    a, b = Trajectory.load(out_joint).arrays, Trajectory.load(out_p).arrays
+    np.testing.assert_allclose(a["step_loss"][:2], b["step_loss"][:2], rtol=1e-14)
+    assert abs(a["step_loss"][-1] - b["step_loss"][-1]) > 1e-9
+
+
+def test_refuses_to_replace_a_different_run(tmp_path):
+    out = tmp_path / "run"
+    assert main(["run", *SMALL, "--out", str(out)]) == 0
+    before = (out / "trajectory.npz").read_bytes()
+    assert main(["run", *SMALL, "--rho", "0.3", "--out", str(out)]) == 2
+    assert (out / "trajectory.npz").read_bytes() == before
+    assert main(["run", *SMALL, "--rho", "0.3", "--out", str(out), "--overwrite"]) == 0
+    assert Trajectory.load(out).params.rho == 0.3

@@ -1,0 +1,56 @@
+import json
+
+import numpy as np
+import pytest
+
+from numerics.data import make_data
+from numerics.gd import run_direct
+from theory.params import ProblemParams
+from verify.trajectory import SCHEMA_VERSION, Trajectory
+
+
+@pytest.fixture(scope="module")
+def trajectory():
+    params = ProblemParams(dim=15, n_test=12, steps=25, step_size=0.5)
+    data = make_data(params)
+    return Trajectory.from_recording(run_direct(params, data=data), params, data, source="gd:direct")
+
+
+def test_round_trip_is_exact(trajectory, tmp_path):
+    trajectory.save(tmp_path)
+    loaded = Trajectory.load(tmp_path)
+    assert loaded.params == trajectory.params and loaded.source == trajectory.source
+    assert set(loaded.arrays) == set(trajectory.arrays)
+    for name, array in trajectory.arrays.items():
+        np.testing.assert_array_equal(loaded.arrays[name], array, strict=True)
+    assert loaded.stats == trajectory.stats and loaded.provenance == trajectory.provenance
+
+
+def test_saved_bytes_are_deterministic(trajectory, tmp_path):
+    (tmp_path / "a").mkdir()
+    trajectory.save(tmp_path / "a")
+    (tmp_path / "b").mkdir()
+    trajectory.save(tmp_path / "b")
+    assert (tmp_path / "a" / "trajectory.npz").read_bytes() == (tmp_path / "b" / "trajectory.npz").read_bytes()
+
+
+def test_required_arrays_named_in_the_issue(trajectory):
+    for name in ("step", "train_loss", "train_acc", "test_loss", "test_acc", "attention_train"):
+        assert name in trajectory.arrays
+    assert trajectory.arrays["attention_train"].shape == (26, 20, 8)
+
+
+def test_truncated_archive_and_newer_schema_are_refused(trajectory, tmp_path):
+    trajectory.save(tmp_path)
+    npz = tmp_path / "trajectory.npz"
+    npz.write_bytes(npz.read_bytes()[:500])
+    with pytest.raises(ValueError, match="truncated or corrupt"):
+        Trajectory.load(tmp_path)
+    trajectory.save(tmp_path)
+    sidecar = json.loads((tmp_path / "trajectory.json").read_text())
+    sidecar["schema_version"] = SCHEMA_VERSION + 1
+    (tmp_path / "trajectory.json").write_text(json.dumps(sidecar))
+    with pytest.raises(ValueError, match="newer than this toolkit reads"):
+        Trajectory.load(tmp_path)
+    with pytest.raises(ValueError, match="not a run directory"):
+        Trajectory.load(tmp_path / "nowhere")
