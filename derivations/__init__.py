@@ -1,0 +1,91 @@
+"""Executable derivations: one module per step of the paper's argument.
+
+Each module builds its expressions from ``theory``, proves every identity it states (SymPy
+reduces the difference to 0, or an exact check in small symbolic dimensions), and renders
+Markdown and LaTeX. ``write`` stores them in ``derivations/_generated/``; a test regenerates
+them and fails on any difference. ``benign-attn derive [NAME]`` prints them.
+
+Paper: SPEC sections 4-5 (model, gradients, p-only and joint dynamics, g and gap dynamics,
+plateaus, conditions).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import tempfile
+from pathlib import Path
+
+__all__ = ["NAMES", "GENERATED", "build", "run", "render", "write", "main"]
+
+#: Derivation names, in the order of the paper's argument.
+NAMES: tuple[str, ...] = ("model_loss", "gradients", "p_only_flow", "joint_flow", "growth", "plateaus", "conditions")
+#: Where the committed snapshots live.
+GENERATED = Path(__file__).resolve().parent / "_generated"
+
+
+def _module(name: str):
+    if name not in NAMES:
+        raise KeyError(f"unknown derivation {name!r}: known derivations are {', '.join(NAMES)}")
+    return importlib.import_module(f"derivations.{name}")
+
+
+def build(name: str):
+    """Run derivation ``name`` (all its proofs) and return its ``Document``.
+
+    Paper: see the derivation's module docstring.
+
+    Raises
+    ------
+    KeyError
+        For an unknown name (the message lists the known ones).
+    derivations._doc.ProofError
+        When an identity does not verify.
+    """
+    return _module(name).derive()
+
+
+def render(name: str) -> dict[str, str]:
+    """``{"md": markdown, "tex": latex}`` of derivation ``name`` (proofs run)."""
+    document = build(name)
+    return {"md": document.render_markdown(), "tex": document.render_tex()}
+
+
+def run(name: str) -> str:
+    """The Markdown (with LaTeX math) of derivation ``name``, after running its proofs.
+
+    Paper: see the derivation's module docstring.
+    """
+    return render(name)["md"]
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def write(name: str, directory: Path | None = None) -> tuple[Path, Path]:
+    """Run derivation ``name`` and write ``<name>.md`` and ``<name>.tex`` atomically.
+
+    Paper: see the derivation's module docstring.
+    """
+    directory = GENERATED if directory is None else Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    texts = render(name)
+    paths = (directory / f"{name}.md", directory / f"{name}.tex")
+    for path, key in zip(paths, ("md", "tex")):
+        _atomic_write(path, texts[key])
+    return paths
+
+
+def main(name: str) -> int:
+    """Entry point of each derivation script: write its snapshots and print the Markdown."""
+    md_path, _ = write(name)
+    print(md_path.read_text(encoding="utf-8"))
+    return 0
