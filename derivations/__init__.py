@@ -16,7 +16,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["NAMES", "GENERATED", "build", "run", "render", "write", "main"]
+__all__ = ["NAMES", "GENERATED", "summary", "build", "run", "render", "write", "main"]
 
 #: Derivation names, in the order of the paper's argument.
 NAMES: tuple[str, ...] = ("model_loss", "gradients", "p_only_flow", "joint_flow", "growth", "plateaus", "conditions")
@@ -28,6 +28,12 @@ def _module(name: str):
     if name not in NAMES:
         raise KeyError(f"unknown derivation {name!r}: known derivations are {', '.join(NAMES)}")
     return importlib.import_module(f"derivations.{name}")
+
+
+def summary(name: str) -> str:
+    """The one-line description of derivation ``name`` (first paragraph of its docstring)."""
+    paragraph = (_module(name).__doc__ or name).strip().split("\n\n")[0]
+    return " ".join(paragraph.split())
 
 
 def build(name: str):
@@ -59,11 +65,19 @@ def run(name: str) -> str:
     return render(name)["md"]
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _atomic_write(path: Path, text: str) -> None:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
             stream.write(text)
+        # mkstemp creates 0600 files; snapshots are ordinary files, readable as the umask allows.
+        os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)

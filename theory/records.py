@@ -262,8 +262,9 @@ class Condition:
             raise ValueError(f"{self.name}: relation={self.relation!r} must be one of {RELATIONS}")
         if not isinstance(self.tag, Tag):
             raise TypeError(f"{self.name}: tag={self.tag!r} must be a Tag")
-        object.__setattr__(self, "lhs", sympy.sympify(self.lhs))
-        object.__setattr__(self, "rhs", sympy.sympify(self.rhs))
+        # strict=True converts numbers and SymPy objects only: text is never parsed here.
+        object.__setattr__(self, "lhs", sympy.sympify(self.lhs, strict=True))
+        object.__setattr__(self, "rhs", sympy.sympify(self.rhs, strict=True))
         object.__setattr__(self, "inputs", _frozen_mapping(
             {key: exact(value, key) for key, value in self.inputs.items()}))
         for constant in self.constants:
@@ -382,7 +383,8 @@ class Formula:
             raise ValueError(f"{self.name}: stable_expr uses symbols that expr does not")
         if set(self.domain) != set(self.arguments):
             raise ValueError(f"{self.name}: domain keys {sorted(self.domain)} must be the arguments {self.arguments}")
-        domain = {key: (sympy.sympify(lo), sympy.sympify(hi)) for key, (lo, hi) in self.domain.items()}
+        domain = {key: (sympy.sympify(lo, strict=True), sympy.sympify(hi, strict=True))
+                  for key, (lo, hi) in self.domain.items()}
         for position, key in enumerate(self.arguments):
             earlier = set(self.arguments[:position])
             for bound in domain[key]:

@@ -1,0 +1,94 @@
+"""``benign-attn predict``: the theory's prediction for one parameter point, without simulation.
+
+Prints the regime (or which constants are missing to decide it), SNR and n SNR^2, the margin of
+every condition with its boundary in the signal norm, the loss plateaus and the time scales.
+
+Paper: v3 Figure 1 (regimes), v1 Assumptions A1-A2, SPEC sections 4.1-4.2 and 5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from fractions import Fraction
+
+from theory.records import AssumptionWarning, parse_assignment
+from theory.regimes import DEFAULT_INPUTS, Prediction, predict
+from theory.symbols import CONSTANT_SYMBOLS
+from verify.commands.params_options import add_params_arguments, params_from_args
+
+NAME = "predict"
+HELP = "predict the regime, condition margins, plateaus and time scales (no simulation)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Parameter options shared with ``run``, plus ``--constant``, ``--input`` and ``--json``."""
+    add_params_arguments(parser)
+    parser.add_argument("--constant", action="append", default=[], metavar="NAME=VALUE",
+                        help=f"value of an unknown constant of the paper ({', '.join(sorted(CONSTANT_SYMBOLS))}); "
+                             "a decimal or a ratio like 3/2; repeatable. Constants not given are never filled in")
+    parser.add_argument("--input", action="append", default=[], metavar="NAME=VALUE",
+                        help="override a named input: "
+                             + ", ".join(f"{k} (default {v})" for k, v in DEFAULT_INPUTS.items()))
+    parser.add_argument("--json", action="store_true", help="print the prediction as JSON")
+
+
+def parse_assignments(texts: list[str], allowed, option: str) -> dict[str, Fraction]:
+    """Parse repeated ``NAME=VALUE`` options with the whitelist number parser."""
+    values: dict[str, Fraction] = {}
+    for text in texts:
+        name, value = parse_assignment(text)
+        if name not in allowed:
+            raise ValueError(f"{option} {text!r}: unknown name {name!r}; expected one of {', '.join(sorted(allowed))}")
+        if name in values:
+            raise ValueError(f"{option} {name} given twice")
+        values[name] = value
+    return values
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.6g}"
+
+
+def format_prediction(prediction: Prediction) -> str:
+    """Human-readable text of a prediction."""
+    lines = []
+    if prediction.missing_constants:
+        lines.append(f"regime: undetermined (missing constants: {', '.join(prediction.missing_constants)})")
+    else:
+        lines.append(f"regime: {prediction.regime}")
+    lines.append(f"SNR = {prediction.snr:.6g}   n*SNR^2 = {prediction.n_snr_squared:.6g}")
+    lines.append("conditions (margin > 0 holds; boundary = signal norm where lhs = rhs):")
+    width = max(len(m.condition) for m in prediction.margins)
+    for margin in prediction.margins:
+        detail = (f"missing {', '.join(margin.missing)}" if margin.missing else
+                  f"{_number(margin.lhs)} {margin.relation} {_number(margin.rhs)}  margin {_number(margin.margin)}")
+        boundary = prediction.thresholds.get(margin.condition)
+        extra = "" if boundary is None else f"  boundary |mu| = {boundary:.6g}"
+        lines.append(f"  {margin.condition:<{width}}  {margin.status.value:<12}  {detail}{extra}")
+    lines.append("plateaus: " + ", ".join(f"{k} = {v:.6f}" for k, v in prediction.plateaus.items()))
+    lines.append("time scales: " + ", ".join(f"{k} = {_number(v)}" for k, v in prediction.time_scales.items()))
+    if prediction.constants:
+        lines.append("constants: " + ", ".join(f"{k} = {v:g}" for k, v in prediction.constants.items()))
+    lines.append("inputs: " + ", ".join(f"{k} = {v:g}" for k, v in prediction.inputs.items()))
+    return "\n".join(lines)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the prediction and print it (text or JSON); assumption warnings go to stderr."""
+    params = params_from_args(args)
+    constants = parse_assignments(args.constant, CONSTANT_SYMBOLS, "--constant")
+    inputs = parse_assignments(args.input, DEFAULT_INPUTS, "--input")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", AssumptionWarning)
+        prediction = predict(params, constants, inputs=inputs)
+    notes = [str(w.message) for w in caught if issubclass(w.category, AssumptionWarning)]
+    for note in notes:
+        print(f"warning: {note}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({**prediction.to_dict(), "warnings": notes}, indent=2, sort_keys=True))
+    else:
+        print(format_prediction(prediction))
+    return 0
