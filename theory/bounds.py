@@ -74,7 +74,8 @@ LOGISTIC_LOSS = Formula(
     reference="arXiv 2409.17625, Section 3 (training loss)", tag=Tag.PAPER,
     description="logistic loss l(z) = log(1 + e^{-z})",
     stable=lambda *, margin: _loss(margin),
-    domain={"margin": (-700, 700)},
+    # Beyond z = 60 the textbook form needs more than 50 digits (1 + e^{-z} rounds e^{-z} away).
+    domain={"margin": (-700, 60)},
 )
 
 PLATEAU_BENIGN = Formula(
