@@ -5,17 +5,21 @@ Paper: the regime statements (benign / harmful / not overfitting) and Section 5'
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from numerics.metrics import ROLE_NAMES, role_attention
+from verify.checks import CheckResult, GapDefinition, run_checks
 from verify.classify import Classification
-from verify.trajectory import SCHEMA_VERSION, Trajectory
+from verify.trajectory import Trajectory
 
-__all__ = ["REPORT_SCHEMA_VERSION", "run_report", "report_markdown"]
+__all__ = ["REPORT_SCHEMA_VERSION", "run_report", "build_report", "checks_summary", "exit_status",
+           "report_markdown"]
 
-REPORT_SCHEMA_VERSION = SCHEMA_VERSION
+#: Version 2 added the checks, their summary and the gap definition.
+REPORT_SCHEMA_VERSION = 2
 
 _FINAL_METRICS = ("train_loss", "train_acc", "train_acc_clean", "train_acc_noisy", "test_loss", "test_acc")
 
@@ -46,6 +50,56 @@ def run_report(trajectory: Trajectory, classification: Classification) -> dict[s
     }
 
 
+def checks_summary(checks: Sequence[CheckResult]) -> dict[str, Any]:
+    """Counts of passed, failed and undetermined checks, and whether every decided one passed."""
+    outcomes = [c.outcome for c in checks]
+    failed = [c.name for c in checks if c.passed is False]
+    return {"passed": outcomes.count("pass"), "failed": outcomes.count("fail"),
+            "undetermined": outcomes.count("undetermined"), "failed_checks": failed,
+            "all_decided_passed": not failed}
+
+
+def exit_status(report: Mapping[str, Any]) -> int:
+    """0 when every decided check passed, 1 when one failed (the ``verify`` exit status)."""
+    return 0 if report["checks_summary"]["all_decided_passed"] else 1
+
+
+def build_report(trajectory: Trajectory, *, constants: Mapping[str, Any] | None = None,
+                 definition: GapDefinition = GapDefinition(), existence: bool = True,
+                 existence_scale: float | None = None) -> dict[str, Any]:
+    """The full report: classification, every check of ``verify.checks``, summary, provenance.
+
+    ``verdict`` is the observed regime; ``checks_summary.all_decided_passed`` says whether the
+    trajectory agrees with every prediction the theory decides.
+
+    Paper: the regime statements and every check's reference.
+    """
+    classification, checks = run_checks(trajectory, constants=constants, definition=definition,
+                                        existence=existence, existence_scale=existence_scale)
+    report = run_report(trajectory, classification)
+    report["schema_version"] = REPORT_SCHEMA_VERSION
+    report["checks"] = [c.to_dict() for c in checks]
+    report["checks_summary"] = checks_summary(checks)
+    report["gap_definition"] = definition.to_dict()
+    report["constants"] = {k: str(v) for k, v in (constants or {}).items()}
+    report["provenance"] = dict(report["provenance"]) | {"engine": trajectory.source,
+                                                         "precision": trajectory.provenance.get("precision", "float64")}
+    return report
+
+
+def _short(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}: ({_short(v)})" if isinstance(v, Mapping) else f"{k}: {_short(v)}"
+                         for k, v in value.items())
+    if isinstance(value, list):
+        return "[" + ", ".join(_short(v) for v in value) + "]"
+    return str(value)
+
+
 def report_markdown(report: dict[str, Any]) -> str:
     """A readable Markdown version of ``run_report``'s dictionary."""
     p = report["params"]
@@ -69,4 +123,18 @@ def report_markdown(report: dict[str, Any]) -> str:
           for row in report["noisy_attention"]],
         "",
     ]
+    if "checks" in report:
+        summary = report["checks_summary"]
+        lines += [
+            f"## Checks: {summary['passed']} passed, {summary['failed']} failed, "
+            f"{summary['undetermined']} undetermined",
+            "",
+            "| check | outcome | predicted | observed | tolerance | reference |",
+            "|---|---|---|---|---|---|",
+            *[f"| {c['name']} | {c['outcome']} | {_short(c['predicted'])} | {_short(c['observed'])} | "
+              f"{_short(c['tolerance'])} | {c['reference']} |" for c in report["checks"]],
+            "",
+            *[f"- **{c['name']}**: {c['notes']}" for c in report["checks"] if c["notes"]],
+            "",
+        ]
     return "\n".join(lines)
