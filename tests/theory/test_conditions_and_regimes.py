@@ -45,8 +45,11 @@ def test_paper_settings_report_n_snr_squared_and_v1_margins(dim, norm, stated):
 
 
 def test_paper_defaults_violate_a1_as_the_paper_says_and_warn():
-    with pytest.warns(AssumptionWarning, match="v1_A1_signal fails"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         prediction = predict(ProblemParams())
+    messages = [str(w.message) for w in caught if issubclass(w.category, AssumptionWarning)]
+    assert [m.split()[0] for m in messages] == ["v1_A1_signal", "v1_A1_dimension", "v1_A2"]
     assert prediction.margin("v1_A1_signal").status is Status.FAILS
     assert prediction.margin("v1_A1_signal").ratio == pytest.approx(0.25)
 
