@@ -31,7 +31,10 @@ def _module(name: str):
 
 
 def summary(name: str) -> str:
-    """The one-line description of derivation ``name`` (first paragraph of its docstring)."""
+    """The one-line description of derivation ``name`` (first paragraph of its docstring).
+
+    Paper: see the derivation's module docstring.
+    """
     paragraph = (_module(name).__doc__ or name).strip().split("\n\n")[0]
     return " ".join(paragraph.split())
 
@@ -52,7 +55,10 @@ def build(name: str):
 
 
 def render(name: str) -> dict[str, str]:
-    """``{"md": markdown, "tex": latex}`` of derivation ``name`` (proofs run)."""
+    """``{"md": markdown, "tex": latex}`` of derivation ``name`` (proofs run).
+
+    Paper: see the derivation's module docstring.
+    """
     document = build(name)
     return {"md": document.render_markdown(), "tex": document.render_tex()}
 
@@ -99,7 +105,10 @@ def write(name: str, directory: Path | None = None) -> tuple[Path, Path]:
 
 
 def main(name: str) -> int:
-    """Entry point of each derivation script: write its snapshots and print the Markdown."""
+    """Entry point of each derivation script: write its snapshots and print the Markdown.
+
+    Paper: see the derivation's module docstring.
+    """
     md_path, _ = write(name)
     print(md_path.read_text(encoding="utf-8"))
     return 0

@@ -19,7 +19,10 @@ __all__ = ["ProofError", "Document"]
 
 
 class ProofError(AssertionError):
-    """An identity claimed by a derivation did not verify."""
+    """An identity claimed by a derivation did not verify.
+
+    Paper: any identity of SPEC sections 4-5 that a derivation states.
+    """
 
 
 @dataclasses.dataclass(slots=True, kw_only=True)

@@ -19,7 +19,10 @@ SETTINGS = ((2000, 20, sympy.Integer(4)), (4500, 5, sympy.Rational(1, 9)), (1000
 
 
 def derive() -> Document:
-    """Build and prove the conditions derivation."""
+    """Build and prove the conditions derivation.
+
+    Paper: v1 Assumptions A1-A2; v3 Figure 1; SPEC section 5.
+    """
     doc = Document(name=NAME, title="SNR, assumptions and regime conditions")
     n, d, m = sym.n_train, sym.dim, sym.signal_norm
     doc.equation(r"\mathrm{SNR}", cond.snr_expr)

@@ -15,7 +15,10 @@ NAME = "gradients"
 
 
 def derive() -> Document:
-    """Build and prove the gradient derivation."""
+    """Build and prove the gradient derivation.
+
+    Paper: SPEC section 4, Gradients.
+    """
     doc = Document(name=NAME, title="Drive and gradients of the training loss")
     doc.text("Stack the training tokens as $X_f \\in \\mathbb{R}^{m\\times d}$, $m = nT$, with logits "
              "$z = X_f W p$. Define the drive")

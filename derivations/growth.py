@@ -24,7 +24,10 @@ def _textbook(expr: sympy.Expr) -> sympy.Expr:
 
 
 def derive() -> Document:
-    """Build and prove the growth-function derivation."""
+    """Build and prove the growth-function derivation.
+
+    Paper: SPEC section 4.1.
+    """
     doc = Document(name=NAME, title="The growth function g and the gap dynamics")
     x, T = sym.gap, sym.seq_len
     g = gr.growth_expr(x, T)

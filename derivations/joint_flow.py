@@ -19,7 +19,10 @@ def _matrix(prefix: str, rows: int, cols: int) -> sympy.Matrix:
 
 
 def derive() -> Document:
-    """Build and prove the joint flow and exact GD recursion."""
+    """Build and prove the joint flow and exact GD recursion.
+
+    Paper: SPEC section 4, joint flow and joint GD.
+    """
     doc = Document(name=NAME, title="Joint (W, p) dynamics: closed flow and exact GD recursion")
     m, m_test, d = 3, 2, 2
     X, X_test = _matrix("x", m, d), _matrix("u", m_test, d)

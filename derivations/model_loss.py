@@ -27,7 +27,10 @@ def _first_branch(expr: sympy.Expr, condition: sympy.Basic) -> sympy.Expr:
 
 
 def derive() -> Document:
-    """Build and prove the model-and-loss derivation."""
+    """Build and prove the model-and-loss derivation.
+
+    Paper: Section 3; SPEC section 2.
+    """
     doc = Document(name=NAME, title="Model, softmax, head and logistic loss")
     model = symbolic_length_model()
     j, T = model.index, model.length

@@ -22,7 +22,10 @@ def _instance(m: int, d: int) -> tuple[sympy.Matrix, sympy.Matrix, sympy.Matrix,
 
 
 def derive() -> Document:
-    """Build and prove the p-only flow derivation."""
+    """Build and prove the p-only flow derivation.
+
+    Paper: SPEC section 4, p-only flow.
+    """
     doc = Document(name=NAME, title="p-only flow: a closed kernel flow of the logits")
     doc.text("With $W$ fixed, GD on $p$ moves $p$ by $h\\,W^\\top v$, $v = X_f^\\top c$, for the drive $c$. "
              "The logits $z = X_f W p$ then move by the kernel")

@@ -19,7 +19,10 @@ NAME = "plateaus"
 
 
 def derive() -> Document:
-    """Build and prove the plateau derivation."""
+    """Build and prove the plateau derivation.
+
+    Paper: SPEC section 4.2.
+    """
     doc = Document(name=NAME, title="Loss plateaus and the clean test-loss floor")
     doc.text("The output is a convex combination of the token scores, so it never exceeds the best score:")
     z = sympy.Matrix(sympy.symbols("z_1:4", real=True))

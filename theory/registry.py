@@ -82,7 +82,10 @@ def get(name: str) -> Formula | Condition:
 
 
 def names() -> tuple[str, ...]:
-    """All registered names: formulas first, then conditions, in registration order."""
+    """All registered names: formulas first, then conditions, in registration order.
+
+    Paper: the catalogue of formulas and conditions.
+    """
     return tuple(FORMULAS) + tuple(CONDITIONS)
 
 

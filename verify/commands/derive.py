@@ -17,7 +17,10 @@ HELP = "run the symbolic derivations (each proves its identities) and print Mark
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``NAME`` (optional; all when omitted), ``--list``, ``--format``, ``--write``."""
+    """``NAME`` (optional; all when omitted), ``--list``, ``--format``, ``--write``.
+
+    Paper: none (command-line interface).
+    """
     parser.add_argument("name", nargs="?", choices=derivations.NAMES, metavar="NAME",
                         help=f"one derivation: {', '.join(derivations.NAMES)} (default: all)")
     parser.add_argument("--list", action="store_true", help="list the derivations and exit")
@@ -28,7 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    """Print the chosen derivations (running their proofs)."""
+    """Print the chosen derivations (running their proofs).
+
+    Paper: none (command-line interface).
+    """
     if args.list:
         for name in derivations.NAMES:
             print(f"{name}: {derivations.summary(name)}")

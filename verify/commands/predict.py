@@ -24,7 +24,10 @@ HELP = "predict the regime, condition margins, plateaus and time scales (no simu
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Parameter options shared with ``run``, plus ``--constant``, ``--input`` and ``--json``."""
+    """Parameter options shared with ``run``, plus ``--constant``, ``--input`` and ``--json``.
+
+    Paper: none (command-line interface).
+    """
     add_params_arguments(parser)
     parser.add_argument("--constant", action="append", default=[], metavar="NAME=VALUE",
                         help=f"value of an unknown constant of the paper ({', '.join(sorted(CONSTANT_SYMBOLS))}); "
@@ -36,7 +39,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def parse_assignments(texts: list[str], allowed, option: str) -> dict[str, Fraction]:
-    """Parse repeated ``NAME=VALUE`` options with the whitelist number parser."""
+    """Parse repeated ``NAME=VALUE`` options with the whitelist number parser.
+
+    Paper: none (command-line interface).
+    """
     values: dict[str, Fraction] = {}
     for text in texts:
         name, value = parse_assignment(text)
@@ -53,7 +59,10 @@ def _number(value: float | None) -> str:
 
 
 def format_prediction(prediction: Prediction) -> str:
-    """Human-readable text of a prediction."""
+    """Human-readable text of a prediction.
+
+    Paper: none (command-line interface).
+    """
     lines = []
     if prediction.missing_constants:
         lines.append(f"regime: undetermined (missing constants: {', '.join(prediction.missing_constants)})")
@@ -77,7 +86,10 @@ def format_prediction(prediction: Prediction) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    """Run the prediction and print it (text or JSON); assumption warnings go to stderr."""
+    """Run the prediction and print it (text or JSON); assumption warnings go to stderr.
+
+    Paper: none (command-line interface).
+    """
     params = params_from_args(args)
     constants = parse_assignments(args.constant, CONSTANT_SYMBOLS, "--constant")
     inputs = parse_assignments(args.input, DEFAULT_INPUTS, "--input")
