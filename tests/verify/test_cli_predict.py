@@ -75,3 +75,15 @@ def test_derive_lists_and_rejects_unknown_names(capsys):
     assert [line.split(":")[0] for line in out.splitlines()] == list(derivations.NAMES)
     with pytest.raises(SystemExit):
         run(derive, ["nope"], capsys)
+
+
+def test_commands_plug_into_the_cli_core(monkeypatch, capsys):
+    import verify.cli
+
+    monkeypatch.setattr(verify.cli, "COMMANDS", ("predict", "derive"))
+    assert verify.cli.main(["predict", "--dim", "4500", "--signal-norm", "5", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n_snr_squared"] == pytest.approx(1 / 9)
+    # A rejected constant is a user error: one line on stderr and exit status 2.
+    assert verify.cli.main(["predict", "--constant", "C_harm=exp(1)"]) == 2
+    assert "must be a decimal" in capsys.readouterr().err
+    assert verify.cli.main(["derive", "--list"]) == 0
