@@ -1,0 +1,409 @@
+"""Resumable parameter sweeps: one small JSON file per finished cell, local processes or Dask.
+
+A sweep directory holds ``sweep.json`` (the specification) and ``cells/<cell id>.json``, each
+written atomically by the driver as its cell finishes. Running the same sweep again skips the
+cells whose file exists, so a killed sweep resumes where it stopped and yields the same files
+(a cell file holds only deterministic numbers, no timings). A cell whose run raises or ends
+with a non-finite loss is recorded with status "failed" and the sweep goes on.
+
+Paper: Figure 5 (train / test loss over a 39 x 39 grid of (d, ||mu||) at step 1000; v1: 20 x 20).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import itertools
+import json
+import math
+import os
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from numerics.data import class_labels, noisy_mask
+from theory.params import ProblemParams
+from verify.classify import REGIMES, classify
+from verify.files import write_json
+from verify.trajectory import Trajectory
+
+__all__ = ["GRIDS", "ENGINES", "EXECUTORS", "METRICS", "SweepSpec", "SweepResult", "grid_axes",
+           "parse_axis", "run_cell", "run_sweep", "load_sweep"]
+
+SPEC_VERSION = 1
+ENGINES = ("reduced", "direct")
+EXECUTORS = ("local", "dask", "serial")
+METRICS = ("train_loss", "test_loss", "train_acc", "train_acc_clean", "train_acc_noisy", "test_acc")
+_AXIS_TYPES = {"n_train": int, "seq_len": int, "dim": int, "n_test": int, "steps": int,
+               "signal_norm": float, "rho": float, "label_noise": float, "step_size": float}
+
+
+def _inclusive_range(start: float, stop: float, step: float) -> tuple[float, ...]:
+    count = int(round((stop - start) / step)) + 1
+    return tuple(start + k * step for k in range(count))
+
+
+def grid_axes(name: str) -> tuple[tuple[str, tuple], ...]:
+    """The (d, ||mu||) axes of a named grid.
+
+    Paper: v3 Figure 5 ("paper": d = 250, 375, ..., 5000 x ||mu|| = 5, 7.5, ..., 100, 39 x 39)
+    and v1 ("v1": d = 250, 500, ..., 5000 x ||mu|| = 5, 10, ..., 100, 20 x 20).
+    """
+    if name == "paper":
+        return (("dim", tuple(int(v) for v in _inclusive_range(250, 5000, 125))),
+                ("signal_norm", _inclusive_range(5.0, 100.0, 2.5)))
+    if name == "v1":
+        return (("dim", tuple(int(v) for v in _inclusive_range(250, 5000, 250))),
+                ("signal_norm", _inclusive_range(5.0, 100.0, 5.0)))
+    raise ValueError(f"grid {name!r}: must be one of {', '.join(GRIDS)}")
+
+
+GRIDS = ("paper", "v1")
+
+
+def parse_axis(text: str) -> tuple[str, tuple]:
+    """``NAME=START:STOP:STEP`` (inclusive) or ``NAME=V1,V2,...`` for a numeric ProblemParams field."""
+    name, sep, values = text.partition("=")
+    name = name.strip().replace("-", "_")
+    if not sep or not values.strip():
+        raise ValueError(f"axis {text!r}: must be NAME=START:STOP:STEP or NAME=V1,V2,...")
+    if name not in _AXIS_TYPES:
+        raise ValueError(f"axis {name!r}: must be one of {', '.join(sorted(_AXIS_TYPES))}")
+    kind = _AXIS_TYPES[name]
+    try:
+        if ":" in values:
+            start, stop, step = (float(v) for v in values.split(":"))
+            if not step > 0 or stop < start:
+                raise ValueError
+            numbers = _inclusive_range(start, stop, step)
+        else:
+            numbers = tuple(float(v) for v in values.split(","))
+    except ValueError:
+        raise ValueError(f"axis {text!r}: values must be numbers as START:STOP:STEP (step > 0, "
+                         "stop >= start) or a comma-separated list") from None
+    if kind is int:
+        if any(abs(v - round(v)) > 1e-9 for v in numbers):
+            raise ValueError(f"axis {name!r} takes integers, got {values!r}")
+        return name, tuple(int(round(v)) for v in numbers)
+    return name, tuple(round(v, 12) for v in numbers)
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class SweepSpec:
+    """What a sweep computes: a base parameter point, axes varied over their product, seeds.
+
+    Paper: Figure 5's grid (any ProblemParams axes are allowed).
+
+    Parameters
+    ----------
+    base : ProblemParams
+    axes : tuple of (field name, values)
+    seeds : tuple of int
+        Each cell is run once per seed (``seed`` field); results are kept per seed.
+    engine : {"reduced", "direct"}
+    """
+
+    base: ProblemParams
+    axes: tuple[tuple[str, tuple], ...]
+    seeds: tuple[int, ...]
+    engine: str = "reduced"
+
+    def __post_init__(self) -> None:
+        names = [name for name, _ in self.axes]
+        if not names:
+            raise ValueError("a sweep needs at least one axis")
+        if len(set(names)) != len(names):
+            raise ValueError(f"axes {names}: each field may appear once")
+        for name, values in self.axes:
+            if name not in _AXIS_TYPES:
+                raise ValueError(f"axis {name!r}: must be one of {', '.join(sorted(_AXIS_TYPES))}")
+            if not values:
+                raise ValueError(f"axis {name!r} has no values")
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"seeds={self.seeds!r}: need at least one, without repeats")
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine={self.engine!r}: must be one of {', '.join(ENGINES)}")
+        # Building every cell validates every parameter point before any work starts.
+        list(self.cells())
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(len(values) for _, values in self.axes) + (len(self.seeds),)
+
+    def cells(self) -> Iterator[tuple[str, ProblemParams]]:
+        """(cell id, parameters) for every axis combination and seed, in row-major order."""
+        names = [name for name, _ in self.axes]
+        for combo in itertools.product(*(values for _, values in self.axes)):
+            for seed in self.seeds:
+                changes = dict(zip(names, combo)) | {"seed": seed}
+                yield cell_id(changes), self.base.replace(**changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"spec_version": SPEC_VERSION, "base": self.base.to_dict(),
+                "axes": [[name, list(values)] for name, values in self.axes],
+                "seeds": list(self.seeds), "engine": self.engine}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SweepSpec:
+        return cls(base=ProblemParams.from_mapping(data["base"]),
+                   axes=tuple((name, tuple(values)) for name, values in data["axes"]),
+                   seeds=tuple(data["seeds"]), engine=data["engine"])
+
+
+def cell_id(changes: Mapping[str, Any]) -> str:
+    """A readable file-name-safe id such as ``dim=250_signal_norm=7.5_seed=42``."""
+    return "_".join(f"{name}={value!r}" for name, value in changes.items())
+
+
+def _noisy_layout(params: ProblemParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # Labels and flips depend only on n and eta (numerics.data's official order): no d-dimensional draw.
+    true_labels = class_labels(params.n_train)
+    noisy = noisy_mask(params.n_train, params.n_noisy)
+    return noisy, np.where(noisy, -true_labels, true_labels), true_labels
+
+
+def run_cell(params: ProblemParams, engine: str = "reduced") -> dict[str, Any]:
+    """Run one cell and return its final metrics and observed regime (never raises).
+
+    Only the first and last steps are recorded (the step loss is kept at every step).
+
+    Paper: Figure 5 (final train and test loss per cell) and the regime classification.
+    """
+    try:
+        if engine == "reduced":
+            from numerics.reduced import run_reduced as runner
+        else:
+            from numerics.gd import run_direct as runner
+        recording = runner(params, record_every=max(params.steps, 1), throw=False)
+        if not recording.status.ok:
+            return {"status": "failed", "error": recording.message, "regime": "failed"}
+        noisy, labels, true_labels = _noisy_layout(params)
+        arrays = dict(recording.arrays) | {"noisy": noisy, "train_labels": labels,
+                                           "train_true_labels": true_labels}
+        trajectory = Trajectory(params=params, source=f"gd:{engine}", arrays=arrays)
+        classification = classify(trajectory)
+    except Exception as exc:  # noqa: BLE001 - a failed cell is recorded, the sweep goes on
+        return {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "regime": "failed"}
+    result = {"status": "success", "regime": classification.regime,
+              "noisy_role_counts": classification.evidence["noisy_role_counts"]}
+    for name in METRICS:
+        result[name] = float(trajectory.final(name))
+    return result
+
+
+def _run_chunk(chunk: Sequence[tuple[str, dict]], engine: str) -> list[tuple[str, dict]]:
+    return [(key, run_cell(ProblemParams.from_mapping(params), engine)) for key, params in chunk]
+
+
+def _chunks(items: list, size: int) -> list[list]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+@contextlib.contextmanager
+def _single_threaded_blas() -> Iterator[None]:
+    """Workers inherit one BLAS thread each: the cells are small and the processes share the cores."""
+    names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ.update({name: "1" for name in names})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _local_results(chunks, engine: str, workers: int) -> Iterator[list[tuple[str, dict]]]:
+    import concurrent.futures
+    import multiprocessing
+
+    with _single_threaded_blas():
+        pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers,
+                                                      mp_context=multiprocessing.get_context("spawn"))
+    with pool:
+        futures = [pool.submit(_run_chunk, chunk, engine) for chunk in chunks]
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
+
+
+def _dask_results(chunks, engine: str, workers: int, scheduler: str | None) -> Iterator[list[tuple[str, dict]]]:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise ValueError("--executor dask needs the optional extra: pip install 'benign-attention[dask]'") from None
+    with contextlib.ExitStack() as stack:
+        if scheduler:
+            client = stack.enter_context(Client(scheduler))
+        else:
+            with _single_threaded_blas():
+                cluster = stack.enter_context(LocalCluster(n_workers=workers, threads_per_worker=1,
+                                                           processes=True, dashboard_address=None))
+            client = stack.enter_context(Client(cluster))
+        futures = client.map(_run_chunk, chunks, engine=engine, pure=False)
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        finally:
+            client.cancel(futures)
+
+
+def _serial_results(chunks, engine: str) -> Iterator[list[tuple[str, dict]]]:
+    for chunk in chunks:
+        yield _run_chunk(chunk, engine)
+
+
+def _check_directory(out: Path, spec: SweepSpec) -> None:
+    spec_path = out / "sweep.json"
+    if spec_path.exists():
+        try:
+            existing = json.loads(spec_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{str(spec_path)!r} is not valid JSON: {exc}") from None
+        if existing != json.loads(json.dumps(spec.to_dict())):
+            raise ValueError(f"{str(out)!r} holds a different sweep (sweep.json differs): choose another "
+                             "--out or repeat the original command to resume it")
+    elif out.exists() and any(out.iterdir()):
+        raise ValueError(f"output directory {str(out)!r} exists, is not empty and holds no sweep.json")
+
+
+def run_sweep(spec: SweepSpec, out: str | Path, *, executor: str = "local", workers: int | None = None,
+              scheduler: str | None = None, chunk_size: int | None = None, progress: bool = False,
+              on_cell: Callable[[str, dict], None] | None = None) -> dict[str, int]:
+    """Run the cells of ``spec`` missing from ``out``; returns counts of done, new and failed cells.
+
+    Parameters
+    ----------
+    executor : {"local", "dask", "serial"}
+        Local worker processes, a Dask cluster (``scheduler`` address, or a local cluster of
+        ``workers`` processes), or in this process.
+    workers : int, optional
+        Processes; default all cores.
+    chunk_size : int, optional
+        Cells per task; default about 8 tasks per worker (fewer round trips, small losses on a kill).
+    on_cell : callable, optional
+        Called with (cell id, result) after each cell file is written.
+    """
+    from tqdm import tqdm
+
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor={executor!r}: must be one of {', '.join(EXECUTORS)}")
+    if executor != "dask" and scheduler:
+        raise ValueError("--scheduler needs --executor dask")
+    workers = workers or os.cpu_count() or 1
+    if workers < 1:
+        raise ValueError(f"workers={workers!r}: must be >= 1")
+    out = Path(out)
+    _check_directory(out, spec)
+    (out / "cells").mkdir(parents=True, exist_ok=True)
+    write_json(out / "sweep.json", spec.to_dict())
+    cells = list(spec.cells())
+    done = {path.stem for path in (out / "cells").glob("*.json")}
+    todo = [(key, params.to_dict()) for key, params in cells if key not in done]
+    counts = {"cells": len(cells), "already_done": len(cells) - len(todo), "computed": 0, "failed": 0}
+    if not todo:
+        return counts
+    chunk_size = chunk_size or max(1, math.ceil(len(todo) / (8 * workers)))
+    chunks = _chunks(todo, chunk_size)
+    results = {"local": lambda: _local_results(chunks, spec.engine, workers),
+               "dask": lambda: _dask_results(chunks, spec.engine, workers, scheduler),
+               "serial": lambda: _serial_results(chunks, spec.engine)}[executor]()
+    with tqdm(total=len(cells), initial=counts["already_done"], unit="cell", desc="sweep",
+              disable=not progress, file=sys.stderr) as bar:
+        for batch in results:
+            for key, result in batch:
+                write_json(out / "cells" / f"{key}.json", {"cell": key, **result})
+                counts["computed"] += 1
+                counts["failed"] += result["status"] != "success"
+                if on_cell is not None:
+                    on_cell(key, result)
+            bar.update(len(batch))
+    return counts
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class SweepResult:
+    """Per-cell metrics and regimes of a sweep, on the grid of its axes (last axis: seeds).
+
+    Paper: Figure 5 (final losses over (d, ||mu||)).
+
+    Attributes
+    ----------
+    spec : SweepSpec
+    metrics : mapping of metric name to array of shape ``spec.shape`` (NaN: missing or failed)
+    regimes : array of str, shape ``spec.shape`` ("missing" for cells not yet run, "failed")
+    """
+
+    spec: SweepSpec
+    metrics: Mapping[str, np.ndarray]
+    regimes: np.ndarray
+
+    @property
+    def axes(self) -> tuple[tuple[str, tuple], ...]:
+        return self.spec.axes
+
+    @property
+    def complete(self) -> bool:
+        return not np.any(self.regimes == "missing")
+
+    def mean(self, name: str) -> np.ndarray:
+        """Mean of a metric over seeds (NaN where every seed is missing)."""
+        values = self.metrics[name]
+        with np.errstate(invalid="ignore"), _quiet_nanmean():
+            return np.nanmean(values, axis=-1)
+
+    def majority_regime(self) -> np.ndarray:
+        """Most frequent regime over seeds per cell (ties: the earlier one in ``REGIMES``)."""
+        order = list(REGIMES) + ["failed", "missing"]
+        flat = self.regimes.reshape(-1, self.regimes.shape[-1])
+        winners = [max(order, key=lambda r, row=row: (list(row).count(r), -order.index(r))) for row in flat]
+        return np.array(winners, dtype=object).reshape(self.regimes.shape[:-1])
+
+    def regime_fractions(self) -> dict[str, np.ndarray]:
+        return {r: np.mean(self.regimes == r, axis=-1) for r in REGIMES}
+
+    def to_summary(self) -> dict[str, Any]:
+        """JSON-ready: axes, seeds, per-cell mean metrics and majority regime."""
+        return {"spec": self.spec.to_dict(),
+                "mean": {name: np.where(np.isnan(m := self.mean(name)), None, m).tolist() for name in METRICS},
+                "majority_regime": self.majority_regime().tolist(),
+                "counts": {r: int(np.sum(self.regimes == r)) for r in (*REGIMES, "failed", "missing")}}
+
+
+@contextlib.contextmanager
+def _quiet_nanmean() -> Iterator[None]:
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+def load_sweep(out: str | Path) -> SweepResult:
+    """Read a sweep directory into a ``SweepResult`` (missing cells are NaN / "missing")."""
+    out = Path(out)
+    spec_path = out / "sweep.json"
+    if not spec_path.is_file():
+        raise ValueError(f"{str(spec_path)!r} does not exist: not a sweep directory")
+    spec = SweepSpec.from_dict(json.loads(spec_path.read_text(encoding="utf-8")))
+    shape = spec.shape
+    metrics = {name: np.full(shape, np.nan) for name in METRICS}
+    regimes = np.full(shape, "missing", dtype=object)
+    for flat, (key, _) in enumerate(spec.cells()):
+        path = out / "cells" / f"{key}.json"
+        if not path.is_file():
+            continue
+        result = json.loads(path.read_text(encoding="utf-8"))
+        index = np.unravel_index(flat, shape)
+        regimes[index] = result["regime"]
+        for name in METRICS:
+            if name in result:
+                metrics[name][index] = result[name]
+    return SweepResult(spec=spec, metrics=metrics, regimes=regimes)
