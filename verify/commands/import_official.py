@@ -1,0 +1,46 @@
+"""``benign-attn import-official DIR``: turn an official run's output into a run directory.
+
+Paper: the official code's output (``stats_time_step.json``, ``.hydra/config.yaml``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from verify.files import atomic_write_text, write_json
+from verify.official import read_official_run
+from verify.plots import dynamics_figure, save_figure
+from verify.report import build_report, report_markdown
+from verify.rundir import check_output_dir, staged_run_dir
+
+NAME = "import-official"
+HELP = "read an official run (stats_time_step.json + .hydra/config.yaml) into a verifiable run directory"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("official_dir", metavar="DIR", help="output directory of the official code")
+    parser.add_argument("--out", metavar="DIR", help="run directory to write (default: runs/official-<DIR name>)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing different run in --out")
+    parser.add_argument("--quiet", action="store_true", help="no summary")
+
+
+def main(args: argparse.Namespace) -> int:
+    source = Path(args.official_dir)
+    trajectory = read_official_run(source)
+    out = Path(args.out) if args.out else Path("runs") / f"official-{source.resolve().name}"
+    out = check_output_dir(out, trajectory.params, overwrite=args.overwrite)
+    report = build_report(trajectory, existence=False)
+    with staged_run_dir(out) as stage:
+        atomic_write_text(stage / "params.toml", trajectory.params.to_toml())
+        trajectory.save(stage)
+        write_json(stage / "report.json", report)
+        atomic_write_text(stage / "report.md", report_markdown(report))
+        save_figure(dynamics_figure([trajectory]), stage / "figures" / "dynamics")
+    if not args.quiet:
+        final = report["final"]
+        print(f"imported {len(trajectory.arrays['time'])} checkpoints; verdict: {report['verdict']}; "
+              f"train acc {final['train_acc']:.3f}, test acc {final['test_acc']:.3f} at step "
+              f"{int(trajectory.arrays['step'][-1])}")
+        print(f"wrote {out}/ — check it with: benign-attn verify {out}")
+    return 0

@@ -1,0 +1,186 @@
+"""Read an output directory of the official code into a ``Trajectory`` (source "official").
+
+The official run writes ``stats_time_step.json`` (pandas ``DataFrame.to_json``, orient
+"columns": each column maps the row index, as text, to a value) and Hydra's
+``.hydra/config.yaml``. Row k holds ``loss`` (training loss in step k, before that step's
+update) and ``attention_score`` (n x T weights in step k, i.e. of the state after k updates);
+every ``log_interval`` steps it also holds train/test loss and accuracy measured *after* the
+update, i.e. of the state after k + 1 updates.
+
+Checkpoints here are states after s updates: s = 0 (uniform attention, loss from ``loss``)
+and every s = k + 1 with metrics logged at row k and attention available (s <= steps - 1).
+Accuracies and test loss unknown at s = 0 are NaN. ``step_loss`` has the loss of every state
+0..steps (the last from the final logged ``train_loss``). Logits are not recorded by the
+official code; ``logits_train`` holds log-attention, which equals the logits up to a
+per-sample constant and so gives every gap exactly. Clean and noisy training accuracies are
+recomputed from the recorded attention and the training tokens, which the official layout
+reproduces draw for draw.
+
+Paper: the official code of Sakamoto & Sato (2025) (its default configuration and logging).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from numerics.data import class_labels, noisy_mask, signals
+from numerics.subspace import training_split
+from theory.params import OFFICIAL_ALIASES, ProblemParams
+from verify.provenance import provenance
+from verify.trajectory import Trajectory
+
+__all__ = ["parse_flat_yaml", "official_params", "read_official_run", "IGNORED_CONFIG_KEYS"]
+
+#: Official configuration keys that do not describe the problem (logging, the v1 delta).
+IGNORED_CONFIG_KEYS = ("delta", "log_interval", "wandb")
+_OUR_KEYS = ("seq_len", "rho", "signal_norm", "seed")
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_INT = re.compile(r"[+-]?\d+")
+_FLOAT = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?")
+
+
+def _scalar(text: str, where: str) -> Any:
+    if _INT.fullmatch(text):
+        return int(text)
+    if _FLOAT.fullmatch(text):
+        return float(text)
+    if text in ("true", "false"):
+        return text == "true"
+    if text in ("null", "~", ""):
+        return None
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    if re.fullmatch(r"[A-Za-z0-9_.\-/]+", text):
+        return text
+    raise ValueError(f"{where}: value {text!r} is not a plain scalar this reader accepts")
+
+
+def parse_flat_yaml(text: str, *, source: str = "config.yaml") -> dict[str, Any]:
+    """The top-level ``key: scalar`` entries of a Hydra config; nested blocks map to dicts of scalars.
+
+    A whitelist reader for the subset Hydra writes for this code (no anchors, flow style,
+    multi-line strings); anything else raises ``ValueError`` naming the line.
+    """
+    result: dict[str, Any] = {}
+    block: dict[str, Any] | None = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split(" #", 1)[0].rstrip()
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        where = f"{source} line {number}"
+        indented = line.startswith((" ", "\t"))
+        key, sep, value = line.strip().partition(":")
+        if not sep or not _KEY.fullmatch(key):
+            raise ValueError(f"{where}: {raw!r} is not a 'key: value' line")
+        value = value.strip()
+        if value.startswith(("[", "{", "&", "*", "|", ">")):
+            raise ValueError(f"{where}: {value!r} uses YAML syntax this reader does not accept")
+        if indented:
+            if block is None:
+                raise ValueError(f"{where}: indented line outside a block")
+            block[key] = _scalar(value, where)
+            continue
+        if key in result:
+            raise ValueError(f"{where}: key {key!r} given twice")
+        if value == "":
+            block = result[key] = {}
+        else:
+            block = None
+            result[key] = _scalar(value, where)
+    return result
+
+
+def official_params(config: dict[str, Any]) -> ProblemParams:
+    """ProblemParams of an official configuration (official layout, joint training)."""
+    known = set(OFFICIAL_ALIASES) | set(_OUR_KEYS) | set(IGNORED_CONFIG_KEYS)
+    unknown = sorted(set(config) - known)
+    if unknown:
+        raise ValueError(f"official config has unknown keys {unknown}: expected {sorted(known)}")
+    values = {key: value for key, value in config.items() if key not in IGNORED_CONFIG_KEYS}
+    return ProblemParams.from_mapping(values | {"layout": "official", "train": "joint"})
+
+
+def _column(stats: dict, name: str, path: Path) -> list:
+    if name not in stats:
+        raise ValueError(f"{str(path)!r} has no column {name!r}")
+    column = stats[name]
+    return [column[key] for key in sorted(column, key=int)]
+
+
+def read_official_run(directory: str | Path) -> Trajectory:
+    """The trajectory of an official run directory (see the module docstring for the timing).
+
+    Paper: the official code's output (``stats_time_step.json`` and ``.hydra/config.yaml``).
+    """
+    directory = Path(directory)
+    stats_path, config_path = directory / "stats_time_step.json", directory / ".hydra" / "config.yaml"
+    for path in (stats_path, config_path):
+        if not path.is_file():
+            raise ValueError(f"{str(path)!r} does not exist: not an official run directory")
+    config = parse_flat_yaml(config_path.read_text(encoding="utf-8"), source=str(config_path))
+    params = official_params(config)
+    try:
+        stats = json.loads(stats_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{str(stats_path)!r} is not valid JSON: {exc}") from None
+    steps_logged = np.asarray(_column(stats, "time_step", stats_path), dtype=np.int64)
+    if not np.array_equal(steps_logged, np.arange(len(steps_logged))):
+        raise ValueError(f"{str(stats_path)!r}: time_step must be 0, 1, 2, ... without gaps")
+    if len(steps_logged) != params.steps:
+        raise ValueError(f"{str(stats_path)!r} has {len(steps_logged)} rows, config says num_steps={params.steps}")
+    loss = np.asarray(_column(stats, "loss", stats_path), dtype=np.float64)
+    attention = np.asarray(_column(stats, "attention_score", stats_path), dtype=np.float64)
+    if attention.shape != (params.steps, params.n_train, params.seq_len):
+        raise ValueError(f"attention_score has shape {attention.shape}, expected "
+                         f"({params.steps}, {params.n_train}, {params.seq_len})")
+    logged = {name: np.array([math.nan if v is None else v for v in _column(stats, name, stats_path)])
+              for name in ("train_loss", "train_accuracy", "test_loss", "test_accuracy")}
+    rows = np.flatnonzero(np.isfinite(logged["train_loss"]))
+    # Metrics logged at row k describe the state after k + 1 updates; attention exists up to steps - 1.
+    after = rows + 1
+    keep = after <= params.steps - 1
+    states = np.r_[0, after[keep]]
+    metric_rows = rows[keep]
+
+    def at_states(name: str, initial: float) -> np.ndarray:
+        return np.r_[initial, logged[name][metric_rows]]
+
+    nan = math.nan
+    step_loss = np.r_[loss, logged["train_loss"][-1] if rows.size and rows[-1] == params.steps - 1 else nan]
+    true_labels = class_labels(params.n_train)
+    noisy = noisy_mask(params.n_train, params.n_noisy)
+    with np.errstate(divide="ignore"):
+        log_attention = np.log(attention[states])
+    arrays = {
+        "step": states.astype(np.int64),
+        "time": states * params.step_size,
+        "step_loss": step_loss,
+        "train_loss": at_states("train_loss", loss[0]),
+        "train_acc": at_states("train_accuracy", nan),
+        "test_loss": at_states("test_loss", nan),
+        "test_acc": at_states("test_accuracy", nan),
+        "attention_train": attention[states],
+        "logits_train": log_attention,
+        "noisy": noisy,
+        "train_labels": np.where(noisy, -true_labels, true_labels),
+        "train_true_labels": true_labels,
+    }
+    # The official run logs only the overall accuracy. The training tokens are reproduced draw for
+    # draw (official layout), so their scores gamma = nu^T x, with the recorded attention, give
+    # f = sum_t s_t gamma_t and the clean / noisy accuracies without W.
+    gamma = training_split(params).tokens @ signals(params)[2]
+    margins = arrays["train_labels"] * np.sum(attention[states] * gamma, axis=-1)
+    arrays["train_acc_clean"] = np.mean(margins[:, ~noisy] > 0, axis=1)
+    arrays["train_acc_noisy"] = np.mean(margins[:, noisy] > 0, axis=1) if noisy.any() else np.full(len(states), nan)
+    return Trajectory(params=params, source="official", arrays=arrays, status="success",
+                      message=f"imported from an official run ({len(states)} checkpoints)",
+                      stats={"engine": "official", "log_rows": int(rows.size),
+                             "final_logged_train_acc": float(logged["train_accuracy"][rows[-1]]) if rows.size else None,
+                             "final_logged_test_acc": float(logged["test_accuracy"][rows[-1]]) if rows.size else None},
+                      provenance=provenance() | {"precision": "float32 (official code)"})
