@@ -1,0 +1,176 @@
+"""The data as the reduced engines see it: Gram matrices of the training tokens and the test
+tokens projected on the subspace that holds q = W p.
+
+Paper: Section 3 (data model) and SPEC section 4, "A smaller exact state".
+
+Why a subspace suffices. GD (and gradient flow) from p = 0 keeps
+
+    p = Y_0^T b,   W = W_0 + X^T E Y_0,   with Y_0 = X W_0,
+
+for a vector b in R^m and a matrix E in R^{m x m} (X the m = n T stacked training tokens;
+p-only training keeps E = 0). So q = W p = N_0 b + X^T (E M_0 b) lies in the span of the
+2m columns B = [X^T, N_0], N_0 = W_0 W_0^T X^T, M_0 = X N_0. A test token x therefore only
+enters through x^T B (its "basis row") and nu^T x. Everything d-dimensional is done here,
+once, with matrix products; the engines work with m x m matrices.
+
+Test sets drawn in the subspace (independent layout only). Fresh test noise xi ~ N(0, I_d)
+is independent of the training data and of W_0. Write E_aug = [e_1, e_2, B] = Q R with Q
+orthonormal (d x r). Then Q^T xi ~ N(0, I_r) by rotation invariance of the standard normal,
+and (e_1^T xi, e_2^T xi, xi^T B) = R^T (Q^T xi). Drawing g ~ N(0, I_r) and using R^T g is
+therefore exact in distribution for every quantity the toolkit computes from a test token
+(its logit and its score nu^T x = (x_1 - x_2) / (sqrt(2) ||mu||)). It is not the same numbers
+as the d-dimensional draw. The official layout shares noise between training and test
+samples, so it always keeps the d-dimensional draw, and so does an explicitly given ``data``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from numerics.data import (Data, Split, add_signals, class_labels, draw_split, initial_weights,
+                           test_rng)
+from numerics.gd import check_initial_weights
+from theory.params import ProblemParams
+
+__all__ = ["ProjectedSplit", "ReducedProblem", "reduce_problem", "training_split"]
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ProjectedSplit:
+    """Samples seen through the reduced state: logit of token (i, t) = ``basis[i, t] @ coords``.
+
+    Paper: SPEC section 4 (test logits from H = X_te X^T and M_te = X_te W_0 W_0^T X^T).
+
+    Attributes
+    ----------
+    basis : (count, T, k) array
+        x_{i,t}^T B for the columns B of the reduced problem.
+    gamma : (count, T) array
+        Token scores nu^T x_{i,t}.
+    labels, true_labels : (count,) arrays of +-1.0
+    noisy : (count,) bool array
+    """
+
+    basis: np.ndarray
+    gamma: np.ndarray
+    labels: np.ndarray
+    true_labels: np.ndarray
+    noisy: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ReducedProblem:
+    """Everything the reduced GD recursion and the reduced flow need; no d-dimensional array.
+
+    Paper: SPEC section 4 (G = X X^T, M_0 = X W_0 W_0^T X^T, exact reduced dynamics).
+
+    Attributes
+    ----------
+    train : Split
+        The training split as given (tokens kept only for reference and the noisy mask).
+    gamma : (n, T) array
+        Training token scores nu^T x.
+    gram : (m, m) array
+        G = X X^T.
+    metric : (m, m) array
+        M_0 = X W_0 W_0^T X^T (equal to G for p-only training with W = I).
+    test : ProjectedSplit
+        Test tokens as rows of x^T B with B = [X^T, N_0] (joint, k = 2m) or B = N_0 (p-only, k = m).
+    train_mode : {"joint", "p_only"}
+    test_source : {"projected", "subspace"}
+        Projected from d-dimensional tokens, or drawn in the subspace (see module docstring).
+    """
+
+    train: Split
+    gamma: np.ndarray
+    gram: np.ndarray
+    metric: np.ndarray
+    test: ProjectedSplit
+    train_mode: str
+    test_source: str
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(n, T) of the training logits."""
+        return self.gamma.shape
+
+
+def training_split(params: ProblemParams) -> Split:
+    """The training split of ``make_data(params)``, drawn alone (same numbers, no test set)."""
+    return draw_split(np.random.default_rng(params.seed), params.n_train, params, n_noisy=params.n_noisy)
+
+
+def reduce_problem(params: ProblemParams, *, data: Data | None = None, w0=None) -> ReducedProblem:
+    """Build the reduced problem: training Gram matrices and the projected (or drawn) test set.
+
+    Paper: SPEC section 4. Cost O(m d^2) for joint training (two products with W_0), plus
+    O(n_test T d m) when d-dimensional test tokens are projected; nothing d x d is formed
+    besides W_0.
+
+    Parameters
+    ----------
+    params : ProblemParams
+    data : Data, optional
+        Use these tokens exactly (training and test). Without it the training split is drawn
+        as ``make_data`` draws it; the test set is drawn d-dimensionally for the official
+        layout and in the subspace for the independent layout (module docstring).
+    w0 : (d, d) array, optional
+        Initial W. Defaults to Kaiming-uniform (joint) or the identity (p-only), as ``run_direct``.
+    """
+    if data is not None:
+        train, nu = data.train, data.nu
+    else:
+        train = training_split(params)
+        nu = (np.eye(2, params.dim)[0] - np.eye(2, params.dim)[1]) / (np.sqrt(2.0) * params.signal_norm)
+    n, T, d = train.tokens.shape
+    X = train.tokens.reshape(n * T, d)
+    gram = X @ X.T
+    if w0 is None and params.train == "p_only":
+        # W = I: Y_0 = X, N_0 = X^T, M_0 = G; skip the d x d identity entirely.
+        metric, n0 = gram, X.T
+    else:
+        W0 = check_initial_weights(w0, d) if w0 is not None else initial_weights(params)
+        y0 = X @ W0
+        metric = y0 @ y0.T
+        n0 = W0 @ y0.T
+    # Joint training needs both halves of B; p-only keeps q = W_0 p = N_0 b.
+    columns = np.concatenate((X.T, n0), axis=1) if params.train == "joint" else n0
+    if data is not None:
+        test = _project(data.test, columns, nu)
+        source = "projected"
+    elif params.layout == "official":
+        split = draw_split(test_rng(params), params.n_test, params, n_noisy=0)
+        test = _project(split, columns, nu)
+        source = "projected"
+    else:
+        test = _draw_in_subspace(params, columns)
+        source = "subspace"
+    return ReducedProblem(train=train, gamma=train.tokens @ nu, gram=gram, metric=metric, test=test,
+                          train_mode=params.train, test_source=source)
+
+
+def _project(split: Split, columns: np.ndarray, nu: np.ndarray) -> ProjectedSplit:
+    count, T, d = split.tokens.shape
+    tokens = split.tokens.reshape(count * T, d)
+    return ProjectedSplit(basis=(tokens @ columns).reshape(count, T, -1), gamma=split.tokens @ nu,
+                          labels=split.labels, true_labels=split.true_labels, noisy=split.noisy)
+
+
+def _draw_in_subspace(params: ProblemParams, columns: np.ndarray) -> ProjectedSplit:
+    d = columns.shape[0]
+    augmented = np.empty((d, columns.shape[1] + 2))
+    augmented[:, :2] = np.eye(d, 2)
+    augmented[:, 2:] = columns
+    # R^T R = E_aug^T E_aug; R has min(d, k + 2) rows, the dimension of the noise that matters.
+    R = np.linalg.qr(augmented, mode="r")
+    rng = test_rng(params)
+    noise = rng.standard_normal((params.n_test, params.seq_len, R.shape[0]))
+    true_labels = class_labels(params.n_test)
+    # Coordinates of e_1, e_2 in the orthonormal basis Q are R's first two columns.
+    e1, e2 = R[:, 0], R[:, 1]
+    tokens = add_signals(noise, true_labels, params.signal_norm * e1, params.signal_norm * e2, params.rho)
+    gamma = tokens @ ((e1 - e2) / (np.sqrt(2.0) * params.signal_norm))
+    noisy = np.zeros(params.n_test, dtype=bool)
+    return ProjectedSplit(basis=tokens @ R[:, 2:], gamma=gamma, labels=true_labels.copy(),
+                          true_labels=true_labels, noisy=noisy)
