@@ -1,7 +1,8 @@
 """Publication figures (the only module that imports matplotlib).
 
 Paper: Figure 3 (attention dynamics of a clean and a noisy sample, with train/test loss and
-accuracy).
+accuracy), Figure 5 (phase diagram), v1 Figure 1 (existence construction), and the g-function
+bounds, delayed generalisation and loss plateaus of SPEC sections 4.1-4.2.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from numerics.metrics import ROLE_NAMES, role_attention  # noqa: E402
 from verify.files import atomic_write_bytes  # noqa: E402
 from verify.trajectory import Trajectory  # noqa: E402
 
-__all__ = ["dynamics_figure", "save_figure"]
+__all__ = ["dynamics_figure", "phase_figure", "existence_figure", "gaps_figure", "delay_figure",
+           "plateaus_figure", "save_figure"]
 
 ROLE_LABELS = {
     "relevant": "relevant $\\mathcal{R}$",
@@ -81,6 +83,142 @@ def dynamics_figure(trajectories: Sequence[Trajectory], titles: Sequence[str] | 
     axes[0, 0].legend(loc="center right")
     axes[0, 2].legend()
     axes[0, 3].legend()
+    fig.tight_layout()
+    return fig
+
+
+def phase_figure(result, analysis: dict, *, constants: Sequence[float] = ()):
+    """Heatmaps of final train loss, test loss and observed regime over (d, ||mu||), with the
+    boundary curves n ||mu||^2 / d = C for the given constants and the fitted one.
+
+    Paper: Figure 5 (phase diagram) and v3 Figure 1 (boundary n SNR^2 ~ 1).
+    """
+    from verify.phase import regime_grid
+
+    dims, mus, regimes = regime_grid(result)
+    transpose = [name for name, _ in result.axes][0] != "dim"
+    n = result.spec.base.n_train
+    codes = {"harmful": 0, "benign": 1, "not_overfitting": 2, "undetermined": 3, "failed": 4, "missing": 4}
+    panels = [("final train loss", result.mean("train_loss")), ("final test loss", result.mean("test_loss")),
+              ("observed regime", np.vectorize(codes.get)(regimes).astype(float))]
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
+    extent = [dims[0], dims[-1], mus[0], mus[-1]]
+    fitted = analysis.get("boundary_fit", {}).get("fitted_C") if isinstance(analysis, dict) else None
+    curve_d = np.linspace(dims[0], dims[-1], 200)
+    for ax, (title, values) in zip(axes, panels):
+        grid = values.T if not transpose or title == "observed regime" else values
+        if title == "observed regime":
+            cmap = matplotlib.colors.ListedColormap(["C3", "C2", "C0", "0.8", "k"])
+            image = ax.imshow(grid.T, origin="lower", aspect="auto", extent=extent, cmap=cmap, vmin=-0.5, vmax=4.5,
+                              interpolation="nearest")
+            bar = fig.colorbar(image, ax=ax, ticks=range(5))
+            bar.ax.set_yticklabels(["harmful", "benign", "not overfit.", "undet.", "failed"])
+        else:
+            image = ax.imshow(grid.T, origin="lower", aspect="auto", extent=extent, cmap="viridis",
+                              interpolation="nearest")
+            fig.colorbar(image, ax=ax)
+        for k, C in enumerate(constants):
+            ax.plot(curve_d, np.sqrt(C * curve_d / n), "w--", lw=1, label=f"$n\\|\\mu\\|^2/d = {C:g}$" if k == 0 else None)
+        if fitted:
+            ax.plot(curve_d, np.sqrt(fitted * curve_d / n), "w-", lw=1.2, label=f"fitted C = {fitted:.3g}")
+        ax.set_xlim(dims[0], dims[-1])
+        ax.set_ylim(mus[0], mus[-1])
+        ax.set_xlabel("dimension $d$")
+        ax.set_ylabel("$\\|\\mu\\|$")
+        ax.set_title(title)
+        ax.grid(False)
+    if constants or fitted:
+        axes[2].legend(loc="upper left", fontsize=6)
+    fig.tight_layout()
+    return fig
+
+
+def existence_figure(rows: Sequence[dict], window: tuple[float, float], *, marks: Sequence[float] = ()):
+    """Train and test accuracy of the v1 construction against lambda, with the heuristic window.
+
+    Paper: v1 Figure 1 / existence construction (benign, harmful, not-overfitting solutions).
+    """
+    lambdas = np.array([r["lambda"] for r in rows])
+    fig, ax = plt.subplots(figsize=(5, 3))
+    ax.axvspan(*window, color="C2", alpha=0.15, label="heuristic benign window")
+    ax.plot(lambdas, [r["train_acc"] for r in rows], "o-", label="train accuracy")
+    ax.plot(lambdas, [r["test_acc"] for r in rows], "s-", label="test accuracy")
+    for value in marks:
+        ax.axvline(value, color="0.4", lw=0.8, ls=":")
+    ax.set_xscale("log")
+    ax.set_xlabel("$\\lambda$ in $p = \\mu_1 + \\mu_2 + \\lambda(\\sum \\xi_{i,1} + \\sum \\xi_{j,3})$")
+    ax.set_ylabel("accuracy")
+    ax.set_ylim(0.4, 1.03)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def gaps_figure(series: dict[str, dict], title: str = ""):
+    """g(Lambda) of clean and g(Gamma) of noisy samples against time (log axis), with the band
+    from the integrals of the group's minimum and maximum drive.
+
+    Paper: the growth function g of the two-stage proof; SPEC section 4.1.
+    """
+    fig, axes = plt.subplots(1, len(series), figsize=(5 * len(series), 3.2), squeeze=False)
+    for ax, (group, data) in zip(axes[0], series.items()):
+        time = data["time"]
+        keep = time > 0
+        for column in range(data["growth"].shape[1]):
+            ax.plot(time[keep], data["growth"][keep, column], color="C0", lw=0.7, alpha=0.7,
+                    label="$g(\\mathrm{gap}_i(\\tau)) - g(\\mathrm{gap}_i(0))$" if column == 0 else None)
+        ax.fill_between(time[keep], data["lower"][keep], data["upper"][keep], color="C1", alpha=0.25,
+                        label="$[\\int c_{\\min}, \\int c_{\\max}]$")
+        ax.set_xscale("log")
+        ax.set_xlabel("time $\\tau$")
+        symbol = "$\\Lambda$" if group == "clean" else "$\\Gamma$"
+        ax.set_title(f"{group} samples ({symbol})")
+        ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def delay_figure(trajectory: Trajectory, levels: dict[str, float], markers: dict[str, float | None]):
+    """Train and test loss over exponentially long horizons (log time) with the loss floors.
+
+    Paper: abstract / Section 5 (delayed generalisation); SPEC 4.2 (plateaus and clean floor).
+    """
+    a = trajectory.arrays
+    time = np.asarray(a["time"])
+    keep = time > 0
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    ax.plot(time[keep], a["train_loss"][keep], label="train loss")
+    ax.plot(time[keep], a["test_loss"][keep], label="test loss")
+    for k, (name, value) in enumerate(levels.items()):
+        ax.axhline(value, color=f"C{k + 2}", ls="--", lw=0.8, label=name.replace("_", " "))
+    for name, value in markers.items():
+        if value:
+            ax.axvline(value, color="0.3", ls=":", lw=0.8)
+            ax.text(value, ax.get_ylim()[1], name.replace("_", " "), rotation=90, va="top", fontsize=6)
+    ax.set_xscale("log")
+    ax.set_xlabel("time $\\tau$ = step x step size")
+    ax.set_ylabel("loss")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plateaus_figure(trajectories: Sequence[Trajectory], titles: Sequence[str], levels: dict[str, float]):
+    """Training-loss curves against the predicted plateaus of benign overfitting and of not overfitting.
+
+    Paper: SPEC section 4.2 [DERIVED] (|f| <= max_t |gamma_t| bounds the loss from below).
+    """
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    for trajectory, title in zip(trajectories, titles):
+        x, xlabel, _ = _time_axis(trajectory)
+        ax.plot(x, trajectory.arrays["train_loss"], label=title)
+    for k, (name, value) in enumerate(levels.items()):
+        ax.axhline(value, color=f"C{k + 5}", ls="--", lw=0.8, label=f"{name.replace('_', ' ')} {value:.3f}")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("training loss")
+    ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 

@@ -1,0 +1,144 @@
+"""``benign-attn figure NAME``: the paper's figures as PNG and PDF.
+
+Paper: Figure 3 (dynamics), Figure 5 (phase), v1 Figure 1 (existence), and the g-function
+bounds (gaps), delayed generalisation (delay) and loss plateaus (plateaus) of SPEC 4.1-4.2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from numerics.data import make_data
+from theory.records import AssumptionWarning
+from theory.regimes import predict
+from verify.checks import GapDefinition, check_delayed_generalization, existence_construction, existence_window, gap_bound_series
+from verify.classify import classify
+from verify.commands.params_options import add_params_arguments, params_from_args
+from verify.phase import phase_analysis
+from verify.plots import (delay_figure, dynamics_figure, existence_figure, gaps_figure, phase_figure,
+                          plateaus_figure, save_figure)
+from verify.sweep import load_sweep
+from verify.trajectory import Trajectory
+
+NAME = "figure"
+HELP = "draw a figure: dynamics, phase, existence, gaps, delay or plateaus (PNG + PDF)"
+FIGURES = ("dynamics", "phase", "existence", "gaps", "delay", "plateaus")
+#: SPEC section 6: balanced, large noise, large signal (d, ||mu||).
+PAPER_SETTINGS = ((2000, 20.0), (4500, 5.0), (1000, 80.0))
+#: v1 existence construction: d = 1e4, ||mu|| = 20, n = 100, T = 8, rho = 0.2, eta = 0.2.
+EXISTENCE_DEFAULTS = {"dim": 10000, "signal_norm": 20.0, "n_train": 100, "rho": 0.2, "n_test": 500}
+EXISTENCE_MARKS = (0.001, 0.06, 1.0)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", choices=FIGURES, help="which figure")
+    add_params_arguments(parser)
+    parser.add_argument("--setting", action="append", default=[], metavar="D,MU",
+                        help="(dynamics, plateaus) a (d, ||mu||) setting; repeatable (default: SPEC 6's three)")
+    parser.add_argument("--sweep", metavar="DIR", help="(phase) a sweep directory")
+    parser.add_argument("--boundary-constant", type=float, action="append", default=[], metavar="C",
+                        help="(phase) draw n ||mu||^2 / d = C; repeatable")
+    parser.add_argument("--run", metavar="DIR", help="(gaps, delay) a run directory instead of a fresh run")
+    parser.add_argument("--lambdas", metavar="L1,L2,...", help="(existence) lambda values (default: 1e-4..10, log grid)")
+    parser.add_argument("--gap", choices=("min", "mean", "soft"), default=GapDefinition().kind, help="(gaps) gap definition")
+    parser.add_argument("--out", metavar="DIR", default="figures", help="output directory (default: %(default)s)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+
+
+def _settings(args: argparse.Namespace) -> list[tuple[int, float]]:
+    if not args.setting:
+        return list(PAPER_SETTINGS)
+    settings = []
+    for text in args.setting:
+        try:
+            d, mu = text.split(",")
+            settings.append((int(d), float(mu)))
+        except ValueError:
+            raise ValueError(f"--setting {text!r}: must be D,MU such as 2000,20") from None
+    return settings
+
+
+def _reduced_run(params, progress: bool) -> Trajectory:
+    from numerics.reduced import run_reduced
+
+    recording = run_reduced(params, progress=progress)
+    data = make_data(params.replace(n_test=1)) if params.layout == "independent" else make_data(params)
+    return Trajectory.from_recording(recording, params, data, source="gd:reduced")
+
+
+def _run_or_load(args, params, progress) -> Trajectory:
+    return Trajectory.load(args.run) if args.run else _reduced_run(params, progress)
+
+
+def _given(args: argparse.Namespace) -> dict:
+    return {k: v for k, v in vars(args).items() if v is not None}
+
+
+def main(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    progress = not args.quiet and sys.stderr.isatty()
+    name = args.name
+    if name in ("dynamics", "plateaus"):
+        base = params_from_args(args)
+        trajectories, titles = [], []
+        for d, mu in _settings(args):
+            params = base.replace(dim=d, signal_norm=mu)
+            trajectory = _reduced_run(params, progress)
+            trajectories.append(trajectory)
+            titles.append(f"d={d}, ||mu||={mu:g}: {classify(trajectory).regime}")
+        if name == "dynamics":
+            fig = dynamics_figure(trajectories, titles)
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", AssumptionWarning)
+                plateaus = predict(base).plateaus
+            fig = plateaus_figure(trajectories, titles, {"benign plateau": plateaus["plateau_benign"],
+                                                         "not-overfitting plateau": plateaus["plateau_not_overfitting"]})
+    elif name == "phase":
+        if not args.sweep:
+            raise ValueError("figure phase needs --sweep DIR (run benign-attn sweep first)")
+        result = load_sweep(args.sweep)
+        fig = phase_figure(result, phase_analysis(result), constants=args.boundary_constant)
+    elif name == "existence":
+        given = {k: getattr(args, k) for k in ("dim", "signal_norm", "n_train", "rho", "n_test")}
+        params = params_from_args(args).replace(**{k: v if v is not None else EXISTENCE_DEFAULTS[k]
+                                                   for k, v in given.items()})
+        if args.lambdas:
+            try:
+                lambdas = [float(v) for v in args.lambdas.split(",")]
+            except ValueError:
+                raise ValueError(f"--lambdas {args.lambdas!r}: must be comma-separated numbers") from None
+        else:
+            lambdas = list(np.logspace(-4, 1, 16)) + list(EXISTENCE_MARKS)
+        data = make_data(params)
+        rows = [existence_construction(params, scale, data=data) for scale in sorted(set(lambdas))]
+        fig = existence_figure(rows, existence_window(params), marks=EXISTENCE_MARKS)
+    elif name == "gaps":
+        trajectory = _run_or_load(args, params_from_args(args), progress)
+        definition = GapDefinition(kind=args.gap)
+        series = {group: gap_bound_series(trajectory, definition, group) for group in ("clean", "noisy")}
+        fig = gaps_figure(series, definition.describe())
+    else:  # delay
+        params = params_from_args(args)
+        if args.run is None and args.steps is None:
+            # Exponentially long horizon: 20x the default run, where the clean floor comes in reach.
+            params = params.replace(steps=20 * params.steps)
+        trajectory = _run_or_load(args, params, progress)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AssumptionWarning)
+            plateaus = predict(trajectory.params).plateaus
+        delay = check_delayed_generalization(trajectory, classify(trajectory)).observed
+        fig = delay_figure(trajectory, {"benign plateau": plateaus["plateau_benign"],
+                                        "clean test floor": plateaus["clean_test_loss_floor"]},
+                           {"all labels fitted": delay["time_all_fitted"], "test floor": delay["time_test_floor"]})
+    paths = save_figure(fig, out / name)
+    if not args.quiet:
+        print("wrote " + ", ".join(str(p) for p in paths))
+    return 0
