@@ -32,7 +32,7 @@ from scipy import integrate, optimize
 from numerics.data import Data, RELEVANT
 from numerics.metrics import checkpoint_metrics
 from numerics.recording import Recording, finish, stack_checkpoints
-from numerics.reduced import drive_flat, test_logits
+from numerics.reduced import drive_flat, logits_on_test, train_logits
 from numerics.stable import logistic_loss, softmax
 from numerics.status import Status
 from numerics.subspace import ReducedProblem, reduce_problem
@@ -180,11 +180,8 @@ class FlowSystem:
     def logits(self, y: np.ndarray):
         """Training logits z (m,), b, and w = E M_0 b (``None`` for p-only)."""
         b, E = self.split(y)
-        u = self.problem.metric @ b
-        if E is None:
-            return u, b, None
-        w = E @ u
-        return u + self.problem.gram @ w, b, w
+        z, w = train_logits(self.problem, b, E)
+        return z, b, w
 
     def tau_rate(self, y: np.ndarray) -> np.ndarray:
         """dy/dtau."""
@@ -287,7 +284,7 @@ def checkpoint_row(system: FlowSystem, y: np.ndarray) -> dict:
     problem = system.problem
     z, b, w = system.logits(y)
     return checkpoint_metrics(z.reshape(problem.shape), problem.gamma, problem.train,
-                              test_logits(problem, b, w), problem.test.gamma, problem.test)
+                              logits_on_test(problem, b, w), problem.test.gamma, problem.test)
 
 
 def _integrate_scipy(system: FlowSystem, watcher, times, options: FlowOptions, progress: bool):
@@ -377,7 +374,7 @@ class _Watcher:
         fitted = float(margins.min()) if margins.size else math.nan
         test = math.nan
         if with_test:
-            s_test = softmax(test_logits(problem, b, w))
+            s_test = softmax(logits_on_test(problem, b, w))
             f_test = np.sum(s_test * problem.test.gamma, axis=1)
             loss = float(np.mean(logistic_loss(problem.test.labels * f_test)))
             test = self.floor + self.events.test_loss_tolerance - loss

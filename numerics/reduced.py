@@ -34,8 +34,8 @@ from numerics.status import Status
 from numerics.subspace import ReducedProblem, reduce_problem
 from theory.params import ProblemParams
 
-__all__ = ["run_reduced", "descend_reduced", "initial_state", "train_logits", "test_logits",
-           "drive_flat"]
+__all__ = ["run_reduced", "descend_reduced", "initial_state", "train_logits", "logits_on_test",
+           "drive_flat", "GDState"]
 
 
 def initial_state(problem: ReducedProblem) -> tuple[np.ndarray, np.ndarray | None]:
@@ -59,7 +59,7 @@ def train_logits(problem: ReducedProblem, b: np.ndarray, E: np.ndarray | None):
     return u + problem.gram @ w, w
 
 
-def test_logits(problem: ReducedProblem, b: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+def logits_on_test(problem: ReducedProblem, b: np.ndarray, w: np.ndarray | None) -> np.ndarray:
     """Test logits (n_test, T) from the state: the coordinates of q on B are [w, b] or b.
 
     Paper: SPEC section 4, z_te = X_te W p.
@@ -130,29 +130,33 @@ def descend_reduced(problem: ReducedProblem, *, step_size: float, steps: int,
     if record_every is None:
         record_every = default_record_every(n, T, steps)
     checkpoints = set(checkpoint_steps(steps, record_every).tolist())
-    state = _GDState(problem, float(step_size))
+    state = GDState(problem, float(step_size))
     # Outputs f of every step; the losses are computed from them in one call at the end.
     outputs = np.full((steps + 1, n), np.nan)
     rows, recorded = [], []
     status, message = Status.SUCCESS, "completed all steps"
-    for k in tqdm(range(steps + 1), disable=not progress, desc="gd:reduced", unit="step"):
-        z = state.logits()
-        # One sum catches NaN and +-inf anywhere in z (it can only overflow for |z| ~ 1e306).
-        if not math.isfinite(np.add.reduce(z)):
-            with np.errstate(all="ignore"):
+    # Overflow is not an error here: it shows up as non-finite logits, which end the run
+    # with Status.NONFINITE at the next step.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in tqdm(range(steps + 1), disable=not progress, desc="gd:reduced", unit="step"):
+            z = state.logits()
+            # One sum catches NaN and +-inf anywhere in z (it can only overflow for |z| ~ 1e306).
+            # Intermediate products such as b^T M_0 b ~ ||p||^2 overflow once ||p|| > ~1e154,
+            # far beyond any meaningful run; that too ends here as NONFINITE.
+            if not math.isfinite(np.add.reduce(z)):
                 outputs[k] = attend(z.reshape(n, T), problem.gamma)[1]
-            status, message = Status.NONFINITE, f"non-finite logits or loss at step {k}"
-            break
-        f, c = drive_flat(z, problem.gamma, labels=problem.train.labels,
-                          label_weights=state.label_weights)
-        outputs[k] = f
-        if k in checkpoints:
-            rows.append(checkpoint_metrics(z.reshape(n, T), problem.gamma, problem.train,
-                                           test_logits(problem, state.b, state.w()),
-                                           problem.test.gamma, problem.test))
-            recorded.append(k)
-        if k < steps:
-            state.step(c)
+                status, message = Status.NONFINITE, f"non-finite logits or loss at step {k}"
+                break
+            f, c = drive_flat(z, problem.gamma, labels=problem.train.labels,
+                              label_weights=state.label_weights)
+            outputs[k] = f
+            if k in checkpoints:
+                rows.append(checkpoint_metrics(z.reshape(n, T), problem.gamma, problem.train,
+                                               logits_on_test(problem, state.b, state.w()),
+                                               problem.test.gamma, problem.test))
+                recorded.append(k)
+            if k < steps:
+                state.step(c)
     y = problem.train.labels
     with np.errstate(invalid="ignore"):
         step_loss = np.mean(logistic_loss(y * outputs), axis=1)
@@ -188,11 +192,13 @@ def drive_flat(z: np.ndarray, gamma: np.ndarray, *, labels: np.ndarray,
     return f, c.ravel()
 
 
-class _GDState:
-    """(b, E) with E's latest rank-one updates kept in thin buffers.
+class GDState:
+    """The reduced GD state (b, E) and its update; E's latest rank-one terms sit in thin buffers.
+
+    Paper: SPEC section 4 (exact discrete GD), in the (b, E) form of this module.
 
     A rank-one update of an m x m matrix per step costs far more in numpy than a matrix-vector
-    product, so the last ``_BLOCK`` terms h c_k b_k^T are held as rows of thin matrices and
+    product, so the last ``_BLOCK`` terms (h c_k) b_k^T are held as rows of thin matrices and
     added to E in one matrix product when the buffer is full. The recursion only needs
     S = G E (z = u + S u, E^T G c = S^T c); E itself is needed at checkpoints.
     """
@@ -206,14 +212,15 @@ class _GDState:
         self.joint = problem.train_mode == "joint"
         if self.joint:
             self.E, self.S = np.zeros((m, m)), np.zeros((m, m))
-            self.cs, self.gcs, self.hbs = (np.zeros((_BLOCK, m)) for _ in range(3))
+            self.cs, self.gcs, self.bs = (np.zeros((_BLOCK, m)) for _ in range(3))
             self.filled = 0
 
     def logits(self) -> np.ndarray:
+        """Flat training logits z of the current state (call before ``w`` and ``step``)."""
         self.u = self.problem.metric @ self.b
         if not self.joint:
             return self.u
-        self.bu = self.hbs @ self.u
+        self.bu = self.bs @ self.u
         z = self.S @ self.u
         z += self.gcs.T @ self.bu
         z += self.u
@@ -226,21 +233,24 @@ class _GDState:
         return self.E @ self.u + self.cs.T @ self.bu
 
     def step(self, c: np.ndarray) -> None:
+        """One GD step with drive c (flat, from the current logits)."""
         if not self.joint:
             self.b += self.h * c
             return
         step_b = self.S.T @ c
-        step_b += self.hbs.T @ (self.gcs @ c)
+        step_b += self.bs.T @ (self.gcs @ c)
         step_b += c
         j = self.filled
-        self.cs[j] = c
-        self.gcs[j] = self.problem.gram @ c
-        np.multiply(self.b, self.h, out=self.hbs[j])
+        # h goes with c, as in the direct update h v p^T: a drive that vanishes exactly (one-hot
+        # attention) then adds exact zeros however large h b is.
+        np.multiply(c, self.h, out=self.cs[j])
+        self.gcs[j] = self.problem.gram @ self.cs[j]
+        self.bs[j] = self.b
         self.filled += 1
         if self.filled == _BLOCK:
-            self.E += self.cs.T @ self.hbs
-            self.S += self.gcs.T @ self.hbs
-            for buffer in (self.cs, self.gcs, self.hbs):
+            self.E += self.cs.T @ self.bs
+            self.S += self.gcs.T @ self.bs
+            for buffer in (self.cs, self.gcs, self.bs):
                 buffer.fill(0.0)
             self.filled = 0
         step_b *= self.h

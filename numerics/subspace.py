@@ -131,9 +131,14 @@ def reduce_problem(params: ProblemParams, *, data: Data | None = None, w0=None) 
         metric, n0 = gram, X.T
     else:
         W0 = check_initial_weights(w0, d) if w0 is not None else initial_weights(params)
-        y0 = X @ W0
-        metric = y0 @ y0.T
-        n0 = W0 @ y0.T
+        with np.errstate(over="ignore", invalid="ignore"):
+            y0 = X @ W0
+            metric = y0 @ y0.T
+            n0 = W0 @ y0.T
+        if not (np.all(np.isfinite(metric)) and np.all(np.isfinite(n0))):
+            raise ValueError(
+                f"initial W with entries up to {np.max(np.abs(W0)):.3g}: X W_0 W_0^T X^T overflows "
+                "float64, and the reduced engines need it finite; scale W_0 down")
     # Joint training needs both halves of B; p-only keeps q = W_0 p = N_0 b.
     columns = np.concatenate((X.T, n0), axis=1) if params.train == "joint" else n0
     if data is not None:
