@@ -11,6 +11,7 @@ import dataclasses
 
 import numpy as np
 
+from numerics.budget import check_memory, data_bytes
 from theory.params import ProblemParams
 
 __all__ = [
@@ -126,7 +127,13 @@ def make_data(params: ProblemParams) -> Data:
     """Training and test data, draw for draw as the official code for the training split.
 
     Paper: Section 3; SPEC section 3 for the exact recipe.
+
+    Raises
+    ------
+    ValueError
+        When the tokens would exceed the memory budget (``numerics.budget``).
     """
+    check_memory("the data draw", data_bytes(params), params)
     train = draw_split(np.random.default_rng(params.seed), params.n_train, params, n_noisy=params.n_noisy)
     test = draw_split(test_rng(params), params.n_test, params, n_noisy=0)
     mu1, mu2, nu = signals(params)

@@ -12,6 +12,7 @@ import numpy as np
 from scipy.linalg.blas import dger
 
 from numerics.attention import attend, drive, mean_loss
+from numerics.budget import check_memory, direct_bytes
 from numerics.data import Data, initial_weights, make_data
 from numerics.metrics import checkpoint_metrics
 from numerics.recording import (Recording, checkpoint_steps, default_record_every, finish,
@@ -87,8 +88,16 @@ def run_direct(params: ProblemParams, *, data: Data | None = None, w0=None,
     throw : bool
         Raise ``IntegrationError`` when the loss becomes non-finite instead of returning a
         recording with ``Status.NONFINITE``.
+
+    Raises
+    ------
+    ValueError
+        Before allocating, when the run would exceed the memory budget (``numerics.budget``).
     """
     from tqdm import tqdm
+
+    check_memory("the direct engine", direct_bytes(params, w0_given=w0 is not None,
+                                                   record_every=record_every), params)
 
     started = time.perf_counter()
     data = make_data(params) if data is None else data

@@ -17,7 +17,10 @@ def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     Paper: attention weights s = softmax(X W p).
     """
     z = np.asarray(z, dtype=np.float64)
-    shifted = z - np.max(z, axis=axis, keepdims=True)
+    # For logits more than ~1.8e308 apart the shift overflows to -inf, whose weight 0 is the
+    # exact limit, so that overflow is not an error.
+    with np.errstate(over="ignore"):
+        shifted = z - np.max(z, axis=axis, keepdims=True)
     weights = np.exp(shifted)
     return weights / np.sum(weights, axis=axis, keepdims=True)
 

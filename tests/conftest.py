@@ -28,3 +28,19 @@ def official_run_dir() -> Path:
     if not path.is_dir():
         pytest.skip("shared/fixtures/official-run is not beside this checkout")
     return path
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the size of the bad-input table (tests/reliability/test_bad_input.py) and its outcome."""
+    outcomes = {}
+    for key in ("passed", "failed", "skipped"):
+        for report in terminalreporter.stats.get(key, []):
+            if "::test_bad_input[" in getattr(report, "nodeid", ""):
+                outcomes.setdefault(report.nodeid, key)
+                if key != "passed":  # a failing teardown after a passing call counts as failed
+                    outcomes[report.nodeid] = key
+    if outcomes:
+        counts = {key: sum(1 for v in outcomes.values() if v == key) for key in ("passed", "failed", "skipped")}
+        terminalreporter.write_line(
+            f"bad-input table: {len(outcomes)} cases ({counts['passed']} passed, {counts['failed']} failed, "
+            f"{counts['skipped']} skipped)")

@@ -16,8 +16,15 @@ from verify.commands import COMMANDS
 __all__ = ["main", "build_parser"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (the usage text stays in ``--help``)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> tuple[argparse.ArgumentParser, dict]:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="benign-attn",
         description="Check benign overfitting in token selection of attention "
                     "(Sakamoto & Sato, ICML 2025) against exact training dynamics.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from theory.params import ProblemParams
 
-__all__ = ["check_output_dir", "staged_run_dir"]
+__all__ = ["check_output_dir", "staged_run_dir", "remove_stale_stages"]
 
 
 def check_output_dir(out: str | Path, params: ProblemParams, *, overwrite: bool) -> Path:
@@ -30,14 +31,18 @@ def check_output_dir(out: str | Path, params: ProblemParams, *, overwrite: bool)
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"output path {str(out)!r} exists and is not a directory")
-    parent = out.resolve().parent
-    if not parent.exists():
-        try:
-            parent.mkdir(parents=True)
-        except OSError as exc:
-            raise ValueError(f"cannot create output parent directory {str(parent)!r}: {exc.strerror}") from None
-    if not os.access(parent, os.W_OK):
-        raise ValueError(f"output directory {str(parent)!r} is not writable")
+    # Nothing is created here: the nearest existing ancestor must be a writable directory, and
+    # missing parents are made only when the finished run is moved into place.
+    ancestor = out.resolve().parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise ValueError(f"output path {str(out)!r} lies under {str(ancestor)!r}, which is not a directory")
+    # Probe by creating a directory: os.access says yes to root even where writing fails.
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".benign-attn-probe-", dir=ancestor))
+    except OSError as exc:
+        raise ValueError(f"output directory {str(ancestor)!r} is not writable: {exc.strerror}") from None
     if out.is_dir() and any(out.iterdir()) and not overwrite:
         existing = out / "params.toml"
         same = False
@@ -50,17 +55,47 @@ def check_output_dir(out: str | Path, params: ProblemParams, *, overwrite: bool)
     return out
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_stages(out: str | Path) -> None:
+    """Delete the hidden staging (``.NAME.partial-PID-*``) and trash (``.NAME.old-PID-*``)
+    directories of ``out`` left by processes that were killed (their PID no longer runs)."""
+    out = Path(out)
+    parent = out.resolve().parent
+    if not parent.is_dir():
+        return
+    pattern = re.compile(rf"\.{re.escape(out.name)}\.(?:partial|old)-(\d+)-")
+    for entry in parent.iterdir():
+        match = pattern.match(entry.name)
+        if match and entry.is_dir() and not _alive(int(match.group(1))):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def staged_run_dir(out: str | Path) -> Iterator[Path]:
-    """Yield a staging directory; on success it replaces ``out``, on any error it is removed."""
+    """Yield a staging directory; on success it replaces ``out``, on any error it is removed.
+
+    Leftovers of killed earlier attempts at ``out`` are removed first (``remove_stale_stages``).
+    """
     out = Path(out)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.resolve().parent))
+    out.resolve().parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_stages(out)
+    pid = os.getpid()
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-{pid}-", dir=out.resolve().parent))
     try:
         (stage / "figures").mkdir()
         yield stage
         if out.exists():
             # Rename the old directory away first so that a failure here still leaves one whole run.
-            trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=stage.parent))
+            trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-{pid}-", dir=stage.parent))
             os.replace(out, trash / out.name)
             os.replace(stage, out)
             shutil.rmtree(trash, ignore_errors=True)

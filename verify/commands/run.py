@@ -15,7 +15,6 @@ from numerics.data import make_data
 from numerics.gd import check_initial_weights, run_direct
 from verify.commands.params_options import add_params_arguments, params_from_args
 from verify.files import atomic_write_text, write_json
-from verify.plots import dynamics_figure, save_figure
 from verify.report import build_report, report_markdown
 from verify.rundir import check_output_dir, staged_run_dir
 from verify.trajectory import Trajectory
@@ -66,6 +65,9 @@ def main(args: argparse.Namespace) -> int:
     trajectory = Trajectory.from_recording(recording, params, data, source=source)
     # The existence construction is left to `benign-attn verify`: it redraws d-dimensional data.
     report = build_report(trajectory, existence=False)
+    # Imported here so that input errors are reported without loading matplotlib (~1 s).
+    from verify.plots import dynamics_figure, save_figure
+
     with staged_run_dir(out) as stage:
         atomic_write_text(stage / "params.toml", params.to_toml())
         trajectory.save(stage)

@@ -1,0 +1,131 @@
+"""Memory estimates of the data draw and the engines, checked against a budget before allocating.
+
+Paper: none (resource limits: a setting that cannot fit is refused with a clear message
+instead of exhausting the machine's memory half-way through a run or a sweep).
+
+The budget is ``DEFAULT_BUDGET_GIB`` GiB unless the environment variable ``MEMORY_ENV``
+(``BENIGN_ATTN_MEMORY_GIB``) or an explicit ``budget_gib`` says otherwise. Estimates count the
+float64 arrays each step allocates and keeps alive at its peak; they are upper-bound style
+counts of the large arrays, not measurements, and ignore interpreter overhead (tens of MiB).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+from theory.params import ProblemParams
+
+__all__ = ["DEFAULT_BUDGET_GIB", "MEMORY_ENV", "memory_budget", "data_bytes", "recording_bytes",
+           "direct_bytes", "reduced_bytes", "check_memory"]
+
+DEFAULT_BUDGET_GIB = 8.0
+MEMORY_ENV = "BENIGN_ATTN_MEMORY_GIB"
+_GIB = 2**30
+_FLOAT = 8
+
+
+def memory_budget(budget_gib: float | None = None) -> float:
+    """The budget in bytes: ``budget_gib``, else ``$BENIGN_ATTN_MEMORY_GIB``, else 8 GiB.
+
+    Raises
+    ------
+    ValueError
+        When the value (given or from the environment) is not a finite number > 0.
+    """
+    source = "budget_gib"
+    if budget_gib is None:
+        text = os.environ.get(MEMORY_ENV, "").strip()
+        if not text:
+            return DEFAULT_BUDGET_GIB * _GIB
+        source = MEMORY_ENV
+        try:
+            budget_gib = float(text)
+        except ValueError:
+            raise ValueError(f"{MEMORY_ENV}={text!r}: must be a number of GiB > 0") from None
+    if isinstance(budget_gib, bool) or not isinstance(budget_gib, (int, float)) \
+            or not math.isfinite(budget_gib) or budget_gib <= 0:
+        raise ValueError(f"{source}={budget_gib!r}: must be a finite number of GiB > 0")
+    return float(budget_gib) * _GIB
+
+
+def data_bytes(params: ProblemParams) -> int:
+    """Bytes of ``numerics.data.make_data``: training and test tokens (n + n_test) T d, plus the
+    per-sample signal rows (2 count d) that ``add_signals`` builds for the larger split."""
+    count = max(params.n_train, params.n_test)
+    return _FLOAT * params.dim * ((params.n_train + params.n_test) * params.seq_len + 2 * count)
+
+
+def recording_bytes(params: ProblemParams, record_every: int | None = None) -> int:
+    """Bytes of the recorded arrays: the per-step loss and, per checkpoint, train attention and
+    logits (2 n T values) plus a dozen scalars and role masses."""
+    from numerics.recording import default_record_every
+
+    every = record_every if record_every is not None else default_record_every(
+        params.n_train, params.seq_len, params.steps)
+    # A non-positive spacing is refused by the engine with its own message; count one checkpoint.
+    checkpoints = params.steps // every + 2 if isinstance(every, int) and every >= 1 else 1
+    per_checkpoint = 2 * params.n_train * params.seq_len + 16
+    return _FLOAT * ((params.steps + 1) + checkpoints * per_checkpoint)
+
+
+def direct_bytes(params: ProblemParams, *, w0_given: bool = False, record_every: int | None = None) -> int:
+    """Peak bytes of ``numerics.gd.run_direct``: the data, W (d x d; a given W_0 is copied, so
+    two of them) and the recording.
+
+    Paper: Section 3 (W in R^{d x d}); the direct engine holds W explicitly.
+    """
+    weights = 0
+    if params.train == "joint" or w0_given:
+        weights = (2 if w0_given else 1) * params.dim**2
+    return data_bytes(params) + _FLOAT * weights + recording_bytes(params, record_every)
+
+
+def reduced_bytes(params: ProblemParams, *, data_given: bool = False, w0_given: bool = False,
+                  record_every: int | None = None) -> int:
+    """Peak bytes of ``numerics.reduced.run_reduced`` (set-up in ``numerics.subspace``).
+
+    Counts the training tokens X (m x d, m = n T), W_0 (d x d) when one is used, the products
+    X W_0 and W_0 W_0^T X^T, the columns B (d x 2m) with their augmented copy and its QR
+    workspace, the test tokens when they are d-dimensional (given data or the official layout)
+    and the m x m state; p-only training from W = I needs no d x d array.
+
+    Paper: SPEC section 4, "A smaller exact state" (the reduced engine is O(m^2) per step once
+    the d-dimensional set-up is done).
+    """
+    d, m = params.dim, params.n_train * params.seq_len
+    uses_w0 = params.train == "joint" or w0_given
+    k = 2 * m if params.train == "joint" else m
+    size = m * d                                   # training tokens
+    if uses_w0:
+        size += (2 if w0_given else 1) * d * d + 2 * m * d   # W_0 (and the given copy), X W_0, N_0
+    size += 3 * (k + 2) * d                        # B, [e1 e2 B] and the QR workspace
+    if data_given or params.layout == "official":
+        size += params.n_test * params.seq_len * (d + k)    # d-dimensional test tokens, projected
+    else:
+        size += 2 * params.n_test * params.seq_len * (k + 2)
+    size += 4 * m * m                              # G, M_0, E and a temporary
+    return _FLOAT * size + recording_bytes(params, record_every)
+
+
+def check_memory(what: str, needed: int, params: ProblemParams, *, budget_gib: float | None = None) -> None:
+    """Raise ``ValueError`` before allocating when ``needed`` bytes exceed the budget.
+
+    Parameters
+    ----------
+    what : str
+        What would allocate, e.g. ``"the direct engine"``; named in the message.
+    needed : int
+        Estimated bytes (``data_bytes``, ``direct_bytes`` or ``reduced_bytes``).
+    params : ProblemParams
+        The setting, whose sizes the message names.
+    budget_gib : float, optional
+        Overrides ``$BENIGN_ATTN_MEMORY_GIB`` and the default of 8 GiB.
+    """
+    budget = memory_budget(budget_gib)
+    if needed > budget:
+        raise ValueError(
+            f"{what} needs about {needed / _GIB:.3g} GiB for dim={params.dim}, n_train={params.n_train}, "
+            f"seq_len={params.seq_len}, n_test={params.n_test}, steps={params.steps}: more than the "
+            f"memory budget of {budget / _GIB:.3g} GiB (set {MEMORY_ENV} to change it, or use a "
+            "smaller setting)")
