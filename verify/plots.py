@@ -99,14 +99,16 @@ def phase_figure(result, analysis: dict, *, constants: Sequence[float] = ()):
     transpose = [name for name, _ in result.axes][0] != "dim"
     n = result.spec.base.n_train
     codes = {"harmful": 0, "benign": 1, "not_overfitting": 2, "undetermined": 3, "failed": 4, "missing": 4}
-    panels = [("final train loss", result.mean("train_loss")), ("final test loss", result.mean("test_loss")),
+    # Every panel as (d, ||mu||); imshow wants rows along ||mu|| (y) and columns along d (x).
+    losses = [result.mean(name).T if transpose else result.mean(name) for name in ("train_loss", "test_loss")]
+    panels = [("final train loss", losses[0]), ("final test loss", losses[1]),
               ("observed regime", np.vectorize(codes.get)(regimes).astype(float))]
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
     extent = [dims[0], dims[-1], mus[0], mus[-1]]
     fitted = analysis.get("boundary_fit", {}).get("fitted_C") if isinstance(analysis, dict) else None
     curve_d = np.linspace(dims[0], dims[-1], 200)
     for ax, (title, values) in zip(axes, panels):
-        grid = values.T if not transpose or title == "observed regime" else values
+        grid = values
         if title == "observed regime":
             cmap = matplotlib.colors.ListedColormap(["C3", "C2", "C0", "0.8", "k"])
             image = ax.imshow(grid.T, origin="lower", aspect="auto", extent=extent, cmap=cmap, vmin=-0.5, vmax=4.5,

@@ -1,0 +1,53 @@
+"""Every figure command on tiny inputs writes a PNG and a PDF."""
+
+from __future__ import annotations
+
+import pytest
+
+from verify.cli import main as cli_main
+
+TINY_RUN = ["--steps", "60", "--step-size", "0.1", "--n-test", "30"]
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "r"
+    assert cli_main(["run", "--dim", "50", "--signal-norm", "4", *TINY_RUN, "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+@pytest.mark.parametrize("name, extra", [
+    ("dynamics", ["--setting", "50,3", "--setting", "80,1", "--setting", "40,8", *TINY_RUN]),
+    ("plateaus", ["--setting", "50,3", "--setting", "40,8", *TINY_RUN]),
+    ("existence", ["--dim", "300", "--n-train", "20", "--n-test", "40", "--lambdas", "0.001,0.05,1"]),
+    ("delay", ["--dim", "50", "--signal-norm", "3", *TINY_RUN]),
+])
+def test_figure_from_parameters(tmp_path, name, extra):
+    assert cli_main(["figure", name, *extra, "--out", str(tmp_path), "--quiet"]) == 0
+    for suffix in ("png", "pdf"):
+        assert (tmp_path / f"{name}.{suffix}").stat().st_size > 1000
+
+
+def test_gaps_figure_from_a_run(tmp_path, tiny_run):
+    assert cli_main(["figure", "gaps", "--run", str(tiny_run), "--out", str(tmp_path), "--quiet"]) == 0
+    assert (tmp_path / "gaps.png").is_file() and (tmp_path / "gaps.pdf").is_file()
+
+
+def test_phase_figure_from_a_sweep(tmp_path, tiny_sweep):
+    assert cli_main(["figure", "phase", "--sweep", str(tiny_sweep), "--boundary-constant", "4",
+                     "--out", str(tmp_path), "--quiet"]) == 0
+    assert (tmp_path / "phase.png").is_file()
+    assert cli_main(["figure", "phase", "--out", str(tmp_path), "--quiet"]) == 2  # needs --sweep
+
+
+def test_verify_writes_a_versioned_report(tmp_path, tiny_run):
+    import json
+
+    assert cli_main(["verify", str(tiny_run), "--quiet"]) in (0, 1)
+    report = json.loads((tiny_run / "report.json").read_text())
+    assert report["schema_version"] == 2 and report["verdict"] in ("benign", "harmful", "not_overfitting", "undetermined")
+    names = [c["name"] for c in report["checks"]]
+    assert names == ["regime", "loss_plateau", "g_bound_lambda_clean", "g_bound_gamma_noisy",
+                     "delayed_generalization", "v1_assumptions", "mass_balance", "existence_construction"]
+    assert {"versions", "git_commit", "precision", "engine", "seed"} <= set(report["provenance"])
+    assert "## Checks" in (tiny_run / "report.md").read_text()

@@ -1,0 +1,60 @@
+"""Reading an official run: timing conventions, parameters, and an independent loss at step 0."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from numerics.data import make_data
+from numerics.stable import logistic_loss
+from verify.cli import main as cli_main
+from verify.classify import classify
+from verify.official import parse_flat_yaml, read_official_run
+from verify.report import build_report, exit_status
+
+
+def test_fixture_reads_with_official_parameters(official_run_dir):
+    trajectory = read_official_run(official_run_dir)
+    p = trajectory.params
+    assert (p.dim, p.signal_norm, p.n_train, p.seq_len, p.rho, p.label_noise) == (2000, 20.0, 20, 8, 0.1, 0.2)
+    assert (p.step_size, p.steps, p.n_test, p.seed, p.layout) == (5e-3, 1000, 1000, 42, "official")
+    a = trajectory.arrays
+    # State 0 and the states after k + 1 updates for logged rows k = 9, 19, ..., 989.
+    assert a["step"][0] == 0 and a["step"][1] == 10 and a["step"][-1] == 990
+    np.testing.assert_allclose(a["attention_train"][0], 1 / 8)
+    # The README's numbers at the end of the run.
+    assert a["test_acc"][-1] == pytest.approx(0.996)
+    assert a["train_acc"][-1] == 1.0
+    assert a["step_loss"][-1] == pytest.approx(0.4527, abs=5e-5)
+
+
+def test_step0_loss_matches_an_independent_computation(official_run_dir):
+    # At p = 0 attention is uniform, f_i = mean_t nu^T x_{i,t}, whatever W is.
+    trajectory = read_official_run(official_run_dir)
+    data = make_data(trajectory.params.replace(n_test=1, layout="independent"))
+    f = (data.train.tokens @ data.nu).mean(axis=1)
+    ours = float(np.mean(logistic_loss(data.train.labels * f)))
+    assert ours == pytest.approx(0.66737189, abs=1e-8)
+    assert trajectory.arrays["step_loss"][0] == pytest.approx(ours, abs=1e-7)  # float32 in the official run
+
+
+def test_fixture_is_benign_and_verifies(official_run_dir, tmp_path):
+    trajectory = read_official_run(official_run_dir)
+    assert classify(trajectory).regime == "benign"
+    assert trajectory.arrays["train_acc_noisy"][-1] == 1.0
+    report = build_report(trajectory, existence=False)
+    assert exit_status(report) == 0
+    out = tmp_path / "imported"
+    assert cli_main(["import-official", str(official_run_dir), "--out", str(out), "--quiet"]) == 0
+    assert cli_main(["verify", str(out), "--no-existence", "--quiet"]) == 0
+    # Constants that predict "not overfitting" at n SNR^2 = 4 contradict the benign run: exit 1.
+    assert cli_main(["verify", str(out), "--no-existence", "--quiet", "--constant", "C_benign=0.001",
+                     "--constant", "C_clean=0.002", "--constant", "C_harm=0.001"]) == 1
+
+
+def test_yaml_reader_takes_the_flat_subset_and_refuses_the_rest():
+    parsed = parse_flat_yaml("a: 1\nb: 2.5e-3\nc: text\nblock:\n  x: true\n")
+    assert parsed == {"a": 1, "b": 2.5e-3, "c": "text", "block": {"x": True}}
+    for bad in ("a: [1, 2]\n", "a: &anchor 1\n", "just text\n", "a: 1\na: 2\n"):
+        with pytest.raises(ValueError):
+            parse_flat_yaml(bad)
