@@ -294,6 +294,10 @@ def _integrate_scipy(system: FlowSystem, watcher, times, options: FlowOptions, p
     # The last checkpoint is the solver's end point, bit for bit.
     u_end = float(u_checks[-1])
     y = system.initial()
+    with np.errstate(all="ignore"):
+        start_finite = bool(np.all(np.isfinite(system(0.0, y))))
+    if not start_finite:
+        return ([], []), Status.NONFINITE, "non-finite right side at tau = 0", {"method": options.method}
     rows, reached = [checkpoint_row(system, y)], [0.0]
     watcher.start(0.0, y)
     next_check = 1
