@@ -64,9 +64,7 @@ def logits_on_test(problem: ReducedProblem, b: np.ndarray, w: np.ndarray | None)
 
     Paper: SPEC section 4, z_te = X_te W p.
     """
-    coords = b if w is None else np.concatenate((w, b))
-    basis = problem.test.basis
-    return (basis.reshape(-1, basis.shape[-1]) @ coords).reshape(basis.shape[:2])
+    return problem.test.logits(b if w is None else np.concatenate((w, b)))
 
 
 def run_reduced(params: ProblemParams, *, data: Data | None = None, w0=None,
@@ -100,7 +98,10 @@ def run_reduced(params: ProblemParams, *, data: Data | None = None, w0=None,
         ``engine="reduced"``, ``setup_time_s``, ``wall_time_s``, ``test_source``.
     """
     started = time.perf_counter()
-    problem = reduce_problem(params, data=data, w0=w0)
+    if record_every is None:
+        record_every = default_record_every(params.n_train, params.seq_len, params.steps)
+    evaluations = len(checkpoint_steps(params.steps, record_every))
+    problem = reduce_problem(params, data=data, w0=w0, test_evaluations=evaluations)
     setup = time.perf_counter() - started
     recording = descend_reduced(problem, step_size=params.step_size, steps=params.steps,
                                 record_every=record_every, progress=progress, throw=throw)

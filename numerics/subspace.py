@@ -38,25 +38,53 @@ __all__ = ["ProjectedSplit", "ReducedProblem", "reduce_problem", "training_split
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class ProjectedSplit:
-    """Samples seen through the reduced state: logit of token (i, t) = ``basis[i, t] @ coords``.
+    """Samples seen through the reduced state: their logits for state coordinates ``coords``.
 
     Paper: SPEC section 4 (test logits from H = X_te X^T and M_te = X_te W_0 W_0^T X^T).
 
+    Two storage modes, the same numbers up to rounding:
+
+    - projected: ``basis`` holds the rows x^T B, and a logit costs O(k) per token;
+    - on demand: ``tokens`` (count, T, d) are kept with ``train_tokens`` X (joint only),
+      ``y0`` = X W_0 and ``w0`` (``None`` for W_0 = I), and q = B coords is rebuilt in d
+      dimensions at each evaluation. Cheaper when the test set is evaluated at few
+      checkpoints (``reduce_problem`` chooses from its ``test_evaluations`` hint).
+
     Attributes
     ----------
-    basis : (count, T, k) array
-        x_{i,t}^T B for the columns B of the reduced problem.
     gamma : (count, T) array
         Token scores nu^T x_{i,t}.
     labels, true_labels : (count,) arrays of +-1.0
     noisy : (count,) bool array
+    basis : (count, T, k) array or None
+    tokens, train_tokens, y0, w0 : arrays or None (on-demand mode)
     """
 
-    basis: np.ndarray
     gamma: np.ndarray
     labels: np.ndarray
     true_labels: np.ndarray
     noisy: np.ndarray
+    basis: np.ndarray | None = None
+    tokens: np.ndarray | None = None
+    train_tokens: np.ndarray | None = None
+    y0: np.ndarray | None = None
+    w0: np.ndarray | None = None
+
+    def logits(self, coords: np.ndarray) -> np.ndarray:
+        """Logits (count, T) for coordinates [E u, b] (joint) or b (p-only) of q on B.
+
+        Paper: z_te = X_te W p (SPEC section 4).
+        """
+        if self.basis is not None:
+            return (self.basis.reshape(-1, self.basis.shape[-1]) @ coords).reshape(self.gamma.shape)
+        m = self.y0.shape[0]
+        # q = X^T a_1 + W_0 Y_0^T a_2 (joint) or W_0 Y_0^T b (p-only); Y_0 = X when W_0 = I.
+        q = self.y0.T @ coords[-m:]
+        if self.w0 is not None:
+            q = self.w0 @ q
+        if self.train_tokens is not None:
+            q += self.train_tokens.T @ coords[:m]
+        return (self.tokens.reshape(-1, q.size) @ q).reshape(self.gamma.shape)
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,10 +129,11 @@ def training_split(params: ProblemParams) -> Split:
     return draw_split(np.random.default_rng(params.seed), params.n_train, params, n_noisy=params.n_noisy)
 
 
-def reduce_problem(params: ProblemParams, *, data: Data | None = None, w0=None) -> ReducedProblem:
+def reduce_problem(params: ProblemParams, *, data: Data | None = None, w0=None,
+                   test_evaluations: int | None = None) -> ReducedProblem:
     """Build the reduced problem: training Gram matrices and the projected (or drawn) test set.
 
-    Paper: SPEC section 4. Cost O(m d^2) for joint training (two products with W_0), plus
+    Paper: SPEC section 4. Cost O(m d^2) for joint training (products with W_0), plus
     O(n_test T d m) when d-dimensional test tokens are projected; nothing d x d is formed
     besides W_0.
 
@@ -117,6 +146,9 @@ def reduce_problem(params: ProblemParams, *, data: Data | None = None, w0=None) 
         layout and in the subspace for the independent layout (module docstring).
     w0 : (d, d) array, optional
         Initial W. Defaults to Kaiming-uniform (joint) or the identity (p-only), as ``run_direct``.
+    test_evaluations : int, optional
+        How often the caller will evaluate d-dimensional test tokens. When few, they are kept
+        and evaluated on demand rather than projected (``ProjectedSplit``); ``None`` projects.
     """
     if data is not None:
         train, nu = data.train, data.nu
@@ -126,33 +158,63 @@ def reduce_problem(params: ProblemParams, *, data: Data | None = None, w0=None) 
     n, T, d = train.tokens.shape
     X = train.tokens.reshape(n * T, d)
     gram = X @ X.T
-    if w0 is None and params.train == "p_only":
+    joint = params.train == "joint"
+    if w0 is None and not joint:
         # W = I: Y_0 = X, N_0 = X^T, M_0 = G; skip the d x d identity entirely.
-        metric, n0 = gram, X.T
+        W0, y0, metric = None, X, gram
     else:
-        W0 = check_initial_weights(w0, d) if w0 is not None else initial_weights(params)
+        W0 = _weights(w0, d) if w0 is not None else initial_weights(params)
         with np.errstate(over="ignore", invalid="ignore"):
             y0 = X @ W0
             metric = y0 @ y0.T
-            n0 = W0 @ y0.T
-        if not (np.all(np.isfinite(metric)) and np.all(np.isfinite(n0))):
+        if not np.all(np.isfinite(metric)):
             raise ValueError(
                 f"initial W with entries up to {np.max(np.abs(W0)):.3g}: X W_0 W_0^T X^T overflows "
                 "float64, and the reduced engines need it finite; scale W_0 down")
-    # Joint training needs both halves of B; p-only keeps q = W_0 p = N_0 b.
-    columns = np.concatenate((X.T, n0), axis=1) if params.train == "joint" else n0
-    if data is not None:
-        test = _project(data.test, columns, nu)
-        source = "projected"
-    elif params.layout == "official":
-        split = draw_split(test_rng(params), params.n_test, params, n_noisy=0)
-        test = _project(split, columns, nu)
-        source = "projected"
+    if data is None and params.layout != "official":
+        test, source = _draw_in_subspace(params, _columns(X, y0, W0, joint)), "subspace"
     else:
-        test = _draw_in_subspace(params, columns)
-        source = "subspace"
+        split = data.test if data is not None else draw_split(test_rng(params), params.n_test, params, n_noisy=0)
+        count = split.tokens.shape[0] * T
+        k = 2 * n * T if joint else n * T
+        # Multiply-adds of projecting once (X_te B and N_0 = W_0 Y_0^T, matrix products)
+        # against rebuilding q and X_te q at every evaluation (matrix-vector products, which
+        # stream 8 bytes per multiply-add from memory: about _MATVEC_PENALTY times slower each).
+        square = 0 if W0 is None else d * d
+        on_demand = test_evaluations is not None and \
+            _MATVEC_PENALTY * test_evaluations * (square + count * d) < count * d * k + square * n * T
+        source = "projected"
+        if on_demand:
+            test = ProjectedSplit(gamma=split.tokens @ nu, labels=split.labels, true_labels=split.true_labels,
+                                  noisy=split.noisy, tokens=split.tokens, train_tokens=X if joint else None,
+                                  y0=y0, w0=W0)
+        else:
+            test = _project(split, _columns(X, y0, W0, joint), nu)
     return ReducedProblem(train=train, gamma=train.tokens @ nu, gram=gram, metric=metric, test=test,
                           train_mode=params.train, test_source=source)
+
+
+#: Cost of a multiply-add in a large matrix-vector product relative to one in a matrix product
+#: (memory-bound against compute-bound; measured ~5 on two-core x86 machines with OpenBLAS).
+_MATVEC_PENALTY = 5
+
+
+def _weights(w0, d: int) -> np.ndarray:
+    # A finite float64 (d, d) array is used as it is: W_0 is only read, and a copy of a
+    # 5000 x 5000 matrix costs as much as the reduced run. Anything else goes through the
+    # direct engine's validation (which converts, or names the problem).
+    if isinstance(w0, np.ndarray) and w0.dtype == np.float64 and w0.shape == (d, d) \
+            and np.isfinite(w0).all():
+        return w0
+    return check_initial_weights(w0, d)
+
+
+def _columns(X: np.ndarray, y0: np.ndarray, W0: np.ndarray | None, joint: bool) -> np.ndarray:
+    """B = [X^T, N_0] (joint) or N_0 (p-only), N_0 = W_0 Y_0^T (= X^T when W_0 = I)."""
+    n0 = y0.T if W0 is None else W0 @ y0.T
+    if not np.all(np.isfinite(n0)):
+        raise ValueError("initial W: W_0 W_0^T X^T overflows float64; scale W_0 down")
+    return np.concatenate((X.T, n0), axis=1) if joint else n0
 
 
 def _project(split: Split, columns: np.ndarray, nu: np.ndarray) -> ProjectedSplit:

@@ -85,6 +85,18 @@ def test_official_layout_projects_the_d_dimensional_test_draw():
     np.testing.assert_array_equal(data.test.tokens[0], data.train.tokens[0])
 
 
+@pytest.mark.parametrize("train, custom_w", [("joint", False), ("p_only", False), ("p_only", True)])
+def test_on_demand_and_projected_test_logits_agree(train, custom_w):
+    params = ProblemParams(dim=50, seq_len=4, n_train=6, n_test=9, train=train)
+    data = make_data(params)
+    w0 = np.random.default_rng(1).standard_normal((50, 50)) / 7 if custom_w else None
+    projected = reduce_problem(params, data=data, w0=w0)
+    on_demand = reduce_problem(params, data=data, w0=w0, test_evaluations=1)
+    assert projected.test.basis is not None and on_demand.test.basis is None
+    coords = np.random.default_rng(2).standard_normal(projected.test.basis.shape[-1])
+    assert _relative(on_demand.test.logits(coords), projected.test.logits(coords)) <= 1e-12
+
+
 def test_training_split_is_make_datas():
     params = ProblemParams(dim=30, seq_len=4, n_train=6, n_test=5)
     split, data = training_split(params), make_data(params)
