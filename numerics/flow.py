@@ -30,9 +30,8 @@ import numpy as np
 from scipy import integrate, optimize
 
 from numerics.data import Data, RELEVANT
-from numerics.metrics import checkpoint_metrics
 from numerics.recording import Recording, finish, stack_checkpoints
-from numerics.reduced import drive_flat, logits_on_test, train_logits
+from numerics.reduced import Checkpoints, drive_flat, logits_on_test, train_logits
 from numerics.stable import logistic_loss, softmax
 from numerics.status import Status
 from numerics.subspace import ReducedProblem, reduce_problem
@@ -262,13 +261,16 @@ def integrate_flow(problem: ReducedProblem, *, options: FlowOptions | None = Non
     started = time.perf_counter()
     watcher = _Watcher(system, events)
     times = flow_times(options)
+    recorder = Checkpoints(problem)
     if backend == "scipy":
-        arrays_rows, status, message, stats = _integrate_scipy(system, watcher, times, options, progress)
+        status, message, stats = _integrate_scipy(system, watcher, recorder, times, options, progress)
     else:
         from numerics.flow_mpmath import integrate_mpmath
 
-        arrays_rows, status, message, stats = integrate_mpmath(system, watcher, times, options, progress)
-    rows, reached = arrays_rows
+        status, message, stats = integrate_mpmath(system, watcher, recorder, times, options, progress)
+    rows, reached = recorder.rows()
+    if len(reached) > len(rows):
+        status, message = Status.NONFINITE, f"non-finite test logits at tau = {reached.pop():.6g}"
     arrays = stack_checkpoints(rows)
     arrays["time"] = np.asarray(reached, dtype=np.float64)
     arrays["log_time"] = np.log1p(arrays["time"])
@@ -279,15 +281,14 @@ def integrate_flow(problem: ReducedProblem, *, options: FlowOptions | None = Non
     return finish(arrays, status, message, stats, throw=throw)
 
 
-def checkpoint_row(system: FlowSystem, y: np.ndarray) -> dict:
-    """``checkpoint_metrics`` of the state y."""
-    problem = system.problem
+def record_state(recorder: Checkpoints, system: FlowSystem, tau: float, y: np.ndarray) -> None:
+    """Add the state y at flow time tau to the checkpoint recorder."""
     z, b, w = system.logits(y)
-    return checkpoint_metrics(z.reshape(problem.shape), problem.gamma, problem.train,
-                              logits_on_test(problem, b, w), problem.test.gamma, problem.test)
+    recorder.add(float(tau), z, b, w)
 
 
-def _integrate_scipy(system: FlowSystem, watcher, times, options: FlowOptions, progress: bool):
+def _integrate_scipy(system: FlowSystem, watcher, recorder: Checkpoints, times, options: FlowOptions,
+                     progress: bool):
     from tqdm import tqdm
 
     u_checks = np.log1p(times)
@@ -297,8 +298,8 @@ def _integrate_scipy(system: FlowSystem, watcher, times, options: FlowOptions, p
     with np.errstate(all="ignore"):
         start_finite = bool(np.all(np.isfinite(system(0.0, y))))
     if not start_finite:
-        return ([], []), Status.NONFINITE, "non-finite right side at tau = 0", {"method": options.method}
-    rows, reached = [checkpoint_row(system, y)], [0.0]
+        return Status.NONFINITE, "non-finite right side at tau = 0", {"method": options.method}
+    record_state(recorder, system, 0.0, y)
     watcher.start(0.0, y)
     next_check = 1
     kwargs = {"rtol": options.rtol, "atol": options.atol}
@@ -333,8 +334,7 @@ def _integrate_scipy(system: FlowSystem, watcher, times, options: FlowOptions, p
                 break
             dense = solver.dense_output()
             while next_check < len(u_checks) and u_checks[next_check] <= solver.t:
-                rows.append(checkpoint_row(system, dense(u_checks[next_check])))
-                reached.append(float(times[next_check]))
+                record_state(recorder, system, times[next_check], dense(u_checks[next_check]))
                 next_check += 1
             watcher.advance(u_old, solver.t, solver.y, dense)
             bar.update(solver.t - u_old)
@@ -343,7 +343,7 @@ def _integrate_scipy(system: FlowSystem, watcher, times, options: FlowOptions, p
     stats = {"method": options.method, "solver_steps": steps, "nfev": int(solver.nfev),
              "njev": int(solver.njev), "nlu": int(solver.nlu),
              "tau_reached": math.expm1(solver.t)}
-    return (rows, reached), status, message, stats
+    return status, message, stats
 
 
 class _Watcher:

@@ -145,15 +145,15 @@ def _hermite(u0: float, u1: float, y0, y1, f0, f1):
     return dense
 
 
-def integrate_mpmath(system, watcher, times, options, progress: bool):
+def integrate_mpmath(system, watcher, recorder, times, options, progress: bool):
     """Integrate ``system`` (a ``numerics.flow.FlowSystem``) over the checkpoint ``times``.
 
-    Paper: SPEC section 4. Returns ((rows, reached), status, message, stats) as the scipy
-    back end of ``numerics.flow.integrate_flow``, which is the public entry point.
+    Paper: SPEC section 4. Adds the checkpoints to ``recorder`` and returns (status, message,
+    stats) as the scipy back end of ``numerics.flow.integrate_flow``, the public entry point.
     """
     from tqdm import tqdm
 
-    from numerics.flow import checkpoint_row
+    from numerics.flow import record_state
 
     with mpmath.workdps(options.dps):
         F = MpFlowSystem(system)
@@ -163,7 +163,7 @@ def integrate_mpmath(system, watcher, times, options, progress: bool):
         y = [mpmath.mpf(0)] * system.size
         u = mpmath.mpf(0)
         f = F(u, y)
-        rows, reached = [checkpoint_row(system, to_float(y))], [0.0]
+        record_state(recorder, system, 0.0, to_float(y))
         watcher.start(0.0, to_float(y))
         H = min(u_checks[1], mpmath.mpf("0.01"))
         status, message = Status.SUCCESS, f"reached tau = {float(times[-1]):g}"
@@ -198,8 +198,7 @@ def integrate_mpmath(system, watcher, times, options, progress: bool):
                     u, y, f = u_new, y_new, f_new
                 if status is not Status.SUCCESS:
                     break
-                rows.append(checkpoint_row(system, to_float(y)))
-                reached.append(float(tau))
+                record_state(recorder, system, float(tau), to_float(y))
         finally:
             bar.close()
         stats = {"dps": options.dps, "macro_steps": steps, "rejected_steps": rejected,
@@ -207,4 +206,4 @@ def integrate_mpmath(system, watcher, times, options, progress: bool):
                  "tau_reached": float(mpmath.expm1(u)),
                  # The end point at full precision, for comparisons beyond float64.
                  "final_logits": [mpmath.nstr(v, options.dps) for v in F.logits(y)[0]]}
-    return (rows, reached), status, message, stats
+    return status, message, stats

@@ -25,6 +25,7 @@ import numpy as np
 from scipy.special import expit
 
 from numerics.attention import attend
+from numerics.budget import check_memory, reduced_bytes
 from numerics.data import Data
 from numerics.metrics import checkpoint_metrics
 from numerics.recording import (Recording, checkpoint_steps, default_record_every, finish,
@@ -34,7 +35,7 @@ from numerics.status import Status
 from numerics.subspace import ReducedProblem, reduce_problem
 from theory.params import ProblemParams
 
-__all__ = ["run_reduced", "descend_reduced", "initial_state", "train_logits", "logits_on_test",
+__all__ = ["run_reduced", "descend_reduced", "initial_state", "train_logits", "logits_on_test", "Checkpoints",
            "drive_flat", "GDState"]
 
 
@@ -67,6 +68,48 @@ def logits_on_test(problem: ReducedProblem, b: np.ndarray, w: np.ndarray | None)
     return problem.test.logits(b if w is None else np.concatenate((w, b)))
 
 
+class Checkpoints:
+    """Training logits and state coordinates at checkpoints, turned into ``checkpoint_metrics``
+    rows at the end, with the test logits of many checkpoints computed in one matrix product.
+
+    Paper: Section 5 (the metrics recorded along training).
+
+    Evaluating the test set checkpoint by checkpoint streams the whole test representation
+    from memory each time; in batches of ``_BATCH`` it is read once per batch.
+    """
+
+    def __init__(self, problem: ReducedProblem) -> None:
+        self.problem = problem
+        self.labels: list = []
+        self._logits: list[np.ndarray] = []
+        self._coords: list[np.ndarray] = []
+
+    def add(self, label, z: np.ndarray, b: np.ndarray, w: np.ndarray | None) -> None:
+        """Record the state with training logits z at checkpoint ``label`` (a step or a time)."""
+        self.labels.append(label)
+        self._logits.append(np.array(z, dtype=np.float64).reshape(self.problem.shape))
+        self._coords.append(np.array(b, dtype=np.float64) if w is None else np.concatenate((w, b)))
+
+    def rows(self):
+        """(rows, labels): metrics of the checkpoints in order, up to the first whose test logits
+        are not finite; ``labels`` has one more entry than ``rows`` in that case."""
+        problem, rows = self.problem, []
+        for start in range(0, len(self.labels), _BATCH):
+            stop = min(start + _BATCH, len(self.labels))
+            batch = problem.test.logits(np.stack(self._coords[start:stop], axis=1))
+            for j in range(stop - start):
+                row = checkpoint_metrics(self._logits[start + j], problem.gamma, problem.train,
+                                         batch[..., j], problem.test.gamma, problem.test)
+                if not math.isfinite(row["test_loss"]):
+                    return rows, self.labels[: len(rows) + 1]
+                rows.append(row)
+        return rows, list(self.labels)
+
+
+#: Checkpoints whose test logits are computed together.
+_BATCH = 64
+
+
 def run_reduced(params: ProblemParams, *, data: Data | None = None, w0=None,
                 record_every: int | None = None, progress: bool = False,
                 throw: bool = True) -> Recording:
@@ -97,6 +140,8 @@ def run_reduced(params: ProblemParams, *, data: Data | None = None, w0=None,
         Arrays ``step``, ``time``, ``step_loss`` and the ``checkpoint_metrics`` keys; stats
         ``engine="reduced"``, ``setup_time_s``, ``wall_time_s``, ``test_source``.
     """
+    check_memory("the reduced engine", reduced_bytes(params, data_given=data is not None, w0_given=w0 is not None,
+                                                     record_every=record_every), params)
     started = time.perf_counter()
     if record_every is None:
         record_every = default_record_every(params.n_train, params.seq_len, params.steps)
@@ -134,7 +179,7 @@ def descend_reduced(problem: ReducedProblem, *, step_size: float, steps: int,
     state = GDState(problem, float(step_size))
     # Outputs f of every step; the losses are computed from them in one call at the end.
     outputs = np.full((steps + 1, n), np.nan)
-    rows, recorded = [], []
+    recorder = Checkpoints(problem)
     status, message = Status.SUCCESS, "completed all steps"
     # Overflow is not an error here: it shows up as non-finite logits, which end the run
     # with Status.NONFINITE at the next step.
@@ -152,12 +197,12 @@ def descend_reduced(problem: ReducedProblem, *, step_size: float, steps: int,
                               label_weights=state.label_weights)
             outputs[k] = f
             if k in checkpoints:
-                rows.append(checkpoint_metrics(z.reshape(n, T), problem.gamma, problem.train,
-                                               logits_on_test(problem, state.b, state.w()),
-                                               problem.test.gamma, problem.test))
-                recorded.append(k)
+                recorder.add(k, z, state.b, state.w())
             if k < steps:
                 state.step(c)
+        rows, recorded = recorder.rows()
+    if len(recorded) > len(rows):
+        status, message = Status.NONFINITE, f"non-finite test logits at step {recorded.pop()}"
     y = problem.train.labels
     with np.errstate(invalid="ignore"):
         step_loss = np.mean(logistic_loss(y * outputs), axis=1)

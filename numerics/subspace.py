@@ -26,6 +26,7 @@ samples, so it always keeps the d-dimensional draw, and so does an explicitly gi
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 
@@ -71,20 +72,26 @@ class ProjectedSplit:
     w0: np.ndarray | None = None
 
     def logits(self, coords: np.ndarray) -> np.ndarray:
-        """Logits (count, T) for coordinates [E u, b] (joint) or b (p-only) of q on B.
+        """Logits for coordinates [E u, b] (joint) or b (p-only) of q on B.
 
         Paper: z_te = X_te W p (SPEC section 4).
+
+        ``coords`` of shape (k,) gives (count, T); (k, c), one column per state, gives
+        (count, T, c) with one pass over the stored arrays for all c states.
         """
+        coords = np.asarray(coords)
         if self.basis is not None:
-            return (self.basis.reshape(-1, self.basis.shape[-1]) @ coords).reshape(self.gamma.shape)
-        m = self.y0.shape[0]
-        # q = X^T a_1 + W_0 Y_0^T a_2 (joint) or W_0 Y_0^T b (p-only); Y_0 = X when W_0 = I.
-        q = self.y0.T @ coords[-m:]
-        if self.w0 is not None:
-            q = self.w0 @ q
-        if self.train_tokens is not None:
-            q += self.train_tokens.T @ coords[:m]
-        return (self.tokens.reshape(-1, q.size) @ q).reshape(self.gamma.shape)
+            flat = self.basis.reshape(-1, self.basis.shape[-1]) @ coords
+        else:
+            m = self.y0.shape[0]
+            # q = X^T a_1 + W_0 Y_0^T a_2 (joint) or W_0 Y_0^T b (p-only); Y_0 = X when W_0 = I.
+            q = self.y0.T @ coords[-m:]
+            if self.w0 is not None:
+                q = self.w0 @ q
+            if self.train_tokens is not None:
+                q += self.train_tokens.T @ coords[:m]
+            flat = self.tokens.reshape(-1, q.shape[0]) @ q
+        return flat.reshape(self.gamma.shape + coords.shape[1:])
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -177,12 +184,12 @@ def reduce_problem(params: ProblemParams, *, data: Data | None = None, w0=None,
         split = data.test if data is not None else draw_split(test_rng(params), params.n_test, params, n_noisy=0)
         count = split.tokens.shape[0] * T
         k = 2 * n * T if joint else n * T
-        # Multiply-adds of projecting once (X_te B and N_0 = W_0 Y_0^T, matrix products)
-        # against rebuilding q and X_te q at every evaluation (matrix-vector products, which
-        # stream 8 bytes per multiply-add from memory: about _MATVEC_PENALTY times slower each).
+        # Multiply-adds of projecting once (X_te B and N_0 = W_0 Y_0^T) against rebuilding q and
+        # X_te q for every evaluation. Both are matrix products: the engines evaluate the test
+        # set for all checkpoints together (``numerics.reduced.Checkpoints``).
         square = 0 if W0 is None else d * d
         on_demand = test_evaluations is not None and \
-            _MATVEC_PENALTY * test_evaluations * (square + count * d) < count * d * k + square * n * T
+            test_evaluations * (square + count * d) < count * d * k + square * n * T
         source = "projected"
         if on_demand:
             test = ProjectedSplit(gamma=split.tokens @ nu, labels=split.labels, true_labels=split.true_labels,
@@ -194,17 +201,14 @@ def reduce_problem(params: ProblemParams, *, data: Data | None = None, w0=None,
                           train_mode=params.train, test_source=source)
 
 
-#: Cost of a multiply-add in a large matrix-vector product relative to one in a matrix product
-#: (memory-bound against compute-bound; measured ~5 on two-core x86 machines with OpenBLAS).
-_MATVEC_PENALTY = 5
-
-
 def _weights(w0, d: int) -> np.ndarray:
     # A finite float64 (d, d) array is used as it is: W_0 is only read, and a copy of a
     # 5000 x 5000 matrix costs as much as the reduced run. Anything else goes through the
     # direct engine's validation (which converts, or names the problem).
+    # A finite sum means finite entries (NaN and inf propagate; an overflowing sum of finite
+    # entries only sends W_0 to the full check), without a d x d boolean temporary.
     if isinstance(w0, np.ndarray) and w0.dtype == np.float64 and w0.shape == (d, d) \
-            and np.isfinite(w0).all():
+            and math.isfinite(np.add.reduce(w0, axis=None)):
         return w0
     return check_initial_weights(w0, d)
 

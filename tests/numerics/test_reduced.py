@@ -1,5 +1,7 @@
 """The reduced GD engine against direct d-dimensional GD, and its test set in the subspace."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -186,3 +188,12 @@ def test_descend_rejects_bad_arguments(kwargs, match):
     arguments = {"steps": 3, "step_size": 0.1} | kwargs
     with pytest.raises(ValueError, match=match):
         descend_reduced(problem, **arguments)
+
+
+def test_non_finite_test_logits_end_the_run_with_a_status():
+    problem = reduce_problem(ProblemParams(dim=20, seq_len=3, n_train=4, n_test=3))
+    broken = dataclasses.replace(problem, test=dataclasses.replace(
+        problem.test, basis=np.full_like(problem.test.basis, np.inf)))
+    run = descend_reduced(broken, step_size=0.1, steps=5, record_every=1, throw=False)
+    assert run.status is Status.NONFINITE and run.message == "non-finite test logits at step 0"
+    assert run.arrays["step"].size == 0
