@@ -19,7 +19,7 @@ from pathlib import Path
 
 from theory.params import ProblemParams
 
-__all__ = ["check_output_dir", "staged_run_dir", "remove_stale_stages"]
+__all__ = ["check_output_dir", "check_writable_parent", "staged_run_dir", "remove_stale_stages"]
 
 
 def check_output_dir(out: str | Path, params: ProblemParams, *, overwrite: bool) -> Path:
@@ -28,6 +28,22 @@ def check_output_dir(out: str | Path, params: ProblemParams, *, overwrite: bool)
     A directory holding a run with the same ``params.toml`` is replaced (re-running a command
     reproduces it); anything else needs ``overwrite=True``. Checked before any work starts.
     """
+    out = check_writable_parent(out)
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        existing = out / "params.toml"
+        same = False
+        if existing.is_file():
+            with contextlib.suppress(ValueError):
+                same = ProblemParams.load(existing) == params
+        if not same:
+            raise ValueError(f"output directory {str(out)!r} already holds a different run or other "
+                             "files: choose another --out or pass --overwrite")
+    return out
+
+
+def check_writable_parent(out: str | Path) -> Path:
+    """Refuse an output path that is a file, lies under a file, or whose nearest existing
+    ancestor cannot be written to; creates nothing."""
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"output path {str(out)!r} exists and is not a directory")
@@ -43,15 +59,6 @@ def check_output_dir(out: str | Path, params: ProblemParams, *, overwrite: bool)
         os.rmdir(tempfile.mkdtemp(prefix=".benign-attn-probe-", dir=ancestor))
     except OSError as exc:
         raise ValueError(f"output directory {str(ancestor)!r} is not writable: {exc.strerror}") from None
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        existing = out / "params.toml"
-        same = False
-        if existing.is_file():
-            with contextlib.suppress(ValueError):
-                same = ProblemParams.load(existing) == params
-        if not same:
-            raise ValueError(f"output directory {str(out)!r} already holds a different run or other "
-                             "files: choose another --out or pass --overwrite")
     return out
 
 

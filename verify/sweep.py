@@ -28,6 +28,7 @@ from numerics.data import class_labels, noisy_mask
 from theory.params import ProblemParams
 from verify.classify import REGIMES, classify
 from verify.files import write_json
+from verify.rundir import check_writable_parent
 from verify.trajectory import Trajectory
 
 __all__ = ["GRIDS", "ENGINES", "EXECUTORS", "METRICS", "SweepSpec", "SweepResult", "grid_axes",
@@ -39,6 +40,10 @@ EXECUTORS = ("local", "dask", "serial")
 METRICS = ("train_loss", "test_loss", "train_acc", "train_acc_clean", "train_acc_noisy", "test_acc")
 _AXIS_TYPES = {"n_train": int, "seq_len": int, "dim": int, "n_test": int, "steps": int,
                "signal_norm": float, "rho": float, "label_noise": float, "step_size": float}
+
+
+#: Values one axis may take (the paper's grid has 39 per axis).
+MAX_AXIS_VALUES = 10_000
 
 
 def _inclusive_range(start: float, stop: float, step: float) -> tuple[float, ...]:
@@ -76,14 +81,21 @@ def parse_axis(text: str) -> tuple[str, tuple]:
     try:
         if ":" in values:
             start, stop, step = (float(v) for v in values.split(":"))
-            if not step > 0 or stop < start:
+            if not (math.isfinite(start) and math.isfinite(stop) and step > 0) or stop < start:
                 raise ValueError
-            numbers = _inclusive_range(start, stop, step)
+            numbers = None
         else:
             numbers = tuple(float(v) for v in values.split(","))
     except ValueError:
-        raise ValueError(f"axis {text!r}: values must be numbers as START:STOP:STEP (step > 0, "
+        raise ValueError(f"axis {text!r}: values must be finite numbers as START:STOP:STEP (step > 0, "
                          "stop >= start) or a comma-separated list") from None
+    if numbers is None:
+        # Counted before the values are built: a typo like 2:1e12:1 must not exhaust memory.
+        if (stop - start) / step >= MAX_AXIS_VALUES:
+            raise ValueError(f"axis {text!r}: more than {MAX_AXIS_VALUES} values")
+        numbers = _inclusive_range(start, stop, step)
+    if not all(math.isfinite(v) for v in numbers):
+        raise ValueError(f"axis {text!r}: values must be finite")
     if kind is int:
         if any(abs(v - round(v)) > 1e-9 for v in numbers):
             raise ValueError(f"axis {name!r} takes integers, got {values!r}")
@@ -262,6 +274,7 @@ def _serial_results(chunks, engine: str) -> Iterator[list[tuple[str, dict]]]:
 
 
 def _check_directory(out: Path, spec: SweepSpec) -> None:
+    check_writable_parent(out)
     spec_path = out / "sweep.json"
     if spec_path.exists():
         try:
@@ -298,9 +311,11 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, executor: str = "local", work
         raise ValueError(f"executor={executor!r}: must be one of {', '.join(EXECUTORS)}")
     if executor != "dask" and scheduler:
         raise ValueError("--scheduler needs --executor dask")
-    workers = workers or os.cpu_count() or 1
+    workers = (os.cpu_count() or 1) if workers is None else workers
     if workers < 1:
         raise ValueError(f"workers={workers!r}: must be >= 1")
+    if chunk_size is not None and chunk_size < 1:
+        raise ValueError(f"chunk_size={chunk_size!r}: must be >= 1")
     out = Path(out)
     _check_directory(out, spec)
     (out / "cells").mkdir(parents=True, exist_ok=True)

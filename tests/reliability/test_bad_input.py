@@ -125,7 +125,7 @@ def _out_is_file(directory: Path):
 def _new_parent_then_budget(directory: Path):
     # The memory check fails after the output checks: the missing parents must not be created.
     return ["run", "--dim", "300000", "--n-train", "2", "--seq-len", "3", "--n-test", "1", "--quiet",
-            "--out", str(directory / "new" / "deeper" / "run")]
+            "--engine", "direct", "--out", str(directory / "new" / "deeper" / "run")]
 
 
 def _saved_trajectory(directory: Path) -> Path:
@@ -182,8 +182,10 @@ CASES: list[Case] = [
     _cli("run", "--dim", "-5", *SMALL[2:])("dim-negative", "dim=-5: must be >= 2"),
     _cli("run", "--dim", "2.5")("dim-not-an-integer", "argument --dim: invalid int value: '2.5'"),
     _cli("run", "--dim", "1000000", "--quiet")("dim-huge-data-draw", "the data draw needs about 75.7 GiB"),
-    _cli("run", "--dim", "300000", "--n-train", "2", "--seq-len", "3", "--n-test", "1", "--quiet")(
-        "dim-huge-direct-engine", "the direct engine needs about 671 GiB"),
+    _cli("run", "--dim", "300000", "--n-train", "2", "--seq-len", "3", "--n-test", "1", "--quiet",
+         "--engine", "direct")("dim-huge-direct-engine", "the direct engine needs about 671 GiB"),
+    _cli("run", "--dim", "300000", "--n-train", "2", "--seq-len", "3", "--n-test", "1", "--quiet",
+         "--engine", "reduced")("dim-huge-reduced-engine", "the reduced engine needs about 671 GiB"),
     _cli("run", "--n-train", "1", *SMALL)("n-train-one", "n_train=1: must be >= 2"),
     _cli("run", "--seq-len", "2", *SMALL)("seq-len-below-three", "seq_len=2: must be >= 3"),
     _cli("run", "--n-test", "0", "--dim", "10")("n-test-zero", "n_test=0: must be >= 1"),
@@ -265,6 +267,117 @@ CASES: list[Case] = [
     Case("run-dir-params-nan", "api", _edit_sidecar(_set_param("rho", float("nan"))), "rho=nan: must be finite"),
     Case("run-dir-unknown-source", "api", _edit_sidecar(_set("source", "magic")), "source='magic': must be one of"),
     Case("run-dir-no-directory", "api", lambda d: (lambda: Trajectory.load(d / "missing")), "not a run directory"),
+]
+
+SWEEP_BASE = ("--steps", "2", "--n-test", "3", "--quiet")
+
+
+def _sweep(name: str, fragment: str, *argv: str) -> Case:
+    return Case(name, "cli", lambda d: ["sweep", *argv, *SWEEP_BASE, "--out", str(d / "sw")], fragment,
+                needs="sweep")
+
+
+def _sweep_in(name: str, fragment: str, files: dict[str, str]) -> Case:
+    def setup(directory: Path):
+        out = directory / "sw"
+        out.mkdir()
+        for filename, text in files.items():
+            (out / filename).write_text(text)
+        return ["sweep", "--axis", "dim=10,20", *SWEEP_BASE, "--out", str(out)]
+    return Case(name, "cli", setup, fragment, needs="sweep")
+
+
+def _verify_run(change: Callable[[Path], None] = lambda run: None, *options: str):
+    def setup(directory: Path):
+        run = _saved_trajectory(directory)
+        change(run)
+        return ["verify", str(run), "--quiet", "--no-existence", *options]
+    return setup
+
+
+def _sidecar(key, value) -> Callable[[Path], None]:
+    def change(run: Path) -> None:
+        sidecar = json.loads((run / "trajectory.json").read_text())
+        sidecar[key] = value
+        (run / "trajectory.json").write_text(json.dumps(sidecar))
+    return change
+
+
+def _official(config: str | None, stats: str | bytes | None = None):
+    """An official-run directory: the shared fixture's files, or the given replacements."""
+    fixture = REPO_ROOT.parent / "shared" / "fixtures" / "official-run"
+
+    def setup(directory: Path):
+        source = directory / "official"
+        (source / ".hydra").mkdir(parents=True)
+        text = config if config is not None else (fixture / ".hydra" / "config.yaml").read_text()
+        (source / ".hydra" / "config.yaml").write_text(text)
+        data = stats if stats is not None else (fixture / "stats_time_step.json").read_bytes()
+        (source / "stats_time_step.json").write_bytes(data.encode() if isinstance(data, str) else data)
+        return ["import-official", str(source), "--quiet", "--out", str(directory / "imported")]
+    return setup
+
+
+_OFFICIAL_CONFIG = "train_n: 4\nT: 3\nembed_dim: 6\nnum_steps: 2\ntest_n: 3\n"
+
+CASES += [
+    # --- benign-attn verify RUN_DIR
+    Case("verify-missing-run-dir", "cli", lambda d: ["verify", str(d / "nothing")], "not a run directory",
+         needs="verify"),
+    Case("verify-newer-schema", "cli", _verify_run(_sidecar("schema_version", SCHEMA_VERSION + 1)),
+         "is newer than this toolkit reads", needs="verify"),
+    Case("verify-truncated-npz", "cli",
+         _verify_run(lambda run: (run / "trajectory.npz").write_bytes((run / "trajectory.npz").read_bytes()[:300])),
+         "(truncated or corrupt)", needs="verify"),
+    Case("verify-sidecar-not-json", "cli",
+         _verify_run(lambda run: (run / "trajectory.json").write_text("{schema_version: 1")),
+         "is not valid JSON", needs="verify"),
+    Case("verify-params-label-noise-too-high", "cli",
+         _verify_run(lambda run: _sidecar("params", {**json.loads((run / "trajectory.json").read_text())["params"],
+                                                      "label_noise": 0.7})(run)),
+         "label_noise=0.7: must satisfy", needs="verify"),
+    Case("verify-constant-twice", "cli",
+         _verify_run(lambda run: None, "--constant", "C_benign=1", "--constant", "C_benign=2"),
+         "--constant C_benign given twice", needs="verify"),
+    Case("verify-constant-not-a-number", "cli", _verify_run(lambda run: None, "--constant", "C_benign=abc"),
+         "abc", needs="verify"),
+    # --- benign-attn import-official DIR
+    Case("official-missing-dir", "cli", lambda d: ["import-official", str(d / "nothing"), "--quiet"],
+         "does not exist: not an official run directory", needs="import_official"),
+    Case("official-unknown-config-key", "cli", _official(_OFFICIAL_CONFIG + "warp_drive: 9\n", "{}"),
+         "official config has unknown keys ['warp_drive']", needs="import_official"),
+    Case("official-config-not-flat-yaml", "cli", _official("- just\n- a list\n", "{}"),
+         "is not a 'key: value' line", needs="import_official"),
+    Case("official-config-noise-too-high", "cli", _official(_OFFICIAL_CONFIG + "noise_ratio: 0.5\n", "{}"),
+         "label_noise=0.5: must satisfy", needs="import_official"),
+    Case("official-stats-truncated", "cli",
+         _official(None, (REPO_ROOT.parent / "shared" / "fixtures" / "official-run" / "stats_time_step.json")
+                   .read_bytes()[:5000] if (REPO_ROOT.parent / "shared" / "fixtures").is_dir() else b"{"),
+         "stats_time_step.json' is not valid JSON", needs="import_official"),
+    Case("official-stats-too-few-rows", "cli", _official(_OFFICIAL_CONFIG, '{"time_step": {"0": 0}}'),
+         "has 1 rows, config says num_steps=2", needs="import_official"),
+    # --- benign-attn sweep specifications
+    _sweep("sweep-no-axis", "give --grid or at least one --axis"),
+    _sweep("sweep-axis-unknown-field", "axis 'eta': must be one of", "--axis", "eta=0.1,0.2"),
+    _sweep("sweep-axis-dim-zero", "dim=0: must be >= 2", "--axis", "dim=0,10"),
+    _sweep("sweep-axis-reversed-range", "values must be finite numbers as START:STOP:STEP", "--axis", "dim=10:5:1"),
+    _sweep("sweep-axis-infinite-range", "values must be finite numbers", "--axis", "signal_norm=1:inf:1"),
+    _sweep("sweep-axis-nan-integer", "axis 'dim=nan,3': values must be finite", "--axis", "dim=nan,3"),
+    _sweep("sweep-axis-huge-range", "more than 10000 values", "--axis", "dim=2:1e12:1"),
+    _sweep("sweep-axis-noise-half", "label_noise=0.5: must satisfy", "--axis", "label_noise=0.1,0.5"),
+    _sweep("sweep-seeds-zero", "--seeds 0: must be >= 1", "--axis", "dim=10,20", "--seeds", "0"),
+    _sweep("sweep-workers-zero", "workers=0: must be >= 1", "--axis", "dim=10,20", "--workers", "0"),
+    _sweep("sweep-chunk-size-negative", "chunk_size=-1: must be >= 1", "--axis", "dim=10,20", "--chunk-size", "-1"),
+    _sweep("sweep-scheduler-without-dask", "--scheduler needs --executor dask", "--axis", "dim=10,20",
+           "--scheduler", "tcp://127.0.0.1:8786"),
+    _sweep("sweep-base-rho-one", "rho=1.0: must satisfy", "--axis", "dim=10,20", "--rho", "1"),
+    _sweep_in("sweep-out-holds-another-sweep", "holds a different sweep (sweep.json differs)",
+              {"sweep.json": json.dumps({"version": 1, "other": True})}),
+    _sweep_in("sweep-out-holds-other-files", "is not empty and holds no sweep.json", {"notes.txt": "mine"}),
+    Case("sweep-out-under-a-regular-file", "cli",
+         lambda d: (d / "plain.txt").write_text("x") and None or
+         ["sweep", "--axis", "dim=10,20", *SWEEP_BASE, "--out", str(d / "plain.txt" / "sw")],
+         "which is not a directory", needs="sweep"),
 ]
 
 if os.geteuid() != 0:
@@ -350,7 +463,8 @@ def test_bad_input(case, tmp_path, monkeypatch, capsys):
 #: per kind of input; the rest run as processes under ``-m slow``.
 SUBPROCESS_ROWS = {"dim-zero", "dim-not-an-integer", "dim-huge-data-draw", "memory-budget-not-a-number",
                    "toml-malformed", "init-w-truncated", "out-under-a-regular-file",
-                   "out-holds-a-different-run", "out-new-parents-then-refused"}
+                   "out-holds-a-different-run", "out-new-parents-then-refused", "verify-newer-schema",
+                   "official-stats-truncated", "sweep-axis-huge-range"}
 CLI_CASES = [pytest.param(c, id=c.name, marks=() if c.name in SUBPROCESS_ROWS else pytest.mark.slow)
              for c in CASES if c.kind == "cli"]
 
