@@ -68,15 +68,22 @@ def reference_run(tmp_path_factory) -> Path:
     return root / "ref"
 
 
-def test_run_is_byte_identical_on_one_and_two_threads(reference_run, tmp_path):
-    _cli([*RUN, "--out", "two"], tmp_path, threads=2)
-    other = tmp_path / "two"
-    assert (other / "trajectory.npz").read_bytes() == (reference_run / "trajectory.npz").read_bytes()
-    assert (other / "params.toml").read_bytes() == (reference_run / "params.toml").read_bytes()
-    assert _json(other / "report.json") == _json(reference_run / "report.json")
-    assert _json(other / "trajectory.json") == _json(reference_run / "trajectory.json")
+@pytest.mark.parametrize("engine", [
+    "direct",
+    pytest.param("reduced", marks=pytest.mark.xfail(
+        strict=True, reason="known: the reduced engine's set-up products round differently with 2 BLAS "
+                            "threads (differences ~1e-15); reported to the engine's owner")),
+])
+def test_run_is_byte_identical_on_one_and_two_threads(tmp_path, engine):
+    for threads in (1, 2):
+        _cli([*RUN, "--engine", engine, "--out", f"t{threads}"], tmp_path, threads=threads)
+    one, two = tmp_path / "t1", tmp_path / "t2"
+    assert (two / "params.toml").read_bytes() == (one / "params.toml").read_bytes()
+    assert _json(two / "report.json") == _json(one / "report.json")
+    assert _json(two / "trajectory.json") == _json(one / "trajectory.json")
+    assert (two / "trajectory.npz").read_bytes() == (one / "trajectory.npz").read_bytes()
     # The comparison is not vacuous: the timings that were dropped are present and positive.
-    assert json.loads((other / "report.json").read_text())["timing"]["wall_time_s"] > 0
+    assert json.loads((two / "report.json").read_text())["timing"]["wall_time_s"] > 0
 
 
 def _assert_complete_run(directory: Path, reference: Path) -> None:
