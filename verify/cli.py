@@ -1,6 +1,7 @@
 """The ``benign-attn`` command: one subcommand per module in ``verify.commands``.
 
-User mistakes (``ValueError`` from validation) end in a one-line error and exit status 2;
+User mistakes (``ValueError`` from validation) end in a one-line error and exit status 2,
+an operating-system failure (``OSError``, e.g. a full disk) in a one-line error and status 1;
 Ctrl-C exits with 130 and, because every writer stages or renames atomically, loses no
 finished result.
 """
@@ -46,6 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"benign-attn {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        # The system refused a read or write (disk full, permissions): not a bug in the toolkit,
+        # and the staged writers have already removed anything partial.
+        print(f"benign-attn {args.command}: error: {exc.strerror or exc}"
+              f"{f' ({exc.filename})' if exc.filename else ''}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"benign-attn {args.command}: interrupted; finished results are kept", file=sys.stderr)
         return 130

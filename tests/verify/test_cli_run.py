@@ -80,3 +80,17 @@ def test_refuses_to_replace_a_different_run(tmp_path):
     assert (out / "trajectory.npz").read_bytes() == before
     assert main(["run", *SMALL, "--rho", "0.3", "--out", str(out), "--overwrite"]) == 0
     assert Trajectory.load(out).params.rho == 0.3
+
+
+def test_os_failure_while_writing_is_one_line_and_leaves_nothing(tmp_path, monkeypatch, capsys):
+    import verify.commands.run as run_command
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device", "report.json")
+
+    monkeypatch.setattr(run_command, "write_json", disk_full)
+    out = tmp_path / "run"
+    assert main(["run", *SMALL, "--out", str(out)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["benign-attn run: error: No space left on device (report.json)"]
+    assert list(tmp_path.iterdir()) == []
