@@ -67,7 +67,8 @@ class FlowOptions:
         Solver tolerances on the state (b, E); ``atol`` applies to entries of b and E, whose
         size is about |z| / ||M_0||.
     max_steps : int
-        Budget of accepted plus rejected solver steps; running out ends with ``Status.MAX_STEPS``.
+        Budget of accepted solver steps (macro steps for mpmath); running out ends with
+        ``Status.MAX_STEPS``.
     checkpoints : int
         Number of log-spaced checkpoints in [first_checkpoint, horizon], besides tau = 0.
     first_checkpoint : float
@@ -302,8 +303,8 @@ def _integrate_scipy(system: FlowSystem, watcher, recorder: Checkpoints, times, 
     record_state(recorder, system, 0.0, y)
     watcher.start(0.0, y)
     next_check = 1
-    kwargs = {"rtol": options.rtol, "atol": options.atol}
-    solver = METHODS[options.method](system, 0.0, y, u_end, **kwargs)
+    with np.errstate(all="ignore"):
+        solver = METHODS[options.method](system, 0.0, y, u_end, rtol=options.rtol, atol=options.atol)
     status, message, steps = Status.SUCCESS, f"reached tau = {options.horizon:g}", 0
     bar = tqdm(total=u_end, disable=not progress, desc=f"flow:{options.method}", unit="log-time")
     try:
@@ -410,6 +411,9 @@ class _Watcher:
         # At the start (no step yet) or when the event already holds at the step's start.
         if dense is None or function(dense(u_old)) >= 0:
             return u_old
+        # The interpolant can miss the end state by round-off right at a threshold.
+        if function(dense(u_new)) < 0:
+            return u_new
         return optimize.brentq(lambda u: function(dense(u)), u_old, u_new, xtol=1e-13, rtol=1e-13)
 
     def arrays(self) -> dict:

@@ -17,7 +17,6 @@ and small instances.
 
 from __future__ import annotations
 
-import math
 
 import mpmath
 import numpy as np
@@ -172,7 +171,7 @@ def integrate_mpmath(system, watcher, recorder, times, options, progress: bool):
         try:
             for target, tau in zip(u_checks[1:], times[1:]):
                 while u < target:
-                    if steps + rejected >= options.max_steps:
+                    if steps >= options.max_steps:
                         status = Status.MAX_STEPS
                         message = (f"step budget max_steps={options.max_steps} used up at "
                                    f"tau = {float(mpmath.expm1(u)):.6g}")
