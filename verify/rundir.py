@@ -10,31 +10,36 @@ into place at the end, so an interrupted run leaves no half-written directory be
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from theory.params import ProblemParams
 
-__all__ = ["check_output_dir", "check_writable_parent", "staged_run_dir", "remove_stale_stages"]
+__all__ = ["check_output_dir", "check_writable_parent", "staged_run_dir", "remove_stale_stages",
+           "write_run_dir"]
 
 
-def check_output_dir(out: str | Path, params: ProblemParams, *, overwrite: bool) -> Path:
-    """Refuse an output directory that holds something other than a run of the same parameters.
+def check_output_dir(out: str | Path, params: ProblemParams, *, overwrite: bool,
+                     settings: Mapping[str, Any] | None = None) -> Path:
+    """Refuse an output directory that holds something other than a run of the same settings.
 
-    A directory holding a run with the same ``params.toml`` is replaced (re-running a command
-    reproduces it); anything else needs ``overwrite=True``. Checked before any work starts.
+    A directory holding a run with the same ``params.toml`` (and the same JSON ``settings``
+    files, e.g. the flow's ``flow.json``) is replaced: re-running a command reproduces it.
+    Anything else needs ``overwrite=True``. Checked before any work starts.
     """
     out = check_writable_parent(out)
     if out.is_dir() and any(out.iterdir()) and not overwrite:
-        existing = out / "params.toml"
         same = False
-        if existing.is_file():
-            with contextlib.suppress(ValueError):
-                same = ProblemParams.load(existing) == params
+        with contextlib.suppress(ValueError, OSError):
+            same = ProblemParams.load(out / "params.toml") == params and all(
+                json.loads((out / name).read_text(encoding="utf-8")) == _as_json(value)
+                for name, value in (settings or {}).items())
         if not same:
             raise ValueError(f"output directory {str(out)!r} already holds a different run or other "
                              "files: choose another --out or pass --overwrite")
@@ -111,3 +116,29 @@ def staged_run_dir(out: str | Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
+
+
+def _as_json(value: Any) -> Any:
+    return json.loads(json.dumps(value))
+
+
+def write_run_dir(out: str | Path, trajectory, report: Mapping[str, Any], *,
+                  settings: Mapping[str, Any] | None = None) -> None:
+    """Write a whole run directory at ``out`` through a staging directory.
+
+    Files: ``params.toml``, ``trajectory.npz`` + ``trajectory.json``, ``report.json``,
+    ``report.md``, ``figures/dynamics.png|pdf``, and one JSON file per ``settings`` entry.
+    """
+    # Imported here: matplotlib costs about a second, and input errors come before this point.
+    from verify.files import atomic_write_text, write_json
+    from verify.plots import dynamics_figure, save_figure
+    from verify.report import report_markdown
+
+    with staged_run_dir(out) as stage:
+        atomic_write_text(stage / "params.toml", trajectory.params.to_toml())
+        for name, value in (settings or {}).items():
+            write_json(stage / name, value)
+        trajectory.save(stage)
+        write_json(stage / "report.json", report)
+        atomic_write_text(stage / "report.md", report_markdown(report))
+        save_figure(dynamics_figure([trajectory]), stage / "figures" / "dynamics")

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from numerics.data import Data
+from numerics.data import Split
 from numerics.recording import Recording
 from theory.params import ProblemParams
 from verify.files import atomic_write_bytes, npz_bytes, write_json
@@ -74,13 +74,13 @@ class Trajectory:
                                  f"'time' has {checkpoints}")
 
     @classmethod
-    def from_recording(cls, recording: Recording, params: ProblemParams, data: Data, *,
+    def from_recording(cls, recording: Recording, params: ProblemParams, train: Split, *,
                        source: str) -> Trajectory:
-        """Wrap an engine's ``Recording`` with the labels and noisy mask it was trained on."""
+        """Wrap an engine's ``Recording`` with the training labels and noisy mask of ``train``."""
         arrays = dict(recording.arrays)
-        arrays["noisy"] = np.asarray(data.train.noisy, dtype=bool)
-        arrays["train_labels"] = np.asarray(data.train.labels, dtype=np.float64)
-        arrays["train_true_labels"] = np.asarray(data.train.true_labels, dtype=np.float64)
+        arrays["noisy"] = np.asarray(train.noisy, dtype=bool)
+        arrays["train_labels"] = np.asarray(train.labels, dtype=np.float64)
+        arrays["train_true_labels"] = np.asarray(train.true_labels, dtype=np.float64)
         return cls(params=params, source=source, arrays=arrays, status=recording.status.value,
                    message=recording.message, stats=dict(recording.stats), provenance=provenance())
 

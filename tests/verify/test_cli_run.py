@@ -83,12 +83,12 @@ def test_refuses_to_replace_a_different_run(tmp_path):
 
 
 def test_os_failure_while_writing_is_one_line_and_leaves_nothing(tmp_path, monkeypatch, capsys):
-    import verify.commands.run as run_command
+    import verify.files
 
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device", "report.json")
 
-    monkeypatch.setattr(run_command, "write_json", disk_full)
+    monkeypatch.setattr(verify.files, "write_json", disk_full)
     out = tmp_path / "run"
     assert main(["run", *SMALL, "--out", str(out)]) == 1
     err = capsys.readouterr().err.strip().splitlines()

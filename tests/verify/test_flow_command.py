@@ -57,3 +57,16 @@ def test_defaults_are_the_engine_defaults():
     defaults = FlowOptions()
     assert (args.horizon, args.method, args.rtol, args.atol) == (defaults.horizon, defaults.method,
                                                                  defaults.rtol, defaults.atol)
+
+
+def test_rerun_with_other_flow_options_is_refused_unless_overwrite(tmp_path):
+    out = tmp_path / "run"
+    base = SMALL + ["--horizon", "1e2", "--checkpoints", "5", "--out", str(out), "--quiet"]
+    assert _run(base) == 0
+    before = (out / "trajectory.npz").read_bytes()
+    assert _run(base) == 0  # same parameters and options: reproduced in place
+    assert (out / "trajectory.npz").read_bytes() == before
+    with pytest.raises(ValueError, match="already holds a different run"):
+        _run(base + ["--rtol", "1e-10"])
+    assert _run(base + ["--rtol", "1e-10", "--overwrite"]) == 0
+    assert json.loads((out / "flow.json").read_text())["options"]["rtol"] == 1e-10

@@ -13,7 +13,7 @@ from verify.trajectory import SCHEMA_VERSION, Trajectory
 def trajectory():
     params = ProblemParams(dim=15, n_test=12, steps=25, step_size=0.5)
     data = make_data(params)
-    return Trajectory.from_recording(run_direct(params, data=data), params, data, source="gd:direct")
+    return Trajectory.from_recording(run_direct(params, data=data), params, data.train, source="gd:direct")
 
 
 def test_round_trip_is_exact(trajectory, tmp_path):

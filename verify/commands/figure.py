@@ -69,7 +69,7 @@ def _reduced_run(params, progress: bool) -> Trajectory:
 
     recording = run_reduced(params, progress=progress)
     data = make_data(params.replace(n_test=1)) if params.layout == "independent" else make_data(params)
-    return Trajectory.from_recording(recording, params, data, source="gd:reduced")
+    return Trajectory.from_recording(recording, params, data.train, source="gd:reduced")
 
 
 def _run_or_load(args, params, progress) -> Trajectory:

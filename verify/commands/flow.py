@@ -14,9 +14,8 @@ from numerics.flow import BACKENDS, METHODS, FlowEvents, FlowOptions, integrate_
 from numerics.subspace import reduce_problem
 from verify.commands.params_options import add_params_arguments, params_from_args
 from verify.commands.run import load_initial_weights
-from verify.files import atomic_write_text, write_json
-from verify.report import build_report, report_markdown
-from verify.rundir import check_output_dir, staged_run_dir
+from verify.report import build_report
+from verify.rundir import check_output_dir, write_run_dir
 from verify.trajectory import Trajectory
 
 NAME = "flow"
@@ -81,7 +80,10 @@ def main(args: argparse.Namespace) -> int:
     events = FlowEvents(attention_level=args.attention_level, test_loss_tolerance=args.test_loss_tolerance,
                         test_loss_floor=args.test_loss_floor)
     w0 = load_initial_weights(args.init_w, params.dim) if args.init_w else None
-    out = check_output_dir(args.out or default_out(params), params, overwrite=args.overwrite)
+    settings = {"flow.json": {"options": dataclasses.asdict(options), "events": dataclasses.asdict(events),
+                              "backend": args.backend}}
+    out = check_output_dir(args.out or default_out(params), params, overwrite=args.overwrite,
+                           settings=settings)
     problem = reduce_problem(params, w0=w0)
     progress = not args.quiet and sys.stderr.isatty()
     recording = integrate_flow(problem, options=options, events=events, backend=args.backend,
@@ -91,18 +93,9 @@ def main(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     # Only the training split is read from the problem (labels, noisy mask).
-    trajectory = Trajectory.from_recording(recording, params, problem, source=f"flow:{args.backend}")
+    trajectory = Trajectory.from_recording(recording, params, problem.train, source=f"flow:{args.backend}")
     report = build_report(trajectory, existence=False)
-    from verify.plots import dynamics_figure, save_figure
-
-    with staged_run_dir(out) as stage:
-        atomic_write_text(stage / "params.toml", params.to_toml())
-        write_json(stage / "flow.json", {"options": dataclasses.asdict(options),
-                                         "events": dataclasses.asdict(events), "backend": args.backend})
-        trajectory.save(stage)
-        write_json(stage / "report.json", report)
-        atomic_write_text(stage / "report.md", report_markdown(report))
-        save_figure(dynamics_figure([trajectory]), stage / "figures" / "dynamics")
+    write_run_dir(out, trajectory, report, settings=settings)
     if not args.quiet:
         _summary(recording, report, out)
     if not recording.status.ok:

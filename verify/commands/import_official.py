@@ -8,11 +8,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from verify.files import atomic_write_text, write_json
 from verify.official import read_official_run
-from verify.plots import dynamics_figure, save_figure
-from verify.report import build_report, report_markdown
-from verify.rundir import check_output_dir, staged_run_dir
+from verify.report import build_report
+from verify.rundir import check_output_dir, write_run_dir
 
 NAME = "import-official"
 HELP = "read an official run (stats_time_step.json + .hydra/config.yaml) into a verifiable run directory"
@@ -31,12 +29,7 @@ def main(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("runs") / f"official-{source.resolve().name}"
     out = check_output_dir(out, trajectory.params, overwrite=args.overwrite)
     report = build_report(trajectory, existence=False)
-    with staged_run_dir(out) as stage:
-        atomic_write_text(stage / "params.toml", trajectory.params.to_toml())
-        trajectory.save(stage)
-        write_json(stage / "report.json", report)
-        atomic_write_text(stage / "report.md", report_markdown(report))
-        save_figure(dynamics_figure([trajectory]), stage / "figures" / "dynamics")
+    write_run_dir(out, trajectory, report)
     if not args.quiet:
         final = report["final"]
         print(f"imported {len(trajectory.arrays['time'])} checkpoints; verdict: {report['verdict']}; "

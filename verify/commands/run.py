@@ -15,9 +15,8 @@ from numerics.data import make_data
 from numerics.gd import check_initial_weights, run_direct
 from numerics.reduced import run_reduced
 from verify.commands.params_options import add_params_arguments, params_from_args
-from verify.files import atomic_write_text, write_json
-from verify.report import build_report, report_markdown
-from verify.rundir import check_output_dir, staged_run_dir
+from verify.report import build_report
+from verify.rundir import check_output_dir, write_run_dir
 from verify.trajectory import Trajectory
 
 NAME = "run"
@@ -64,18 +63,10 @@ def main(args: argparse.Namespace) -> int:
     data = make_data(params)
     progress = not args.quiet and sys.stderr.isatty()
     recording = engine(params, data=data, w0=w0, record_every=args.record_every, progress=progress)
-    trajectory = Trajectory.from_recording(recording, params, data, source=source)
+    trajectory = Trajectory.from_recording(recording, params, data.train, source=source)
     # The existence construction is left to `benign-attn verify`: it redraws d-dimensional data.
     report = build_report(trajectory, existence=False)
-    # Imported here so that input errors are reported without loading matplotlib (~1 s).
-    from verify.plots import dynamics_figure, save_figure
-
-    with staged_run_dir(out) as stage:
-        atomic_write_text(stage / "params.toml", params.to_toml())
-        trajectory.save(stage)
-        write_json(stage / "report.json", report)
-        atomic_write_text(stage / "report.md", report_markdown(report))
-        save_figure(dynamics_figure([trajectory]), stage / "figures" / "dynamics")
+    write_run_dir(out, trajectory, report)
     if not args.quiet:
         final = report["final"]
         print(f"verdict: {report['verdict']} — {'; '.join(report['classification']['reasons'])}")
