@@ -6,6 +6,13 @@ cells whose file exists, so a killed sweep resumes where it stopped and yields t
 (a cell file holds only deterministic numbers, no timings). A cell whose run raises or ends
 with a non-finite loss is recorded with status "failed" and the sweep goes on.
 
+With the reduced engine, cells that differ only in ``signal_norm`` (a column of the (d, ||mu||)
+grid: same d, seed and every other field) are computed together by
+``numerics.column.run_reduced_column``, which does the d-dimensional set-up once per column.
+A cell's numbers do not depend on which other cells of its column are computed with it, so a
+column resumed half-way gives the same files as one run whole. Settings the column engine does
+not cover (p-only training, the official layout) run cell by cell with ``run_reduced``.
+
 Paper: Figure 5 (train / test loss over a 39 x 39 grid of (d, ||mu||) at step 1000; v1: 20 x 20).
 """
 
@@ -32,9 +39,12 @@ from verify.rundir import check_writable_parent
 from verify.trajectory import Trajectory
 
 __all__ = ["GRIDS", "ENGINES", "EXECUTORS", "METRICS", "SweepSpec", "SweepResult", "grid_axes",
-           "parse_axis", "run_cell", "run_sweep", "load_sweep"]
+           "parse_axis", "run_cell", "run_column", "run_sweep", "load_sweep"]
 
-SPEC_VERSION = 1
+#: 2: reduced-engine cells are computed per column, whose test noise is drawn in a
+#: ||mu||-independent subspace (numerics.column); version-1 directories hold the per-cell draw
+#: and are not resumed with these numbers.
+SPEC_VERSION = 2
 ENGINES = ("reduced", "direct")
 EXECUTORS = ("local", "dask", "serial")
 METRICS = ("train_loss", "test_loss", "train_acc", "train_acc_clean", "train_acc_noisy", "test_acc")
@@ -180,25 +190,62 @@ def _noisy_layout(params: ProblemParams) -> tuple[np.ndarray, np.ndarray, np.nda
 def run_cell(params: ProblemParams, engine: str = "reduced") -> dict[str, Any]:
     """Run one cell and return its final metrics and observed regime (never raises).
 
-    Only the first and last steps are recorded (the step loss is kept at every step).
+    Only the first and last steps are recorded (the step loss is kept at every step). With the
+    reduced engine a cell that the column engine covers is run as a column of one, so the result
+    is the one a sweep writes for it.
 
     Paper: Figure 5 (final train and test loss per cell) and the regime classification.
     """
+    if engine == "reduced" and _column_engine_applies(params):
+        return run_column(params, [params.signal_norm])[0]
     try:
         if engine == "reduced":
             from numerics.reduced import run_reduced as runner
         else:
             from numerics.gd import run_direct as runner
         recording = runner(params, record_every=max(params.steps, 1), throw=False)
-        if not recording.status.ok:
-            return {"status": "failed", "error": recording.message, "regime": "failed"}
+    except Exception as exc:  # noqa: BLE001 - a failed cell is recorded, the sweep goes on
+        return _failed(exc)
+    return _cell_result(params, recording, engine)
+
+
+def run_column(base: ProblemParams, signal_norms: Sequence[float]) -> list[dict[str, Any]]:
+    """Run the cells ``base.replace(signal_norm=mu)`` of one column with the reduced column engine.
+
+    Returns one ``run_cell``-style result per signal norm (never raises: a set-up failure fails
+    every cell of the call, a non-finite cell fails alone).
+
+    Paper: Figure 5 (a column of the (d, ||mu||) grid at fixed d).
+    """
+    try:
+        from numerics.column import run_reduced_column
+
+        recordings = run_reduced_column(base, signal_norms, record_every=max(base.steps, 1), throw=False)
+    except Exception as exc:  # noqa: BLE001 - failed cells are recorded, the sweep goes on
+        return [_failed(exc) for _ in signal_norms]
+    return [_cell_result(base.replace(signal_norm=mu), recording, "reduced")
+            for mu, recording in zip(signal_norms, recordings)]
+
+
+def _column_engine_applies(params: ProblemParams) -> bool:
+    return params.train == "joint" and params.layout == "independent"
+
+
+def _failed(exc: Exception) -> dict[str, Any]:
+    return {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "regime": "failed"}
+
+
+def _cell_result(params: ProblemParams, recording, engine: str) -> dict[str, Any]:
+    if not recording.status.ok:
+        return {"status": "failed", "error": recording.message, "regime": "failed"}
+    try:
         noisy, labels, true_labels = _noisy_layout(params)
         arrays = dict(recording.arrays) | {"noisy": noisy, "train_labels": labels,
                                            "train_true_labels": true_labels}
         trajectory = Trajectory(params=params, source=f"gd:{engine}", arrays=arrays)
         classification = classify(trajectory)
     except Exception as exc:  # noqa: BLE001 - a failed cell is recorded, the sweep goes on
-        return {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "regime": "failed"}
+        return _failed(exc)
     result = {"status": "success", "regime": classification.regime,
               "noisy_role_counts": classification.evidence["noisy_role_counts"]}
     for name in METRICS:
@@ -207,7 +254,44 @@ def run_cell(params: ProblemParams, engine: str = "reduced") -> dict[str, Any]:
 
 
 def _run_chunk(chunk: Sequence[tuple[str, dict]], engine: str) -> list[tuple[str, dict]]:
-    return [(key, run_cell(ProblemParams.from_mapping(params), engine)) for key, params in chunk]
+    """Run a task's cells: those of one column together (reduced engine), the others one by one."""
+    cells = [(key, ProblemParams.from_mapping(params)) for key, params in chunk]
+    if engine == "reduced" and all(_column_engine_applies(params) for _, params in cells):
+        results = {}
+        for group in _columns(cells).values():
+            base = group[0][1]
+            for (key, _), result in zip(group, run_column(base, [p.signal_norm for _, p in group])):
+                results[key] = result
+        return [(key, results[key]) for key, _ in cells]
+    return [(key, run_cell(params, engine)) for key, params in cells]
+
+
+def _column_key(params: ProblemParams) -> str:
+    # Everything but the signal norm: cells with equal keys share noise, W_0 and test noise.
+    fields = params.to_dict()
+    fields.pop("signal_norm")
+    return json.dumps(fields, sort_keys=True)
+
+
+def _columns(cells: list) -> dict[str, list]:
+    """Cells grouped by column (insertion order kept); ``cells`` holds (key, ProblemParams)."""
+    groups: dict[str, list] = {}
+    for key, params in cells:
+        groups.setdefault(_column_key(params), []).append((key, params))
+    return groups
+
+
+def _tasks(todo: list[tuple[str, dict]], engine: str, chunk_size: int | None, workers: int) -> list[list]:
+    """Split the missing cells into tasks: with the reduced engine one column per task (at most
+    ``chunk_size`` cells), largest d first so the slowest set-ups do not come last; otherwise
+    ``chunk_size`` cells per task (default about 8 tasks per worker)."""
+    if engine == "reduced":
+        parsed = [(key, ProblemParams.from_mapping(params)) for key, params in todo]
+        groups = sorted(_columns(parsed).values(), key=lambda group: -group[0][1].dim)
+        size = chunk_size or max(len(group) for group in groups)
+        return [[(key, params.to_dict()) for key, params in piece]
+                for group in groups for piece in _chunks(group, size)]
+    return _chunks(todo, chunk_size or max(1, math.ceil(len(todo) / (8 * workers))))
 
 
 def _chunks(items: list, size: int) -> list[list]:
@@ -234,10 +318,10 @@ def _local_results(chunks, engine: str, workers: int) -> Iterator[list[tuple[str
     import concurrent.futures
     import multiprocessing
 
-    with _single_threaded_blas():
-        pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers,
-                                                      mp_context=multiprocessing.get_context("spawn"))
-    with pool:
+    # The pool starts its processes at the first submit, not when it is created: the variables
+    # must stay set until the workers exist, or each would start a BLAS thread per core.
+    with _single_threaded_blas(), concurrent.futures.ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = [pool.submit(_run_chunk, chunk, engine) for chunk in chunks]
         try:
             for future in concurrent.futures.as_completed(futures):
@@ -301,7 +385,9 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, executor: str = "local", work
     workers : int, optional
         Processes; default all cores.
     chunk_size : int, optional
-        Cells per task; default about 8 tasks per worker (fewer round trips, small losses on a kill).
+        Cells per task. Reduced engine: a task is one column (cells differing only in
+        ``signal_norm``), split into pieces of at most ``chunk_size`` cells; other engines: default
+        about 8 tasks per worker (fewer round trips, small losses on a kill).
     on_cell : callable, optional
         Called with (cell id, result) after each cell file is written.
     """
@@ -326,8 +412,7 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, executor: str = "local", work
     counts = {"cells": len(cells), "already_done": len(cells) - len(todo), "computed": 0, "failed": 0}
     if not todo:
         return counts
-    chunk_size = chunk_size or max(1, math.ceil(len(todo) / (8 * workers)))
-    chunks = _chunks(todo, chunk_size)
+    chunks = _tasks(todo, spec.engine, chunk_size, workers)
     results = {"local": lambda: _local_results(chunks, spec.engine, workers),
                "dask": lambda: _dask_results(chunks, spec.engine, workers, scheduler),
                "serial": lambda: _serial_results(chunks, spec.engine)}[executor]()

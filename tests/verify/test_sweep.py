@@ -59,16 +59,16 @@ def test_kill_and_resume_gives_identical_cells(tmp_path):
 
 
 def test_failed_cell_is_marked_and_the_sweep_goes_on(tmp_path, monkeypatch):
-    import numerics.reduced
+    import numerics.column
 
-    original = numerics.reduced.run_reduced
+    original = numerics.column.run_reduced_column
 
-    def flaky(params, **kwargs):
-        if params.dim == 70:
+    def flaky(base, signal_norms, **kwargs):
+        if base.dim == 70:
             raise FloatingPointError("injected failure")
-        return original(params, **kwargs)
+        return original(base, signal_norms, **kwargs)
 
-    monkeypatch.setattr(numerics.reduced, "run_reduced", flaky)
+    monkeypatch.setattr(numerics.column, "run_reduced_column", flaky)
     spec = SweepSpec(base=ProblemParams(steps=30, step_size=0.1, n_test=20),
                      axes=(("dim", (40, 70, 100)),), seeds=(1,))
     counts = run_sweep(spec, tmp_path / "s", executor="serial")
