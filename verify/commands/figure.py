@@ -76,10 +76,6 @@ def _run_or_load(args, params, progress) -> Trajectory:
     return Trajectory.load(args.run) if args.run else _reduced_run(params, progress)
 
 
-def _given(args: argparse.Namespace) -> dict:
-    return {k: v for k, v in vars(args).items() if v is not None}
-
-
 def main(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
