@@ -94,3 +94,16 @@ def test_os_failure_while_writing_is_one_line_and_leaves_nothing(tmp_path, monke
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["benign-attn run: error: No space left on device (report.json)"]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_summary_prints_verdict_and_check_counts_of_the_report(tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = [a for a in SMALL if a != "--quiet"]
+    assert main(["run", *argv, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    report = json.loads((out / "report.json").read_text())
+    counts = report["checks_summary"]
+    assert printed[0].startswith(f"verdict: {report['verdict']} — ")
+    assert printed[1].startswith(f"checks against the theory: {counts['passed']} passed, "
+                                 f"{counts['failed']} failed")
+    assert len(report["checks"]) == counts["passed"] + counts["failed"] + counts["undetermined"]

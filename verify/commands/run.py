@@ -69,7 +69,11 @@ def main(args: argparse.Namespace) -> int:
     write_run_dir(out, trajectory, report)
     if not args.quiet:
         final = report["final"]
+        checks = report["checks_summary"]
         print(f"verdict: {report['verdict']} — {'; '.join(report['classification']['reasons'])}")
+        print(f"checks against the theory: {checks['passed']} passed, {checks['failed']} failed"
+              f"{' (' + ', '.join(checks['failed_checks']) + ')' if checks['failed_checks'] else ''}, "
+              f"{checks['undetermined']} undetermined — see report.md")
         print(f"train acc {final['train_acc']:.3f} (noisy {final['train_acc_noisy']:.3f}), "
               f"test acc {final['test_acc']:.3f}, train loss {final['train_loss']:.4f}, "
               f"test loss {final['test_loss']:.4f} at step {params.steps}")
