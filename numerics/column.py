@@ -46,7 +46,7 @@ from scipy.special import expit
 
 from numerics.attention import attend
 from numerics.budget import check_memory, recording_bytes
-from numerics.data import add_signals, class_labels, initial_weights, noisy_mask, test_rng
+from numerics.data import add_signals, class_labels, initial_weights, label_layout, test_rng
 from numerics.metrics import checkpoint_metrics
 from numerics.recording import (Recording, checkpoint_steps, default_record_every, finish,
                                 stack_checkpoints)
@@ -237,8 +237,7 @@ def prepare_column(base: ProblemParams, *, test_noise: np.ndarray | None = None,
     # softmax over a sample's T tokens then reduces over a leading axis, which numpy does in a
     # few vectorised passes instead of one short reduction per sample.
     noise = np.random.default_rng(base.seed).standard_normal((n, T, d)).transpose(1, 0, 2).reshape(m, d)
-    true_labels = class_labels(n)
-    noisy = noisy_mask(n, base.n_noisy)
+    labels, true_labels, noisy = label_layout(n, base.n_noisy)
     W0 = initial_weights(base)
     Y = noise @ W0
     head = W0[:2]
@@ -260,7 +259,7 @@ def prepare_column(base: ProblemParams, *, test_noise: np.ndarray | None = None,
         source = "subspace"
     test_labels = class_labels(base.n_test)
     return SignalColumn(
-        base=base, train=_Labels(np.where(noisy, -true_labels, true_labels), noisy),
+        base=base, train=_Labels(labels, noisy),
         signal=_signal_coefficients(true_labels, T, base.rho, token_major=True), noise_signal=noise[:, :2].copy(),
         gram=noise @ noise.T, metric=Y @ Y.T, metric_signal=Y @ head.T, signal_metric=head @ head.T,
         generators=frame, test_noise=test, test_noise_signal=test @ frame[:, m:m + 2],

@@ -24,6 +24,7 @@ __all__ = [
     "signals",
     "class_labels",
     "noisy_mask",
+    "label_layout",
     "add_signals",
     "draw_split",
     "make_data",
@@ -86,6 +87,17 @@ def noisy_mask(count: int, n_noisy: int) -> np.ndarray:
     return mask
 
 
+def label_layout(count: int, n_noisy: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Observed labels, true labels and noisy mask of ``count`` samples with ``n_noisy`` flips.
+
+    Paper: label noise (SPEC section 3, steps 2 and 4): the observed label is -y* on the
+    flipped samples. Depends only on the counts, so no d-dimensional draw is needed for it.
+    """
+    true_labels = class_labels(count)
+    noisy = noisy_mask(count, n_noisy)
+    return np.where(noisy, -true_labels, true_labels), true_labels, noisy
+
+
 def add_signals(noise: np.ndarray, true_labels: np.ndarray, mu1, mu2, rho: float) -> np.ndarray:
     """Add mu_{y*}, rho mu_{y*} and rho mu_{-y*} to tokens 0, 1 and 2 of ``noise`` (in place).
 
@@ -105,11 +117,9 @@ def draw_split(rng: np.random.Generator, count: int, params: ProblemParams, *, n
     """Draw ``count`` samples: one ``standard_normal((count, T, d))`` call, then signals and flips."""
     mu1, mu2, _ = signals(params)
     noise = rng.standard_normal((count, params.seq_len, params.dim))
-    true_labels = class_labels(count)
+    labels, true_labels, noisy = label_layout(count, n_noisy)
     tokens = add_signals(noise, true_labels, mu1, mu2, params.rho)
-    noisy = noisy_mask(count, n_noisy)
-    return Split(tokens=tokens, labels=np.where(noisy, -true_labels, true_labels),
-                 true_labels=true_labels, noisy=noisy)
+    return Split(tokens=tokens, labels=labels, true_labels=true_labels, noisy=noisy)
 
 
 def test_rng(params: ProblemParams) -> np.random.Generator:

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from numerics.data import class_labels, noisy_mask, signals
+from numerics.data import label_layout, signals
 from numerics.subspace import training_split
 from theory.params import OFFICIAL_ALIASES, ProblemParams
 from verify.provenance import provenance
@@ -153,8 +153,7 @@ def read_official_run(directory: str | Path) -> Trajectory:
 
     nan = math.nan
     step_loss = np.r_[loss, logged["train_loss"][-1] if rows.size and rows[-1] == params.steps - 1 else nan]
-    true_labels = class_labels(params.n_train)
-    noisy = noisy_mask(params.n_train, params.n_noisy)
+    labels, true_labels, noisy = label_layout(params.n_train, params.n_noisy)
     with np.errstate(divide="ignore"):
         log_attention = np.log(attention[states])
     arrays = {
@@ -168,7 +167,7 @@ def read_official_run(directory: str | Path) -> Trajectory:
         "attention_train": attention[states],
         "logits_train": log_attention,
         "noisy": noisy,
-        "train_labels": np.where(noisy, -true_labels, true_labels),
+        "train_labels": labels,
         "train_true_labels": true_labels,
     }
     # The official run logs only the overall accuracy. The training tokens are reproduced draw for

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from numerics.data import class_labels, noisy_mask
+from numerics.data import label_layout
 from theory.params import ProblemParams
 from verify.classify import REGIMES, classify
 from verify.files import write_json
@@ -180,13 +180,6 @@ def cell_id(changes: Mapping[str, Any]) -> str:
     return "_".join(f"{name}={value!r}" for name, value in changes.items())
 
 
-def _noisy_layout(params: ProblemParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    # Labels and flips depend only on n and eta (numerics.data's official order): no d-dimensional draw.
-    true_labels = class_labels(params.n_train)
-    noisy = noisy_mask(params.n_train, params.n_noisy)
-    return noisy, np.where(noisy, -true_labels, true_labels), true_labels
-
-
 def run_cell(params: ProblemParams, engine: str = "reduced") -> dict[str, Any]:
     """Run one cell and return its final metrics and observed regime (never raises).
 
@@ -239,7 +232,7 @@ def _cell_result(params: ProblemParams, recording, engine: str) -> dict[str, Any
     if not recording.status.ok:
         return {"status": "failed", "error": recording.message, "regime": "failed"}
     try:
-        noisy, labels, true_labels = _noisy_layout(params)
+        labels, true_labels, noisy = label_layout(params.n_train, params.n_noisy)
         arrays = dict(recording.arrays) | {"noisy": noisy, "train_labels": labels,
                                            "train_true_labels": true_labels}
         trajectory = Trajectory(params=params, source=f"gd:{engine}", arrays=arrays)
