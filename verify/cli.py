@@ -40,23 +40,48 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser, handlers = build_parser()
-    args = parser.parse_args(argv)
     try:
-        return handlers[args.command](args)
+        parser, handlers = build_parser()
+        args = parser.parse_args(argv)
+        return _dispatch(handlers[args.command], args)
+    except BaseException as exc:
+        if not _interrupted(exc):
+            raise
+        print("benign-attn: interrupted; finished results are kept", file=sys.stderr)
+        return 130
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` is, or was raised while handling, a Ctrl-C.
+
+    Ctrl-C during the start-up imports can surface as an ``ImportError`` ("initialization
+    failed") of a compiled module, with the ``KeyboardInterrupt`` only in its context.
+    """
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _dispatch(handler, args: argparse.Namespace) -> int:
+    try:
+        return handler(args)
     except ValueError as exc:
+        if _interrupted(exc):
+            raise
         print(f"benign-attn {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
+        if _interrupted(exc):
+            raise
         # The system refused a read or write (disk full, permissions): not a bug in the toolkit,
         # and the staged writers have already removed anything partial.
         print(f"benign-attn {args.command}: error: {exc.strerror or exc}"
               f"{f' ({exc.filename})' if exc.filename else ''}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(f"benign-attn {args.command}: interrupted; finished results are kept", file=sys.stderr)
-        return 130
-
 
 if __name__ == "__main__":
     sys.exit(main())

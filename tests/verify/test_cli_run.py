@@ -107,3 +107,26 @@ def test_summary_prints_verdict_and_check_counts_of_the_report(tmp_path, capsys)
     assert printed[1].startswith(f"checks against the theory: {counts['passed']} passed, "
                                  f"{counts['failed']} failed")
     assert len(report["checks"]) == counts["passed"] + counts["failed"] + counts["undetermined"]
+
+
+def test_ctrl_c_surfacing_as_an_import_failure_is_an_interrupt(monkeypatch, capsys):
+    """Ctrl-C while a compiled module initialises shows up as ImportError("initialization
+    failed") with the KeyboardInterrupt in its context; it must end like any Ctrl-C."""
+    import verify.cli as cli
+
+    def interrupted_import():
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise ImportError("initialization failed") from None
+
+    monkeypatch.setattr(cli, "build_parser", interrupted_import)
+    assert cli.main(["run"]) == 130
+    assert capsys.readouterr().err.strip() == "benign-attn: interrupted; finished results are kept"
+
+    def broken_import():
+        raise ImportError("a real import failure")
+
+    monkeypatch.setattr(cli, "build_parser", broken_import)
+    with pytest.raises(ImportError, match="a real import failure"):
+        cli.main(["run"])
