@@ -1,4 +1,4 @@
-"""Shared test setup: hypothesis profiles and the location of the shared fixtures."""
+"""Shared test setup: hypothesis profiles and the location of the test fixtures."""
 
 from __future__ import annotations
 
@@ -18,16 +18,15 @@ settings.register_profile("thorough", deadline=None, suppress_health_check=[Heal
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED = REPO_ROOT.parent / "shared"
+#: Real data nobody here wrote, copied into the repository so a fresh clone can test against it.
+FIXTURES = REPO_ROOT / "tests" / "fixtures"
+OFFICIAL_RUN = FIXTURES / "official-run"
 
 
 @pytest.fixture(scope="session")
 def official_run_dir() -> Path:
-    """The official code's output directory from ``shared/fixtures`` (skips when absent)."""
-    path = SHARED / "fixtures" / "official-run"
-    if not path.is_dir():
-        pytest.skip("shared/fixtures/official-run is not beside this checkout")
-    return path
+    """The official code's output directory (its default run), from ``tests/fixtures``."""
+    return OFFICIAL_RUN
 
 
 def pytest_terminal_summary(terminalreporter):

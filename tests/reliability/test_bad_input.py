@@ -32,6 +32,7 @@ from verify.commands import COMMANDS
 from verify.trajectory import SCHEMA_VERSION, Trajectory
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+OFFICIAL_RUN = REPO_ROOT / "tests" / "fixtures" / "official-run"
 SMALL = ("--dim", "10", "--n-test", "4", "--steps", "2", "--quiet")
 
 
@@ -304,8 +305,8 @@ def _sidecar(key, value) -> Callable[[Path], None]:
 
 
 def _official(config: str | None, stats: str | bytes | None = None):
-    """An official-run directory: the shared fixture's files, or the given replacements."""
-    fixture = REPO_ROOT.parent / "shared" / "fixtures" / "official-run"
+    """An official-run directory: the fixture's files, or the given replacements."""
+    fixture = OFFICIAL_RUN
 
     def setup(directory: Path):
         source = directory / "official"
@@ -351,8 +352,7 @@ CASES += [
     Case("official-config-noise-too-high", "cli", _official(_OFFICIAL_CONFIG + "noise_ratio: 0.5\n", "{}"),
          "label_noise=0.5: must satisfy", needs="import_official"),
     Case("official-stats-truncated", "cli",
-         _official(None, (REPO_ROOT.parent / "shared" / "fixtures" / "official-run" / "stats_time_step.json")
-                   .read_bytes()[:5000] if (REPO_ROOT.parent / "shared" / "fixtures").is_dir() else b"{"),
+         _official(None, (OFFICIAL_RUN / "stats_time_step.json").read_bytes()[:5000]),
          "stats_time_step.json' is not valid JSON", needs="import_official"),
     Case("official-stats-too-few-rows", "cli", _official(_OFFICIAL_CONFIG, '{"time_step": {"0": 0}}'),
          "has 1 rows, config says num_steps=2", needs="import_official"),

@@ -6,17 +6,6 @@ from pathlib import Path
 
 import pytest
 
-#: The shared/ folder beside the checkout holds the official-run fixture.
-OFFICIAL_RUN = Path(__file__).parents[2] / ".." / "shared" / "fixtures" / "official-run"
-
-
-@pytest.fixture(scope="session")
-def official_run_dir() -> Path:
-    if not (OFFICIAL_RUN / "stats_time_step.json").is_file():
-        pytest.skip("official-run fixture not found beside the checkout")
-    return OFFICIAL_RUN
-
-
 @pytest.fixture(scope="session")
 def tiny_sweep(tmp_path_factory) -> Path:
     """A 3 x 3 (d, ||mu||) sweep at small d with a large step, run serially."""
