@@ -32,7 +32,10 @@ def _accuracy(f: np.ndarray, labels: np.ndarray) -> float:
 
 
 def checkpoint_metrics(z_train, gamma_train, train, z_test, gamma_test, test) -> dict:
-    """Losses, accuracies (overall, clean, noisy) and attention at one checkpoint.
+    """Losses, accuracies (overall, clean, noisy), attention and model outputs f at one checkpoint.
+
+    The outputs f(X) of every training and test sample are kept: margins y f decide whether a
+    label is fitted and the clean test error (``verify.outcome``).
 
     Parameters
     ----------
@@ -52,5 +55,7 @@ def checkpoint_metrics(z_train, gamma_train, train, z_test, gamma_test, test) ->
         "test_acc": _accuracy(f_test, test.labels),
         "attention_train": s_train,
         "logits_train": np.asarray(z_train, dtype=np.float64),
+        "train_outputs": f_train,
+        "test_outputs": f_test,
         "test_attention_roles": role_attention(s_test).mean(axis=0),
     }

@@ -8,8 +8,9 @@ every ``log_interval`` steps it also holds train/test loss and accuracy measured
 update, i.e. of the state after k + 1 updates.
 
 Checkpoints here are states after s updates: s = 0 (uniform attention, loss from ``loss``)
-and every s = k + 1 with metrics logged at row k and attention available (s <= steps - 1).
-Accuracies and test loss unknown at s = 0 are NaN. ``step_loss`` has the loss of every state
+and every s = k + 1 with metrics logged at row k, up to the final state s = steps. The final
+state's attention is not recorded by the official code (NaN there). Accuracies and test loss
+unknown at s = 0 are NaN. ``step_loss`` has the loss of every state
 0..steps (the last from the final logged ``train_loss``). Logits are not recorded by the
 official code; ``logits_train`` holds log-attention, which equals the logits up to a
 per-sample constant and so gives every gap exactly. Clean and noisy training accuracies are
@@ -142,14 +143,14 @@ def read_official_run(directory: str | Path) -> Trajectory:
     logged = {name: np.array([math.nan if v is None else v for v in _column(stats, name, stats_path)])
               for name in ("train_loss", "train_accuracy", "test_loss", "test_accuracy")}
     rows = np.flatnonzero(np.isfinite(logged["train_loss"]))
-    # Metrics logged at row k describe the state after k + 1 updates; attention exists up to steps - 1.
-    after = rows + 1
-    keep = after <= params.steps - 1
-    states = np.r_[0, after[keep]]
-    metric_rows = rows[keep]
+    # Metrics logged at row k describe the state after k + 1 updates. Attention exists for the
+    # states 0 .. steps - 1; the final state (after the last update) has logged metrics only, so
+    # its attention, logits and outputs are NaN ("not recorded").
+    states = np.r_[0, rows + 1]
+    attention = np.concatenate([attention, np.full((1, *attention.shape[1:]), np.nan)])
 
     def at_states(name: str, initial: float) -> np.ndarray:
-        return np.r_[initial, logged[name][metric_rows]]
+        return np.r_[initial, logged[name][rows]]
 
     nan = math.nan
     step_loss = np.r_[loss, logged["train_loss"][-1] if rows.size and rows[-1] == params.steps - 1 else nan]
@@ -172,11 +173,20 @@ def read_official_run(directory: str | Path) -> Trajectory:
     }
     # The official run logs only the overall accuracy. The training tokens are reproduced draw for
     # draw (official layout), so their scores gamma = nu^T x, with the recorded attention, give
-    # f = sum_t s_t gamma_t and the clean / noisy accuracies without W.
+    # f = sum_t s_t gamma_t (``train_outputs``) and the clean / noisy accuracies without W.
     gamma = training_split(params).tokens @ signals(params)[2]
-    margins = arrays["train_labels"] * np.sum(attention[states] * gamma, axis=-1)
-    arrays["train_acc_clean"] = np.mean(margins[:, ~noisy] > 0, axis=1)
-    arrays["train_acc_noisy"] = np.mean(margins[:, noisy] > 0, axis=1) if noisy.any() else np.full(len(states), nan)
+    outputs = np.sum(attention[states] * gamma, axis=-1)
+    margins = arrays["train_labels"] * outputs
+    arrays["train_outputs"] = outputs
+    with np.errstate(invalid="ignore"):
+        arrays["train_acc_clean"] = np.where(np.isfinite(margins).all(axis=1), np.mean(margins[:, ~noisy] > 0, axis=1), nan)
+        arrays["train_acc_noisy"] = (np.where(np.isfinite(margins).all(axis=1), np.mean(margins[:, noisy] > 0, axis=1), nan)
+                                     if noisy.any() else np.full(len(states), nan))
+    # Where only the overall accuracy is logged, it still says "all fitted" (1) or "none fitted" (0).
+    overall = arrays["train_acc"]
+    for name in ("train_acc_clean", "train_acc_noisy"):
+        unknown = ~np.isfinite(arrays[name]) & np.isin(overall, (0.0, 1.0))
+        arrays[name][unknown] = overall[unknown]
     return Trajectory(params=params, source="official", arrays=arrays, status="success",
                       message=f"imported from an official run ({len(states)} checkpoints)",
                       stats={"engine": "official", "log_rows": int(rows.size),

@@ -2,7 +2,7 @@
 
 Paper: Figure 3 (attention dynamics of a clean and a noisy sample, with train/test loss and
 accuracy), Figure 5 (phase diagram), v1 Figure 1 (existence construction), and the g-function
-bounds, delayed generalisation and loss plateaus of SPEC sections 4.1-4.2.
+growth, delayed generalisation and loss plateaus (derivations/growth.py, derivations/plateaus.py).
 """
 
 from __future__ import annotations
@@ -156,28 +156,46 @@ def existence_figure(rows: Sequence[dict], window: tuple[float, float], *, marks
     return fig
 
 
-def gaps_figure(series: dict[str, dict], title: str = ""):
-    """g(Lambda) of clean and g(Gamma) of noisy samples against time (log axis), with the band
-    from the integrals of the group's minimum and maximum drive.
+def gaps_figure(series: dict[str, dict], title: str = "", *, exponent_tol: float = 0.5):
+    """g(gap(tau)) - g(gap(tau_s)) of each sample in its final stage against tau - tau_s
+    (log-log), with slope-1 guides and the slopes 1 +- ``exponent_tol`` that the g-growth check
+    accepts. ``series`` maps "clean"/"noisy" to ``verify.checks.g_growth_series`` results.
 
-    Paper: the growth function g of the two-stage proof; SPEC section 4.1.
+    Paper: the growth function g of the two-stage proof (g of the gap grows linearly in tau).
     """
-    fig, axes = plt.subplots(1, len(series), figsize=(5 * len(series), 3.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(series), figsize=(5 * len(series), 3.4), squeeze=False)
     for ax, (group, data) in zip(axes[0], series.items()):
         time = data["time"]
-        keep = time > 0
-        for column in range(data["growth"].shape[1]):
-            ax.plot(time[keep], data["growth"][keep, column], color="C0", lw=0.7, alpha=0.7,
-                    label="$g(\\mathrm{gap}_i(\\tau)) - g(\\mathrm{gap}_i(0))$" if column == 0 else None)
-        ax.fill_between(time[keep], data["lower"][keep], data["upper"][keep], color="C1", alpha=0.25,
-                        label="$[\\int c_{\\min}, \\int c_{\\max}]$")
+        drawn = 0
+        for column, k0 in enumerate(data["start"]):
+            if k0 < 0:
+                continue
+            elapsed = time - time[k0]
+            keep = (elapsed > 0) & np.isfinite(data["log_growth"][:, column])
+            if keep.sum() < 2:
+                continue
+            ax.plot(elapsed[keep], np.exp(data["log_growth"][keep, column]), color="C0", lw=0.8, alpha=0.7,
+                    label="samples" if drawn == 0 else None)
+            if drawn == 0:
+                x0, y0 = elapsed[keep][0], np.exp(data["log_growth"][keep, column][0])
+                xs = np.geomspace(x0, elapsed[keep][-1], 20)
+                for slope, style, name in ((1.0, "--", "slope 1 (predicted)"),
+                                           (1.0 - exponent_tol, ":", f"slopes 1 $\\pm$ {exponent_tol:g} (tolerance)"),
+                                           (1.0 + exponent_tol, ":", None)):
+                    ax.plot(xs, y0 * (xs / x0) ** slope, color="C3", ls=style, lw=1, label=name)
+            drawn += 1
         ax.set_xscale("log")
-        ax.set_xlabel("time $\\tau$")
-        symbol = "$\\Lambda$" if group == "clean" else "$\\Gamma$"
-        ax.set_title(f"{group} samples ({symbol})")
-        ax.legend(fontsize=7)
+        ax.set_yscale("log")
+        ax.set_xlabel("$\\tau - \\tau_s$ (time in the final stage)")
+        symbol = "\\Lambda" if group == "clean" else "\\Gamma"
+        ax.set_ylabel(f"$g({symbol}(\\tau)) - g({symbol}(\\tau_s))$")
+        ax.set_title(f"{group} samples ({drawn} saturated)")
+        if drawn:
+            ax.legend(fontsize=7)
+        else:
+            ax.text(0.5, 0.5, "no sample saturates", ha="center", va="center", transform=ax.transAxes)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -185,7 +203,7 @@ def gaps_figure(series: dict[str, dict], title: str = ""):
 def delay_figure(trajectory: Trajectory, levels: dict[str, float], markers: dict[str, float | None]):
     """Train and test loss over exponentially long horizons (log time) with the loss floors.
 
-    Paper: abstract / Section 5 (delayed generalisation); SPEC 4.2 (plateaus and clean floor).
+    Paper: abstract (delayed generalisation); derivations/plateaus.py (plateaus and clean floor).
     """
     a = trajectory.arrays
     time = np.asarray(a["time"])
@@ -210,7 +228,7 @@ def delay_figure(trajectory: Trajectory, levels: dict[str, float], markers: dict
 def plateaus_figure(trajectories: Sequence[Trajectory], titles: Sequence[str], levels: dict[str, float]):
     """Training-loss curves against the predicted plateaus of benign overfitting and of not overfitting.
 
-    Paper: SPEC section 4.2 [DERIVED] (|f| <= max_t |gamma_t| bounds the loss from below).
+    Paper: derivations/plateaus.py (|f| <= max_t |gamma_t| bounds the loss from below).
     """
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
     for trajectory, title in zip(trajectories, titles):

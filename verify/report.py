@@ -11,15 +11,17 @@ from typing import Any
 import numpy as np
 
 from numerics.metrics import ROLE_NAMES, role_attention
-from verify.checks import CheckResult, GapDefinition, run_checks
-from verify.classify import Classification
+from verify.checks import CheckResult, GapDefinition, run_checks, v1_hypotheses
+from verify.classify import Classification, OutcomeTolerances
 from verify.trajectory import Trajectory
 
-__all__ = ["REPORT_SCHEMA_VERSION", "run_report", "build_report", "checks_summary", "exit_status",
+__all__ = ["REPORT_SCHEMA_VERSION", "VERDICT_DEFINITION", "run_report", "build_report", "checks_summary", "exit_status",
            "report_markdown"]
 
-#: Version 2 added the checks, their summary and the gap definition.
-REPORT_SCHEMA_VERSION = 2
+#: Version 2 added the checks, their summary and the gap definition; version 3 decides the
+#: regime by outcome (classification.outcome, .timeline, .tolerances), reports the mechanism
+#: apart (``mechanism``) and the v1 hypotheses as margins (``hypotheses``), not as a check.
+REPORT_SCHEMA_VERSION = 3
 
 _FINAL_METRICS = ("train_loss", "train_acc", "train_acc_clean", "train_acc_noisy", "test_loss", "test_acc")
 
@@ -27,18 +29,22 @@ _FINAL_METRICS = ("train_loss", "train_acc", "train_acc_clean", "train_acc_noisy
 def run_report(trajectory: Trajectory, classification: Classification) -> dict[str, Any]:
     """The report of one run: verdict, final metrics, where noisy samples attend, provenance."""
     a = trajectory.arrays
-    final_attention = np.asarray(a["attention_train"][-1])
-    noisy_index = np.flatnonzero(trajectory.noisy)
-    masses = role_attention(final_attention[noisy_index])
-    noisy_attention = [
-        {"sample": int(i), "selected": role, **{name: float(m) for name, m in zip(ROLE_NAMES, row)}}
-        for i, role, row in zip(noisy_index, classification.evidence["noisy_selected_role"], masses)
-    ]
+    mechanism = classification.mechanism
+    noisy_attention = []
+    if mechanism["checkpoint_time"] is not None:
+        k = int(np.flatnonzero(np.asarray(a["time"]) == mechanism["checkpoint_time"])[-1])
+        noisy_index = np.asarray(mechanism["noisy_samples"], dtype=int)
+        masses = role_attention(np.asarray(a["attention_train"][k])[noisy_index])
+        noisy_attention = [
+            {"sample": int(i), "selected": role, **{name: float(m) for name, m in zip(ROLE_NAMES, row)}}
+            for i, role, row in zip(noisy_index, mechanism["noisy_selected_role"], masses)
+        ]
     return {
         "schema_version": REPORT_SCHEMA_VERSION,
         "verdict": classification.regime,
         "classification": classification.to_dict(),
-        "final": {"time": float(a["time"][-1])} | {k: float(a[k][-1]) for k in _FINAL_METRICS if k in a},
+        "mechanism": mechanism,
+        "final": {"time": float(a["time"][-1])} | {k: _finite(a[k][-1]) for k in _FINAL_METRICS if k in a},
         "test_attention_roles": dict(zip(ROLE_NAMES, map(float, a["test_attention_roles"][-1])))
         if "test_attention_roles" in a else None,
         "noisy_attention": noisy_attention,
@@ -48,6 +54,11 @@ def run_report(trajectory: Trajectory, classification: Classification) -> dict[s
         "provenance": dict(trajectory.provenance) | {"seed": trajectory.params.seed},
         "timing": {"wall_time_s": trajectory.stats.get("wall_time_s")},
     }
+
+
+def _finite(value) -> float | None:
+    value = float(value)
+    return value if np.isfinite(value) else None
 
 
 def checks_summary(checks: Sequence[CheckResult]) -> dict[str, Any]:
@@ -65,18 +76,20 @@ def exit_status(report: Mapping[str, Any]) -> int:
 
 
 def build_report(trajectory: Trajectory, *, constants: Mapping[str, Any] | None = None,
-                 definition: GapDefinition = GapDefinition(), existence: bool = True,
-                 existence_scale: float | None = None) -> dict[str, Any]:
+                 definition: GapDefinition = GapDefinition(),
+                 tolerances: OutcomeTolerances | None = None) -> dict[str, Any]:
     """The full report: classification, every check of ``verify.checks``, summary, provenance.
 
-    ``verdict`` is the observed regime; ``checks_summary.all_decided_passed`` says whether the
-    trajectory agrees with every prediction the theory decides.
+    ``verdict`` is the observed regime (decided by outcome, ``verify.classify``);
+    ``checks_summary.all_decided_passed`` says whether the trajectory agrees with every
+    prediction the theory decides.
 
     Paper: the regime statements and every check's reference.
     """
     classification, checks = run_checks(trajectory, constants=constants, definition=definition,
-                                        existence=existence, existence_scale=existence_scale)
+                                        tolerances=tolerances)
     report = run_report(trajectory, classification)
+    report["hypotheses"] = {"v1": v1_hypotheses(trajectory.params)}
     report["schema_version"] = REPORT_SCHEMA_VERSION
     report["checks"] = [c.to_dict() for c in checks]
     report["checks_summary"] = checks_summary(checks)
@@ -100,9 +113,27 @@ def _short(value: Any) -> str:
     return str(value)
 
 
+#: The definition every report states, word for word as in the README.
+VERDICT_DEFINITION = (
+    "A label is fitted when its margin y f(X) > 0. Benign overfitting: every training label fitted, "
+    "the noisy ones included, and clean test error <= error_tolerance. Harmful overfitting: every "
+    "label fitted, clean test error > error_tolerance. Not overfitting: clean labels fitted, noisy "
+    "ones not, and either every unfitted noisy margin is <= -settled_margin and moved by at most "
+    "settle_change over the last half of the run, or the run reached the named horizon decide_at. "
+    "Anything else is undetermined, with the reason. Which token a noisy sample attends to (the "
+    "mechanism) is reported and never decides the regime.")
+
+
+def _cell(value: Any) -> str:
+    return _short(value).replace("|", "/")
+
+
 def report_markdown(report: dict[str, Any]) -> str:
-    """A readable Markdown version of ``run_report``'s dictionary."""
+    """A readable Markdown version of ``build_report``'s dictionary."""
     p = report["params"]
+    c = report["classification"]
+    outcome, timeline, mechanism = c["outcome"], c["timeline"], report["mechanism"]
+    changes = ", ".join(f"{ch['to'].replace('_', ' ')} from tau = {ch['time']:.4g}" for ch in timeline["changes"])
     lines = [
         f"# Run report: {report['verdict'].replace('_', ' ')}",
         "",
@@ -111,11 +142,29 @@ def report_markdown(report: dict[str, Any]) -> str:
         f"steps = {p['steps']}, seed = {p['seed']}, layout = {p['layout']}, train = {p['train']}; "
         f"source {report['source']}, status {report['status']}.",
         "",
-        *[f"- {reason}" for reason in report["classification"]["reasons"]],
+        *[f"- {reason}" for reason in c["reasons"]],
+        "",
+        "## How the verdict is decided",
+        "",
+        VERDICT_DEFINITION,
+        "",
+        "Tolerances: " + ", ".join(f"{k} = {_short(v)}" for k, v in c["tolerances"].items()) + ".",
+        "",
+        "| outcome | value |",
+        "|---|---|",
+        *[f"| {k} | {_cell(v)} |" for k, v in outcome.items()],
+        "",
+        f"Over time: {changes or 'no change'}; all labels fitted from tau_1 = {_short(timeline['time_all_fitted'])}, "
+        f"generalised from tau_2 = {_short(timeline['time_generalized'])}.",
         "",
         "| metric | final value |",
         "|---|---|",
-        *[f"| {k} | {v:.6g} |" for k, v in report["final"].items()],
+        *[f"| {k} | {_cell(v)} |" for k, v in report["final"].items()],
+        "",
+        "## Mechanism (reported, not decisive)",
+        "",
+        f"Noisy samples by the token they attend to most at tau = {_short(mechanism['checkpoint_time'])}: "
+        + ", ".join(f"{k} {v}" for k, v in mechanism["noisy_role_counts"].items()) + ".",
         "",
         "| noisy sample | selected token | " + " | ".join(ROLE_NAMES) + " |",
         "|---|---|" + "---|" * len(ROLE_NAMES),
@@ -131,10 +180,14 @@ def report_markdown(report: dict[str, Any]) -> str:
             "",
             "| check | outcome | predicted | observed | tolerance | reference |",
             "|---|---|---|---|---|---|",
-            *[f"| {c['name']} | {c['outcome']} | {_short(c['predicted'])} | {_short(c['observed'])} | "
-              f"{_short(c['tolerance'])} | {c['reference']} |" for c in report["checks"]],
+            *[f"| {ch['name']} | {ch['outcome']} | {_cell(ch['predicted'])} | {_cell(ch['observed'])} | "
+              f"{_cell(ch['tolerance'])} | {ch['reference']} |" for ch in report["checks"]],
             "",
-            *[f"- **{c['name']}**: {c['notes']}" for c in report["checks"] if c["notes"]],
+            *[f"- **{ch['name']}**: {ch['notes']}" for ch in report["checks"] if ch["notes"]],
             "",
         ]
+    if "hypotheses" in report:
+        v1 = report["hypotheses"]["v1"]
+        lines += ["## Hypotheses (reported, not checked)", "",
+                  f"{v1['source']} (delta = {v1['failure_prob']}): {v1['summary']}.", ""]
     return "\n".join(lines)

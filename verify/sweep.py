@@ -33,7 +33,7 @@ import numpy as np
 
 from numerics.data import label_layout
 from theory.params import ProblemParams
-from verify.classify import REGIMES, classify
+from verify.classify import REGIMES, OutcomeTolerances, classify
 from verify.files import write_json
 from verify.rundir import check_writable_parent
 from verify.trajectory import Trajectory
@@ -236,11 +236,14 @@ def _cell_result(params: ProblemParams, recording, engine: str) -> dict[str, Any
         arrays = dict(recording.arrays) | {"noisy": noisy, "train_labels": labels,
                                            "train_true_labels": true_labels}
         trajectory = Trajectory(params=params, source=f"gd:{engine}", arrays=arrays)
-        classification = classify(trajectory)
+        # A cell keeps only its last step, so the regime is decided at the sweep's horizon.
+        horizon = float(trajectory.arrays["time"][-1])
+        classification = classify(trajectory, tolerances=OutcomeTolerances(decide_at=horizon))
     except Exception as exc:  # noqa: BLE001 - a failed cell is recorded, the sweep goes on
         return _failed(exc)
-    result = {"status": "success", "regime": classification.regime,
-              "noisy_role_counts": classification.evidence["noisy_role_counts"]}
+    result = {"status": "success", "regime": classification.regime, "decided_at_horizon": horizon,
+              "clean_test_error": classification.outcome["clean_test_error"],
+              "noisy_role_counts": classification.mechanism["noisy_role_counts"]}
     for name in METRICS:
         result[name] = float(trajectory.final(name))
     return result

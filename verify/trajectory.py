@@ -35,7 +35,7 @@ SOURCES = ("gd:direct", "gd:reduced", "flow:scipy", "flow:mpmath", "official")
 class Trajectory:
     """Arrays of a run at its checkpoints, with what produced them.
 
-    Paper: Section 5 (training dynamics); SPEC section 4 (logits z, attention s).
+    Paper: the training dynamics the paper plots (logits z, attention s).
 
     Attributes
     ----------
@@ -75,12 +75,15 @@ class Trajectory:
 
     @classmethod
     def from_recording(cls, recording: Recording, params: ProblemParams, train: Split, *,
-                       source: str) -> Trajectory:
-        """Wrap an engine's ``Recording`` with the training labels and noisy mask of ``train``."""
+                       source: str, test_labels: np.ndarray | None = None) -> Trajectory:
+        """Wrap an engine's ``Recording`` with the training labels and noisy mask of ``train``
+        and, when given, the test labels (which turn ``test_outputs`` into test margins)."""
         arrays = dict(recording.arrays)
         arrays["noisy"] = np.asarray(train.noisy, dtype=bool)
         arrays["train_labels"] = np.asarray(train.labels, dtype=np.float64)
         arrays["train_true_labels"] = np.asarray(train.true_labels, dtype=np.float64)
+        if test_labels is not None:
+            arrays["test_labels"] = np.asarray(test_labels, dtype=np.float64)
         return cls(params=params, source=source, arrays=arrays, status=recording.status.value,
                    message=recording.message, stats=dict(recording.stats), provenance=provenance())
 

@@ -292,7 +292,7 @@ def _verify_run(change: Callable[[Path], None] = lambda run: None, *options: str
     def setup(directory: Path):
         run = _saved_trajectory(directory)
         change(run)
-        return ["verify", str(run), "--quiet", "--no-existence", *options]
+        return ["verify", str(run), "--quiet", *options]
     return setup
 
 

@@ -1,5 +1,4 @@
-"""Checks against independent computations: the g-law on synthetic gaps, the existence
-construction at the paper's numbers, and the paper's plateau values."""
+"""Every check against trajectories that must pass it and trajectories that must fail it."""
 
 from __future__ import annotations
 
@@ -8,11 +7,16 @@ import math
 import numpy as np
 import pytest
 
-from numerics.data import make_data
-from theory.params import ProblemParams
-from verify.checks import (CheckResult, GapDefinition, check_existence, check_gap_bound,
-                           existence_construction, gap_series)
-from verify.trajectory import Trajectory
+from verify.checks import (CheckResult, GapDefinition, check_delayed_generalization, check_g_growth,
+                           check_mass_balance, check_plateau, check_regime, gap_series, run_checks)
+from verify.classify import classify, clean_test_loss_floor
+
+TIMES = np.r_[0.0, np.geomspace(1e-2, 1e4, 121)]
+
+
+def log_gap(rate, slope=1.0):
+    """A gap growing like slope * log(rate tau): g of it grows like tau^slope."""
+    return lambda t: 3.0 + slope * math.log1p(rate * t)
 
 
 def test_gap_definitions_by_hand():
@@ -29,54 +33,6 @@ def test_gap_definitions_by_hand():
         GapDefinition(kind="max")
 
 
-def _one_vs_rest(drives, times, T=8):
-    """Logits with token 0 at gap x_i(t) above T-1 equal others, x_i solving the g_{T-1} law
-    g(x) = g(0) + c_i t exactly (g with count T - 1), found by bisection (independent of theory)."""
-    def g(x):
-        return 2 * x + 2 * math.sinh(x - math.log(T - 1))
-
-    def inverse(y):
-        lo, hi = -50.0, 50.0
-        for _ in range(200):
-            mid = 0.5 * (lo + hi)
-            lo, hi = (mid, hi) if g(mid) < y else (lo, mid)
-        return 0.5 * (lo + hi)
-
-    gaps = np.array([[inverse(g(0.0) + c * t) for c in drives] for t in times])
-    logits = np.zeros(gaps.shape + (T,))
-    logits[..., 0] = gaps
-    attention = np.exp(logits) / np.exp(logits).sum(axis=-1, keepdims=True)
-    return logits, attention
-
-
-def _synthetic(drives, times):
-    n = len(drives) + 1
-    logits, attention = _one_vs_rest(list(drives) + [drives[0]], times)
-    noisy = np.zeros(n, dtype=bool)
-    noisy[-1] = True
-    arrays = {"time": times, "train_loss": np.zeros_like(times), "train_acc": np.ones_like(times),
-              "test_loss": np.zeros_like(times), "test_acc": np.ones_like(times), "attention_train": attention,
-              "logits_train": logits, "noisy": noisy, "train_labels": np.ones(n),
-              "train_acc_clean": np.ones_like(times), "train_acc_noisy": np.ones_like(times)}
-    params = ProblemParams(n_train=n, dim=10, n_test=1, label_noise=0.0)
-    return Trajectory(params=params, source="gd:direct", arrays=arrays)
-
-
-def test_g_law_passes_in_its_band_and_fails_outside():
-    times = np.linspace(0.0, 40.0, 81)
-    trajectory = _synthetic([1.0, 2.0, 3.0], times)
-    exact = GapDefinition(kind="soft", count="T-1")
-    result = check_gap_bound(trajectory, "clean", definition=exact, rel_tol=1e-6)
-    assert result.passed is True
-    assert result.observed["final_band"] == pytest.approx([40.0, 120.0], rel=1e-6)
-    assert result.observed["r2_min"] == pytest.approx(1.0, abs=1e-9)
-    # The paper's count T instead of T - 1 gives growth below the band once saturated (by about
-    # (T-1)/T): a zero tolerance must fail, the default 15 % must pass.
-    paper = GapDefinition(kind="soft", count="T")
-    assert check_gap_bound(trajectory, "clean", definition=paper, rel_tol=0.0).passed is False
-    assert check_gap_bound(trajectory, "clean", definition=paper).passed is True
-
-
 def test_check_result_validates_and_serialises():
     result = CheckResult(name="x", reference="r", predicted=np.float64(1.0), observed={"a": np.int64(2)},
                          tolerance=None, passed=np.bool_(True))
@@ -85,17 +41,130 @@ def test_check_result_validates_and_serialises():
         CheckResult(name="x", reference="r", predicted=None, observed=None, tolerance=None, passed="yes")
 
 
-def test_existence_construction_reproduces_the_papers_three_solutions():
-    # v1: d = 1e4, ||mu|| = 20, n = 100, T = 8, rho = 0.2, eta = 0.2:
-    # lambda 0.06 benign (1.0, 1.0); 1 harmful (1.0, ~0.6); 0.001 not overfitting (0.8, 1.0).
-    params = ProblemParams(dim=10_000, signal_norm=20.0, n_train=100, rho=0.2, n_test=200)
-    data = make_data(params)
-    benign = existence_construction(params, 0.06, data=data)
-    harmful = existence_construction(params, 1.0, data=data)
-    clean = existence_construction(params, 0.001, data=data)
-    assert (benign["train_acc"], benign["test_acc"], benign["regime"]) == (1.0, 1.0, "benign")
-    assert harmful["train_acc"] == 1.0 and 0.45 < harmful["test_acc"] < 0.75 and harmful["regime"] == "harmful"
-    assert clean["train_acc"] == pytest.approx(0.8) and clean["test_acc"] == 1.0
-    assert clean["regime"] == "not_overfitting"
-    assert check_existence(params, 0.06, data=data).passed is True
-    assert check_existence(params, 1.0, data=data).passed is True
+# ----------------------------------------------------------------------------- growth of g
+
+@pytest.mark.parametrize("seq_len", [4, 8, 12])
+@pytest.mark.parametrize("count", ["T", "T-1"])
+def test_g_growth_passes_for_gaps_growing_like_log_tau(make_trajectory, seq_len, count):
+    trajectory = make_trajectory(TIMES, clean_gap=log_gap(1.0), noisy_gap=log_gap(2.0), seq_len=seq_len)
+    c = classify(trajectory)
+    definition = GapDefinition(count=count)
+    for group in ("clean", "noisy"):
+        result = check_g_growth(trajectory, group, c, definition=definition)
+        assert result.passed is True, result.notes
+        low, high = result.observed["exponent_range"]
+        assert 0.9 < low <= high < 1.1
+
+
+BAD_GAPS = {
+    "frozen": lambda t: 3.0 + min(t, 1.0),
+    "one third log": log_gap(1.0, slope=1 / 3),
+    "twice log": log_gap(1.0, slope=2.0),
+    "sqrt tau": lambda t: 3.0 + math.sqrt(t) / 10,
+    "tau squared": lambda t: 3.0 + (t / 1e4) ** 2 * 30,
+}
+
+
+@pytest.mark.parametrize("seq_len", [4, 8, 12])
+@pytest.mark.parametrize("law", sorted(BAD_GAPS))
+def test_g_growth_fails_for_other_growth_laws(make_trajectory, seq_len, law):
+    trajectory = make_trajectory(TIMES, clean_gap=BAD_GAPS[law], noisy_gap=BAD_GAPS[law], seq_len=seq_len)
+    c = classify(trajectory)
+    for group in ("clean", "noisy"):
+        assert check_g_growth(trajectory, group, c).passed is False, (law, group)
+
+
+def test_g_growth_fails_for_random_walk_gaps(make_trajectory):
+    rng = np.random.default_rng(0)
+    failures = 0
+    for _ in range(20):
+        walk = 4.0 + np.cumsum(rng.normal(0.0, 0.3, len(TIMES)))
+        table = dict(zip(TIMES, np.maximum(walk, 2.5)))
+        trajectory = make_trajectory(TIMES, clean_gap=table.get, noisy_gap=log_gap(1.0))
+        failures += check_g_growth(trajectory, "clean", classify(trajectory)).passed is False
+    assert failures == 20
+
+
+def test_g_growth_undetermined_when_the_stage_is_too_short(make_trajectory):
+    short = make_trajectory(np.linspace(0.0, 1.0, 4), clean_gap=log_gap(1.0), noisy_gap=log_gap(1.0))
+    assert check_g_growth(short, "clean", classify(short)).passed is None
+
+
+# ----------------------------------------------------------------------------- regime and plateau
+
+def test_regime_check_fails_when_the_constants_predict_another_regime(make_trajectory):
+    trajectory = make_trajectory(TIMES, clean_gap=log_gap(1.0), noisy_gap=log_gap(1.0))
+    c = classify(trajectory)
+    assert c.regime == "benign"
+    assert check_regime(trajectory, c).passed is None  # no constants: undetermined
+    benign = {"C_benign": 1e6, "C_clean": 1e6, "C_harm": 1e-6}
+    not_overfitting = {"C_benign": 1e-6, "C_clean": 1e-6, "C_harm": 1e-6}
+    assert check_regime(trajectory, c, constants=benign).passed is True
+    assert check_regime(trajectory, c, constants=not_overfitting).passed is False
+
+
+def test_plateau_check_fails_off_the_plateau(make_trajectory):
+    trajectory = make_trajectory(TIMES, clean_gap=log_gap(1.0), noisy_gap=log_gap(1.0))
+    c = classify(trajectory)
+    level = check_plateau(trajectory, c).predicted["plateau_benign"]
+    on = make_trajectory(TIMES, clean_gap=log_gap(1.0), noisy_gap=log_gap(1.0), train_loss=np.full(len(TIMES), level))
+    off = make_trajectory(TIMES, clean_gap=log_gap(1.0), noisy_gap=log_gap(1.0),
+                          train_loss=np.full(len(TIMES), level + 0.05))
+    moving = make_trajectory(TIMES, clean_gap=log_gap(1.0), noisy_gap=log_gap(1.0),
+                             train_loss=level + 0.2 * TIMES / TIMES[-1])
+    assert check_plateau(on, c).passed is True
+    assert check_plateau(off, c).passed is False
+    assert check_plateau(moving, c).passed is None
+    nan = make_trajectory(TIMES, clean_gap=log_gap(1.0), noisy_gap=log_gap(1.0), train_loss=np.full(len(TIMES), np.nan))
+    assert check_plateau(nan, c).passed is None
+
+
+# ----------------------------------------------------------------------------- delayed generalisation
+
+def test_delayed_generalization_passes_fails_and_stays_undetermined(make_trajectory):
+    floor = clean_test_loss_floor()
+    late = np.where(TIMES >= 100.0, floor, 0.6)
+    early = np.full(len(TIMES), floor)  # at the floor before the noisy labels are fitted
+    never = np.full(len(TIMES), 0.65)
+    noisy_gap = lambda t: -2.0 + math.log1p(t)  # noisy labels fitted around tau ~ 10
+
+    def result(test_loss):
+        trajectory = make_trajectory(TIMES, clean_gap=log_gap(1.0), noisy_gap=noisy_gap, test_loss=test_loss)
+        return check_delayed_generalization(trajectory, classify(trajectory))
+
+    passed = result(late)
+    assert passed.passed is True and passed.observed["ratio"] > 1
+    assert result(early).passed is False
+    undecided = result(never)
+    assert undecided.passed is None and "does not reach its floor" in undecided.notes
+
+
+# ----------------------------------------------------------------------------- mass balance
+
+def test_mass_balance_is_decided_for_p_only_runs_and_can_fail(make_trajectory):
+    # Clean samples saturate on their relevant token fast (little accumulated s_R(1 - s_R));
+    # a noisy sample that keeps s_R near 1/2 accumulates more: ratio < 1 on a benign run -> fail.
+    def build(noisy_gap, train="p_only"):
+        return make_trajectory(TIMES, clean_gap=log_gap(1.0), noisy_gap=noisy_gap, train=train)
+
+    balanced = build(log_gap(1.0))
+    c = classify(balanced)
+    assert c.regime == "benign"
+    result = check_mass_balance(balanced, c)
+    assert result.observed["ratio"] > 1 and result.passed is True
+
+    lopsided = build(log_gap(1.0), train="p_only")
+    a = lopsided.arrays
+    noisy_neg = np.flatnonzero(lopsided.noisy & (a["train_labels"] < 0))
+    a["attention_train"][:, noisy_neg, 0] = 0.5
+    failing = check_mass_balance(lopsided, classify(lopsided))
+    assert failing.observed["ratio"] < 1 and failing.passed is False
+    joint = build(log_gap(1.0), train="joint")
+    assert check_mass_balance(joint, classify(joint)).passed is None
+
+
+def test_run_checks_returns_every_check_of_the_report(make_trajectory):
+    trajectory = make_trajectory(TIMES, clean_gap=log_gap(1.0), noisy_gap=log_gap(1.0))
+    _, checks = run_checks(trajectory)
+    assert [c.name for c in checks] == ["regime", "loss_plateau", "g_growth_lambda_clean", "g_growth_gamma_noisy",
+                                        "delayed_generalization", "mass_balance"]

@@ -45,9 +45,11 @@ def test_verify_writes_a_versioned_report(tmp_path, tiny_run):
 
     assert cli_main(["verify", str(tiny_run), "--quiet"]) in (0, 1)
     report = json.loads((tiny_run / "report.json").read_text())
-    assert report["schema_version"] == 2 and report["verdict"] in ("benign", "harmful", "not_overfitting", "undetermined")
+    assert report["schema_version"] == 3 and report["verdict"] in ("benign", "harmful", "not_overfitting", "undetermined")
     names = [c["name"] for c in report["checks"]]
-    assert names == ["regime", "loss_plateau", "g_bound_lambda_clean", "g_bound_gamma_noisy",
-                     "delayed_generalization", "v1_assumptions", "mass_balance", "existence_construction"]
+    assert names == ["regime", "loss_plateau", "g_growth_lambda_clean", "g_growth_gamma_noisy",
+                     "delayed_generalization", "mass_balance"]
+    assert set(report["classification"]) >= {"regime", "outcome", "timeline", "tolerances"}
+    assert "margins" in report["hypotheses"]["v1"] and "noisy_role_counts" in report["mechanism"]
     assert {"versions", "git_commit", "precision", "engine", "seed"} <= set(report["provenance"])
     assert "## Checks" in (tiny_run / "report.md").read_text()

@@ -19,9 +19,13 @@ def test_fixture_reads_with_official_parameters(official_run_dir):
     assert (p.dim, p.signal_norm, p.n_train, p.seq_len, p.rho, p.label_noise) == (2000, 20.0, 20, 8, 0.1, 0.2)
     assert (p.step_size, p.steps, p.n_test, p.seed, p.layout) == (5e-3, 1000, 1000, 42, "official")
     a = trajectory.arrays
-    # State 0 and the states after k + 1 updates for logged rows k = 9, 19, ..., 989.
-    assert a["step"][0] == 0 and a["step"][1] == 10 and a["step"][-1] == 990
+    # State 0 and the states after k + 1 updates for logged rows k = 9, 19, ..., 999: the
+    # official run's final state is state 1000, whose attention the official code does not record.
+    assert a["step"][0] == 0 and a["step"][1] == 10 and a["step"][-2] == 990 and a["step"][-1] == 1000
+    assert a["time"][-1] == pytest.approx(5.0)
     np.testing.assert_allclose(a["attention_train"][0], 1 / 8)
+    assert np.all(np.isnan(a["attention_train"][-1])) and np.all(np.isfinite(a["attention_train"][:-1]))
+    assert a["train_acc_clean"][-1] == 1.0 and a["train_acc_noisy"][-1] == 1.0
     # The README's numbers at the end of the run.
     assert a["test_acc"][-1] == pytest.approx(0.996)
     assert a["train_acc"][-1] == 1.0
@@ -42,13 +46,14 @@ def test_fixture_is_benign_and_verifies(official_run_dir, tmp_path):
     trajectory = read_official_run(official_run_dir)
     assert classify(trajectory).regime == "benign"
     assert trajectory.arrays["train_acc_noisy"][-1] == 1.0
-    report = build_report(trajectory, existence=False)
+    report = build_report(trajectory)
     assert exit_status(report) == 0
+    assert report["final"]["time"] == pytest.approx(5.0) and report["mechanism"]["checkpoint_time"] == pytest.approx(4.95)
     out = tmp_path / "imported"
     assert cli_main(["import-official", str(official_run_dir), "--out", str(out), "--quiet"]) == 0
-    assert cli_main(["verify", str(out), "--no-existence", "--quiet"]) == 0
+    assert cli_main(["verify", str(out), "--quiet"]) == 0
     # Constants that predict "not overfitting" at n SNR^2 = 4 contradict the benign run: exit 1.
-    assert cli_main(["verify", str(out), "--no-existence", "--quiet", "--constant", "C_benign=0.001",
+    assert cli_main(["verify", str(out), "--quiet", "--constant", "C_benign=0.001",
                      "--constant", "C_clean=0.002", "--constant", "C_harm=0.001"]) == 1
 
 

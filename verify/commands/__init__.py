@@ -1,4 +1,4 @@
 """CLI subcommands, one module each: ``NAME``, ``HELP``, ``add_arguments(parser)``, ``main(args)``."""
 
 #: Modules wired into ``benign-attn``, in the order ``--help`` lists them.
-COMMANDS = ("run", "predict", "flow", "verify", "sweep", "import_official", "figure", "derive")
+COMMANDS = ("run", "predict", "flow", "verify", "existence", "sweep", "import_official", "figure", "derive")

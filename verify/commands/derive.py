@@ -3,7 +3,7 @@
 Each derivation proves its identities before printing; ``--write`` also refreshes the
 snapshots in ``derivations/_generated``.
 
-Paper: SPEC sections 4-5 (see ``derivations``).
+Paper: our derivations (see ``derivations``).
 """
 
 from __future__ import annotations

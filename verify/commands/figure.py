@@ -1,7 +1,7 @@
 """``benign-attn figure NAME``: the paper's figures as PNG and PDF.
 
 Paper: Figure 3 (dynamics), Figure 5 (phase), v1 Figure 1 (existence), and the g-function
-bounds (gaps), delayed generalisation (delay) and loss plateaus (plateaus) of SPEC 4.1-4.2.
+growth (gaps), delayed generalisation (delay) and loss plateaus (plateaus).
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ import numpy as np
 from numerics.data import make_data
 from theory.records import AssumptionWarning
 from theory.regimes import predict
-from verify.checks import GapDefinition, check_delayed_generalization, existence_construction, existence_window, gap_bound_series
+from verify.checks import GapDefinition, check_delayed_generalization, g_growth_series
 from verify.classify import classify
+from verify.existence import existence_construction, existence_window
 from verify.commands.params_options import add_params_arguments, params_from_args
 from verify.phase import phase_analysis
 from verify.plots import (delay_figure, dynamics_figure, existence_figure, gaps_figure, phase_figure,
@@ -29,7 +30,7 @@ from verify.trajectory import Trajectory
 NAME = "figure"
 HELP = "draw a figure: dynamics, phase, existence, gaps, delay or plateaus (PNG + PDF)"
 FIGURES = ("dynamics", "phase", "existence", "gaps", "delay", "plateaus")
-#: SPEC section 6: balanced, large noise, large signal (d, ||mu||).
+#: The paper's three settings: balanced, large noise, large signal (d, ||mu||).
 PAPER_SETTINGS = ((2000, 20.0), (4500, 5.0), (1000, 80.0))
 #: v1 existence construction: d = 1e4, ||mu|| = 20, n = 100, T = 8, rho = 0.2, eta = 0.2.
 EXISTENCE_DEFAULTS = {"dim": 10000, "signal_norm": 20.0, "n_train": 100, "rho": 0.2, "n_test": 500}
@@ -40,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", choices=FIGURES, help="which figure")
     add_params_arguments(parser)
     parser.add_argument("--setting", action="append", default=[], metavar="D,MU",
-                        help="(dynamics, plateaus) a (d, ||mu||) setting; repeatable (default: SPEC 6's three)")
+                        help="(dynamics, plateaus) a (d, ||mu||) setting; repeatable (default: the paper's three)")
     parser.add_argument("--sweep", metavar="DIR", help="(phase) a sweep directory")
     parser.add_argument("--boundary-constant", type=float, action="append", default=[], metavar="C",
                         help="(phase) draw n ||mu||^2 / d = C; repeatable")
@@ -68,8 +69,9 @@ def _reduced_run(params, progress: bool) -> Trajectory:
     from numerics.reduced import run_reduced
 
     recording = run_reduced(params, progress=progress)
-    data = make_data(params.replace(n_test=1)) if params.layout == "independent" else make_data(params)
-    return Trajectory.from_recording(recording, params, data.train, source="gd:reduced")
+    data = make_data(params)
+    return Trajectory.from_recording(recording, params, data.train, source="gd:reduced",
+                                     test_labels=data.test.labels)
 
 
 def _run_or_load(args, params, progress) -> Trajectory:
@@ -119,7 +121,10 @@ def main(args: argparse.Namespace) -> int:
     elif name == "gaps":
         trajectory = _run_or_load(args, params_from_args(args), progress)
         definition = GapDefinition(kind=args.gap)
-        series = {group: gap_bound_series(trajectory, definition, group) for group in ("clean", "noisy")}
+        changes = classify(trajectory).timeline["changes"]
+        start = changes[-1]["time"] if changes else 0.0
+        series = {group: g_growth_series(trajectory, definition, group, start_time=start)
+                  for group in ("clean", "noisy")}
         fig = gaps_figure(series, definition.describe())
     else:  # delay
         params = params_from_args(args)
@@ -133,7 +138,7 @@ def main(args: argparse.Namespace) -> int:
         delay = check_delayed_generalization(trajectory, classify(trajectory)).observed
         fig = delay_figure(trajectory, {"benign plateau": plateaus["plateau_benign"],
                                         "clean test floor": plateaus["clean_test_loss_floor"]},
-                           {"all labels fitted": delay["time_all_fitted"], "test floor": delay["time_test_floor"]})
+                           {"all labels fitted": delay["time_all_fitted"], "generalised": delay["time_generalized"]})
     paths = save_figure(fig, out / name)
     if not args.quiet:
         print("wrote " + ", ".join(str(p) for p in paths))

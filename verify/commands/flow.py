@@ -92,9 +92,9 @@ def main(args: argparse.Namespace) -> int:
         print(f"benign-attn flow: {recording.status.value}: {recording.message}; nothing written",
               file=sys.stderr)
         return 1
-    # Only the training split is read from the problem (labels, noisy mask).
-    trajectory = Trajectory.from_recording(recording, params, problem.train, source=f"flow:{args.backend}")
-    report = build_report(trajectory, existence=False)
+    trajectory = Trajectory.from_recording(recording, params, problem.train, source=f"flow:{args.backend}",
+                                         test_labels=problem.test.labels)
+    report = build_report(trajectory)
     write_run_dir(out, trajectory, report, settings=settings)
     if not args.quiet:
         _summary(recording, report, out)

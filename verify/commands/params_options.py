@@ -1,6 +1,6 @@
 """Command-line options for every ``ProblemParams`` field, shared by run/flow/predict/sweep.
 
-Paper: none (SPEC section 2 names).
+Paper: none (the paper's symbols are named in theory.symbols).
 """
 
 from __future__ import annotations

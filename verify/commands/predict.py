@@ -3,7 +3,7 @@
 Prints the regime (or which constants are missing to decide it), SNR and n SNR^2, the margin of
 every condition with its boundary in the signal norm, the loss plateaus and the time scales.
 
-Paper: v3 Figure 1 (regimes), v1 Assumptions A1-A2, SPEC sections 4.1-4.2 and 5.
+Paper: v3 Figure 1 (regimes), the v1 assumptions as the authors check them, our derivations.
 """
 
 from __future__ import annotations

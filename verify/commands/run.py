@@ -63,9 +63,9 @@ def main(args: argparse.Namespace) -> int:
     data = make_data(params)
     progress = not args.quiet and sys.stderr.isatty()
     recording = engine(params, data=data, w0=w0, record_every=args.record_every, progress=progress)
-    trajectory = Trajectory.from_recording(recording, params, data.train, source=source)
-    # The existence construction is left to `benign-attn verify`: it redraws d-dimensional data.
-    report = build_report(trajectory, existence=False)
+    trajectory = Trajectory.from_recording(recording, params, data.train, source=source,
+                                         test_labels=data.test.labels)
+    report = build_report(trajectory)
     write_run_dir(out, trajectory, report)
     if not args.quiet:
         final = report["final"]

@@ -1,7 +1,7 @@
 """``benign-attn verify RUN_DIR``: check a saved trajectory against the theory.
 
-Paper: every check of ``verify.checks`` (regime map, plateaus, g-function bounds, delayed
-generalisation, v1 assumptions, mass balance, existence construction).
+Paper: every check of ``verify.checks`` (regime map, loss plateaus, growth of g, delayed
+generalisation, mass balance); the regime is decided by outcome (``verify.classify``).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from pathlib import Path
 
 from theory.records import parse_assignment
 from verify.checks import GAP_COUNTS, GAP_KINDS, GapDefinition
+from verify.classify import OutcomeTolerances
 from verify.files import atomic_write_text, write_json
 from verify.report import build_report, exit_status, report_markdown
 from verify.trajectory import Trajectory
@@ -27,11 +28,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="definition of the gaps Lambda/Gamma, an open choice (default: %(default)s)")
     parser.add_argument("--gap-count", choices=GAP_COUNTS, default=GapDefinition().count,
                         help="count in g(x) = 2x + 2 sinh(x - log count) (default: %(default)s, the paper's)")
-    parser.add_argument("--existence-lambda", type=float, metavar="LAMBDA",
-                        help="lambda of the existence construction (default: middle of the heuristic window)")
-    parser.add_argument("--no-existence", action="store_true",
-                        help="skip the existence construction (it draws d-dimensional data)")
+    add_tolerance_arguments(parser)
     parser.add_argument("--quiet", action="store_true", help="no summary on stdout")
+
+
+def add_tolerance_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options for the named tolerances that decide the regime (``OutcomeTolerances``)."""
+    default = OutcomeTolerances()
+    parser.add_argument("--error-tolerance", type=float, default=default.error_tolerance, metavar="EPS",
+                        help="largest clean test error of a run that generalises (default: %(default)s)")
+    parser.add_argument("--loss-tolerance", type=float, default=default.loss_tolerance, metavar="EPS",
+                        help="test loss within EPS of its clean floor counts as generalised (default: %(default)s)")
+    parser.add_argument("--decide-at", type=float, metavar="TAU",
+                        help="call unfitted noisy samples 'not overfitting' once the run reaches time TAU "
+                             "(default: only when their margins have settled)")
+
+
+def tolerances_from_args(args: argparse.Namespace) -> OutcomeTolerances:
+    return OutcomeTolerances(error_tolerance=args.error_tolerance, loss_tolerance=args.loss_tolerance,
+                             decide_at=args.decide_at)
 
 
 def parse_constants(items: list[str]) -> dict[str, str]:
@@ -50,7 +65,7 @@ def main(args: argparse.Namespace) -> int:
     trajectory = Trajectory.load(run_dir)
     report = build_report(trajectory, constants=parse_constants(args.constant),
                           definition=GapDefinition(kind=args.gap, count=args.gap_count),
-                          existence=not args.no_existence, existence_scale=args.existence_lambda)
+                          tolerances=tolerances_from_args(args))
     write_json(run_dir / "report.json", report)
     atomic_write_text(run_dir / "report.md", report_markdown(report))
     status = exit_status(report)
