@@ -203,6 +203,12 @@ def _logits(trajectory: Trajectory) -> np.ndarray:
         return np.log(np.asarray(a["attention_train"], dtype=np.float64))
 
 
+def _recorded(trajectory: Trajectory) -> np.ndarray:
+    """Checkpoints whose attention was recorded (an imported official run lacks its final one)."""
+    attention = np.asarray(trajectory.arrays["attention_train"], dtype=np.float64)
+    return np.any(np.isfinite(attention.reshape(len(attention), -1)), axis=1)
+
+
 def _log_growth_increments(gap: np.ndarray, start: np.ndarray, count: float) -> np.ndarray:
     """log(g(gap) - g(start)) per entry; NaN where the gap has not grown or is not finite."""
     out = np.full(gap.shape, np.nan)
@@ -231,9 +237,10 @@ def g_growth_series(trajectory: Trajectory, definition: GapDefinition, group: st
     log(g(gap(tau)) - g(gap(tau_s))) (NaN before tau_s or where g has not grown).
     """
     samples, token = _group(trajectory, definition, group)
-    time = np.asarray(trajectory.arrays["time"], dtype=np.float64)
-    gap = gap_series(_logits(trajectory)[:, samples], token, definition.kind)
-    weight = np.asarray(trajectory.arrays["attention_train"], dtype=np.float64)[:, samples, token]
+    recorded = _recorded(trajectory)
+    time = np.asarray(trajectory.arrays["time"], dtype=np.float64)[recorded]
+    gap = gap_series(_logits(trajectory)[recorded][:, samples], token, definition.kind)
+    weight = np.asarray(trajectory.arrays["attention_train"], dtype=np.float64)[recorded][:, samples, token]
     in_stage = (weight >= saturation) & (time >= start_time)[:, None]
     start = np.full(samples.size, -1)
     for j in range(samples.size):
@@ -252,8 +259,9 @@ def check_g_growth(trajectory: Trajectory, group: str, classification: Classific
                    exponent_tol: float = 0.5, decades: float = 1.0, min_points: int = 5) -> CheckResult:
     """g(Lambda) (clean) or g(Gamma) (noisy) grows linearly in time in the final stage.
 
-    For each sample whose tracked token's attention has saturated (``g_growth_series``, with the
-    stage starting no earlier than the run's last regime change), fit the exponent k of
+    Decided for runs that end in a regime (not undetermined). For each sample whose tracked
+    token's attention has saturated (``g_growth_series``, with the stage starting no earlier
+    than the time the run entered its final regime), fit the exponent k of
     g(gap(tau)) - g(gap(tau_s)) ~ (tau - tau_s)^k over the last ``decades`` decades of
     tau - tau_s. Predicted k = 1 (the gap grows like log tau). Passes when every sample has
     |k - 1| <= ``exponent_tol``; fails when one does not, or when a saturated gap stops
@@ -274,10 +282,14 @@ def check_g_growth(trajectory: Trajectory, group: str, classification: Classific
     predicted = {"exponent": 1.0, "gap_definition": definition.to_dict()}
     changes = classification.timeline["changes"]
     start_time = changes[-1]["time"] if changes else 0.0
-    logits = _logits(trajectory)
-    if not np.all(np.isfinite(logits[np.isfinite(logits).any(axis=(1, 2))])) or len(trajectory.arrays["time"]) < 3:
+    logits = _logits(trajectory)[_recorded(trajectory)]
+    if not np.all(np.isfinite(logits)) or len(logits) < 3:
         return CheckResult(name=name, reference=reference, predicted=predicted, observed=None,
                            tolerance=tolerance, passed=None, notes="logits not finite or fewer than 3 checkpoints")
+    if classification.regime == "undetermined":
+        return CheckResult(name=name, reference=reference, predicted=predicted, observed=None,
+                           tolerance=tolerance, passed=None,
+                           notes="the run has not reached a final regime, so no final stage to measure")
     series = g_growth_series(trajectory, definition, group, start_time=start_time, saturation=saturation)
     time = series["time"]
     exponents, stalled = [], []
@@ -464,8 +476,9 @@ def check_mass_balance(trajectory: Trajectory, classification: Classification, *
     between ratios 1.39 and 0.78).
     """
     a = trajectory.arrays
-    time = np.asarray(a["time"], dtype=np.float64)
-    s = np.asarray(a["attention_train"], dtype=np.float64)[:, :, RELEVANT]
+    recorded = _recorded(trajectory)
+    time = np.asarray(a["time"], dtype=np.float64)[recorded]
+    s = np.asarray(a["attention_train"], dtype=np.float64)[recorded][:, :, RELEVANT]
     mass = s * (1.0 - s)
     labels = np.asarray(a["train_labels"])
     noisy = trajectory.noisy

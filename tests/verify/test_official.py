@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from numerics.data import make_data
+from numerics.reduced import run_reduced
 from numerics.stable import logistic_loss
 from verify.cli import main as cli_main
 from verify.classify import classify
 from verify.official import parse_flat_yaml, read_official_run
+from theory.params import ProblemParams
 from verify.report import build_report, exit_status
 
 
@@ -63,3 +67,45 @@ def test_yaml_reader_takes_the_flat_subset_and_refuses_the_rest():
     for bad in ("a: [1, 2]\n", "a: &anchor 1\n", "just text\n", "a: 1\na: 2\n"):
         with pytest.raises(ValueError):
             parse_flat_yaml(bad)
+
+
+def _write_official_format(directory, params, recording) -> None:
+    """An output directory in the official code's format, written from our engine's run of the
+    official layout (state k's attention and loss at row k; every 10th row the metrics of the
+    state after that row's update), for settings with no official fixture."""
+    a = recording.arrays
+    steps = params.steps
+    rows = [str(k) for k in range(steps)]
+    logged = lambda k: (k + 1) % 10 == 0  # noqa: E731
+
+    def column(values):
+        return dict(zip(rows, values))
+
+    stats = {
+        "time_step": column(range(steps)),
+        "loss": column(float(v) for v in a["step_loss"][:steps]),
+        "attention_score": column(a["attention_train"][k].tolist() for k in range(steps)),
+        **{official: column(float(a[ours][k + 1]) if logged(k) else None for k in range(steps))
+           for official, ours in (("train_loss", "train_loss"), ("train_accuracy", "train_acc"),
+                                  ("test_loss", "test_loss"), ("test_accuracy", "test_acc"))},
+    }
+    (directory / ".hydra").mkdir(parents=True)
+    (directory / ".hydra" / "config.yaml").write_text(
+        f"train_n: {params.n_train}\nseq_len: {params.seq_len}\nrho: {params.rho}\nembed_dim: {params.dim}\n"
+        f"learning_rate: {params.step_size}\nsignal_norm: {params.signal_norm}\nnum_steps: {steps}\n"
+        f"noise_ratio: {params.label_noise}\ntest_n: {params.n_test}\nseed: {params.seed}\nlog_interval: 10\n")
+    (directory / "stats_time_step.json").write_text(json.dumps(stats))
+
+
+@pytest.mark.parametrize(("dim", "signal_norm", "verdict"), [
+    (4500, 5.0, "harmful"),          # large noise: every label fitted, test accuracy 0.871
+    (1000, 80.0, "undetermined"),    # large signal: noisy margins still rising at step 1000
+])
+def test_imported_large_noise_and_large_signal_runs_verify(tmp_path, capsys, dim, signal_norm, verdict):
+    params = ProblemParams(dim=dim, signal_norm=signal_norm, layout="official")
+    _write_official_format(tmp_path / "official", params, run_reduced(params, record_every=1))
+    out = tmp_path / "imported"
+    assert cli_main(["import-official", str(tmp_path / "official"), "--out", str(out), "--quiet"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["verdict"] == verdict and report["final"]["time"] == pytest.approx(5.0)
+    assert cli_main(["verify", str(out), "--quiet"]) == 0

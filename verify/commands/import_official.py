@@ -28,7 +28,7 @@ def main(args: argparse.Namespace) -> int:
     trajectory = read_official_run(source)
     out = Path(args.out) if args.out else Path("runs") / f"official-{source.resolve().name}"
     out = check_output_dir(out, trajectory.params, overwrite=args.overwrite)
-    report = build_report(trajectory, existence=False)
+    report = build_report(trajectory)
     write_run_dir(out, trajectory, report)
     if not args.quiet:
         final = report["final"]
