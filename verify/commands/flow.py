@@ -14,7 +14,7 @@ from numerics.flow import BACKENDS, METHODS, FlowEvents, FlowOptions, integrate_
 from numerics.subspace import reduce_problem
 from verify.commands.params_options import add_params_arguments, params_from_args
 from verify.commands.run import load_initial_weights
-from verify.report import build_report
+from verify.report import build_report, exit_status
 from verify.rundir import check_output_dir, write_run_dir
 from verify.trajectory import Trajectory
 
@@ -102,7 +102,7 @@ def main(args: argparse.Namespace) -> int:
         print(f"benign-attn flow: {recording.status.value}: {recording.message} "
               f"(checkpoints up to tau = {recording.arrays['time'][-1]:g} written)", file=sys.stderr)
         return 1
-    return 0
+    return exit_status(report)
 
 
 def _summary(recording, report, out) -> None:

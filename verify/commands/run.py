@@ -15,12 +15,13 @@ from numerics.data import make_data
 from numerics.gd import check_initial_weights, run_direct
 from numerics.reduced import run_reduced
 from verify.commands.params_options import add_params_arguments, params_from_args
-from verify.report import build_report
+from verify.report import build_report, exit_status
 from verify.rundir import check_output_dir, write_run_dir
 from verify.trajectory import Trajectory
 
 NAME = "run"
-HELP = "train by gradient descent, classify the regime, write a run directory with a figure"
+HELP = ("train by gradient descent, classify the regime, write a run directory with a figure "
+        "(exit 1 when a decided check fails)")
 
 #: Both engines compute the same GD map (to round-off); the reduced one costs O((nT)^2) per step.
 ENGINES = {"reduced": (run_reduced, "gd:reduced"), "direct": (run_direct, "gd:direct")}
@@ -78,4 +79,4 @@ def main(args: argparse.Namespace) -> int:
               f"test acc {final['test_acc']:.3f}, train loss {final['train_loss']:.4f}, "
               f"test loss {final['test_loss']:.4f} at step {params.steps}")
         print(f"wrote {out}/ (params.toml, trajectory.npz, report.json, report.md, figures/dynamics.png)")
-    return 0
+    return exit_status(report)
