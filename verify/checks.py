@@ -155,6 +155,14 @@ class GapDefinition:
         return (f"gap = {formula}; a = token {self.clean_token} (clean, Lambda) / token "
                 f"{self.noisy_token} (noisy, Gamma); g uses log({self.count})")
 
+    def mathtext(self) -> str:
+        """The definition as matplotlib mathtext, for figure titles."""
+        gap = {"min": r"z_a - \max_{t \neq a} z_t", "mean": r"z_a - \mathrm{mean}_{t \neq a}\, z_t",
+               "soft": r"z_a - \log \mathrm{mean}_{t \neq a}\, e^{z_t}"}[self.kind]
+        count = "T" if self.count == "T" else "(T-1)"
+        return (f"{self.kind} gap $x = {gap}$ ($a$ = token {self.clean_token} for $\\Lambda$, "
+                f"{self.noisy_token} for $\\Gamma$); $g(x) = 2x + 2\\sinh(x - \\log {count})$")
+
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "count": self.count, "clean_token": self.clean_token,
                 "noisy_token": self.noisy_token}

@@ -125,7 +125,7 @@ def main(args: argparse.Namespace) -> int:
         start = changes[-1]["time"] if changes else 0.0
         series = {group: g_growth_series(trajectory, definition, group, start_time=start)
                   for group in ("clean", "noisy")}
-        fig = gaps_figure(series, definition.describe())
+        fig = gaps_figure(series, definition.mathtext())
     else:  # delay
         params = params_from_args(args)
         if args.run is None and args.steps is None:
