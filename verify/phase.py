@@ -124,7 +124,7 @@ def separation_accuracy(values: np.ndarray, labels: np.ndarray, *, folds: int = 
 def phase_analysis(result: SweepResult) -> dict[str, Any]:
     """Boundary fits and statistic comparison of a (d, ||mu||) sweep (a note otherwise).
 
-    Paper: v3 Figure 1 and Figure 5; v1 Assumption A2 (||mu|| ~ d^(1/4)).
+    Paper: v3 Figure 1 and Figure 5; the v1 A2 condition as the authors check it (||mu|| ~ d^(1/4)).
     """
     try:
         dims, mus, regimes = regime_grid(result)

@@ -1,6 +1,6 @@
 """Reports: the verdict on a trajectory with the numbers behind it, as JSON and Markdown.
 
-Paper: the regime statements (benign / harmful / not overfitting) and Section 5's metrics.
+Paper: the regime statements (benign / harmful / not overfitting) and the metrics of the paper's experiments.
 """
 
 from __future__ import annotations

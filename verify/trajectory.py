@@ -1,6 +1,6 @@
 """``Trajectory``: the record of one training run or flow, and its files.
 
-Paper: Section 5 (the quantities the paper plots over training time).
+Paper: the quantities the paper's experiments plot over training time.
 
 Files in a run directory: ``trajectory.npz`` (the arrays) and ``trajectory.json`` (schema
 version, parameters, source, status, statistics, provenance).

@@ -1,6 +1,6 @@
 """``benign-attn flow``: gradient flow to long horizons, with event times, as a run directory.
 
-Paper: Section 4 (gradient-flow analysis; delayed generalisation at exponentially long times).
+Paper: the gradient-flow analysis (delayed generalisation at exponentially long times).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """``benign-attn run``: one training run, its verdict and its figure.
 
-Paper: Section 5 experiments (Figure 3 for the figure).
+Paper: the paper's experiments (its Figure 3 for the figure).
 """
 
 from __future__ import annotations
