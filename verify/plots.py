@@ -21,7 +21,7 @@ from numerics.metrics import ROLE_NAMES, role_attention  # noqa: E402
 from verify.files import atomic_write_bytes  # noqa: E402
 from verify.trajectory import Trajectory  # noqa: E402
 
-__all__ = ["dynamics_figure", "phase_figure", "existence_figure", "gaps_figure", "delay_figure",
+__all__ = ["setting_title", "dynamics_figure", "phase_figure", "existence_figure", "gaps_figure", "delay_figure",
            "plateaus_figure", "save_figure"]
 
 ROLE_LABELS = {
@@ -37,28 +37,46 @@ plt.rcParams.update({"font.size": 9, "axes.titlesize": 9, "legend.fontsize": 7,
                      "grid.alpha": 0.3})
 
 
-def _time_axis(trajectory: Trajectory) -> tuple[np.ndarray, str, bool]:
+def _time_axis(trajectory: Trajectory) -> tuple[np.ndarray, np.ndarray, str, bool]:
+    """x values, which checkpoints to draw, the axis label, and whether the axis is logarithmic.
+
+    GD runs are drawn over steps; flows over tau on a log axis (their checkpoints are log-spaced
+    over many decades), leaving out tau = 0.
+    """
     a = trajectory.arrays
     if "step" in a:
-        return np.asarray(a["step"]), "GD step", False
-    return np.asarray(a["time"]), "time $\\tau$", True
+        x = np.asarray(a["step"])
+        return x, np.ones(len(x), dtype=bool), "GD step", False
+    x = np.asarray(a["time"], dtype=np.float64)
+    return x, x > 0, "time $\\tau$", True
+
+
+def setting_title(params, verdict: str | None = None) -> str:
+    """"d = 2000, ||mu|| = 20, n = 20, T = 8: benign" in mathtext."""
+    text = (f"$d = {params.dim}$, $\\|\\mu\\| = {params.signal_norm:g}$, $n = {params.n_train}$, "
+            f"$T = {params.seq_len}$, $\\eta = {params.label_noise:g}$")
+    return text + (f": {verdict.replace('_', ' ')}" if verdict else "")
 
 
 def dynamics_figure(trajectories: Sequence[Trajectory], titles: Sequence[str] | None = None):
     """One row per trajectory: attention of a clean and of a noisy sample by token role,
-    train/test loss, train/test accuracy.
+    train/test loss, train/test accuracy. ``titles`` (default: the setting of each row) head
+    the rows.
 
     Paper: Figure 3.
     """
     rows = len(trajectories)
-    fig, axes = plt.subplots(rows, 4, figsize=(11, 2.4 * rows), squeeze=False)
-    for row, trajectory in enumerate(trajectories):
-        x, xlabel, log_x = _time_axis(trajectory)
+    titles = [setting_title(t.params) for t in trajectories] if titles is None else titles
+    fig = plt.figure(figsize=(11, 2.5 * rows + 0.4), layout="constrained")
+    for subfig, trajectory, title in zip(np.atleast_1d(fig.subfigures(rows, 1)), trajectories, titles):
+        axes = subfig.subplots(1, 4)
+        subfig.suptitle(title, fontsize=10)
+        x, keep, xlabel, log_x = _time_axis(trajectory)
+        x = x[keep]
         noisy = trajectory.noisy
-        attention = np.asarray(trajectory.arrays["attention_train"])
+        attention = np.asarray(trajectory.arrays["attention_train"])[keep]
         samples = [("clean", np.flatnonzero(~noisy)), ("noisy", np.flatnonzero(noisy))]
-        for col, (kind, indices) in enumerate(samples):
-            ax = axes[row, col]
+        for ax, (kind, indices) in zip(axes[:2], samples):
             if indices.size == 0:
                 ax.text(0.5, 0.5, f"no {kind} samples", ha="center", transform=ax.transAxes)
             else:
@@ -67,23 +85,20 @@ def dynamics_figure(trajectories: Sequence[Trajectory], titles: Sequence[str] | 
                     ax.plot(x, roles[:, k], color=ROLE_COLORS[role], label=ROLE_LABELS[role])
                 ax.set_title(f"{kind} sample #{indices[0]}: attention")
             ax.set_ylim(-0.02, 1.02)
-        a = trajectory.arrays
-        axes[row, 2].plot(x, a["train_loss"], label="train")
-        axes[row, 2].plot(x, a["test_loss"], label="test")
-        axes[row, 2].set_title("loss")
-        axes[row, 3].plot(x, a["train_acc"], label="train")
-        axes[row, 3].plot(x, a["test_acc"], label="test")
-        axes[row, 3].set_title("accuracy")
-        for ax in axes[row]:
+        axes[0].set_ylabel("attention mass")
+        a = {name: np.asarray(trajectory.arrays[name])[keep] for name in
+             ("train_loss", "test_loss", "train_acc", "test_acc")}
+        for ax, metric in zip(axes[2:], ("loss", "acc")):
+            ax.plot(x, a[f"train_{metric}"], label="train")
+            ax.plot(x, a[f"test_{metric}"], label="test")
+            ax.set_title("loss" if metric == "loss" else "accuracy")
+            ax.legend()
+        for ax in axes:
             ax.set_xlabel(xlabel)
             if log_x:
-                ax.set_xscale("symlog", linthresh=max(float(x[1]) if len(x) > 1 else 1.0, 1e-12))
-        if titles is not None:
-            axes[row, 0].set_ylabel(titles[row])
-    axes[0, 0].legend(loc="center right")
-    axes[0, 2].legend()
-    axes[0, 3].legend()
-    fig.tight_layout()
+                ax.set_xscale("log")
+    handles, labels = fig.axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels))
     return fig
 
 
@@ -135,23 +150,31 @@ def phase_figure(result, analysis: dict, *, constants: Sequence[float] = ()):
     return fig
 
 
-def existence_figure(rows: Sequence[dict], window: tuple[float, float], *, marks: Sequence[float] = ()):
-    """Train and test accuracy of the v1 construction against lambda, with the heuristic window.
+def existence_figure(rows: Sequence[dict], window: tuple[float, float], *, marks: dict[float, str] | None = None,
+                     params=None):
+    """Train and test accuracy of the v1 construction against lambda, with the heuristic window,
+    labelled reference lines at ``marks`` (lambda -> label) and the setting in the title.
 
     Paper: v1 Figure 1 / existence construction (benign, harmful, not-overfitting solutions).
     """
     lambdas = np.array([r["lambda"] for r in rows])
-    fig, ax = plt.subplots(figsize=(5, 3))
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
     ax.axvspan(*window, color="C2", alpha=0.15, label="heuristic benign window")
     ax.plot(lambdas, [r["train_acc"] for r in rows], "o-", label="train accuracy")
     ax.plot(lambdas, [r["test_acc"] for r in rows], "s-", label="test accuracy")
-    for value in marks:
+    for value, label in (marks or {}).items():
         ax.axvline(value, color="0.4", lw=0.8, ls=":")
+        ax.annotate(label, xy=(value, 0.42), rotation=90, fontsize=7, ha="right", va="bottom", color="0.3")
     ax.set_xscale("log")
-    ax.set_xlabel("$\\lambda$ in $p = \\mu_1 + \\mu_2 + \\lambda(\\sum \\xi_{i,1} + \\sum \\xi_{j,3})$")
+    ax.set_xlabel("$\\lambda$ in $p = \\mu_1 + \\mu_2 + \\lambda(\\sum_{\\mathrm{clean}} \\xi_{i,\\mathcal{R}}"
+                  " + \\sum_{\\mathrm{noisy}} \\xi_{j,\\mathcal{W}_{-y^*}})$")
     ax.set_ylabel("accuracy")
     ax.set_ylim(0.4, 1.03)
-    ax.legend(fontsize=7)
+    if params is not None:
+        ax.set_title(f"v1 construction, $W = I$: $d = {params.dim}$, $\\|\\mu\\| = {params.signal_norm:g}$, "
+                     f"$n = {params.n_train}$, $T = {params.seq_len}$, $\\rho = {params.rho:g}$, "
+                     f"$\\eta = {params.label_noise:g}$, $n_{{test}} = {params.n_test}$")
+    ax.legend(fontsize=7, loc="center right")
     fig.tight_layout()
     return fig
 
@@ -232,8 +255,10 @@ def plateaus_figure(trajectories: Sequence[Trajectory], titles: Sequence[str], l
     """
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
     for trajectory, title in zip(trajectories, titles):
-        x, xlabel, _ = _time_axis(trajectory)
-        ax.plot(x, trajectory.arrays["train_loss"], label=title)
+        x, keep, xlabel, log_x = _time_axis(trajectory)
+        ax.plot(x[keep], np.asarray(trajectory.arrays["train_loss"])[keep], label=title)
+        if log_x:
+            ax.set_xscale("log")
     for k, (name, value) in enumerate(levels.items()):
         ax.axhline(value, color=f"C{k + 5}", ls="--", lw=0.8, label=f"{name.replace('_', ' ')} {value:.3f}")
     ax.set_xlabel(xlabel)

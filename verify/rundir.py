@@ -131,7 +131,7 @@ def write_run_dir(out: str | Path, trajectory, report: Mapping[str, Any], *,
     """
     # Imported here: matplotlib costs about a second, and input errors come before this point.
     from verify.files import atomic_write_text, write_json
-    from verify.plots import dynamics_figure, save_figure
+    from verify.plots import dynamics_figure, save_figure, setting_title
     from verify.report import report_markdown
 
     with staged_run_dir(out) as stage:
@@ -141,4 +141,5 @@ def write_run_dir(out: str | Path, trajectory, report: Mapping[str, Any], *,
         trajectory.save(stage)
         write_json(stage / "report.json", report)
         atomic_write_text(stage / "report.md", report_markdown(report))
-        save_figure(dynamics_figure([trajectory]), stage / "figures" / "dynamics")
+        title = setting_title(trajectory.params, report.get("verdict"))
+        save_figure(dynamics_figure([trajectory], [title]), stage / "figures" / "dynamics")

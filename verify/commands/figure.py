@@ -22,7 +22,7 @@ from verify.classify import classify
 from verify.existence import existence_construction, existence_window
 from verify.commands.params_options import add_params_arguments, params_from_args
 from verify.phase import phase_analysis
-from verify.plots import (delay_figure, dynamics_figure, existence_figure, gaps_figure, phase_figure,
+from verify.plots import (setting_title, delay_figure, dynamics_figure, existence_figure, gaps_figure, phase_figure,
                           plateaus_figure, save_figure)
 from verify.sweep import load_sweep
 from verify.trajectory import Trajectory
@@ -34,7 +34,8 @@ FIGURES = ("dynamics", "phase", "existence", "gaps", "delay", "plateaus")
 PAPER_SETTINGS = ((2000, 20.0), (4500, 5.0), (1000, 80.0))
 #: v1 existence construction: d = 1e4, ||mu|| = 20, n = 100, T = 8, rho = 0.2, eta = 0.2.
 EXISTENCE_DEFAULTS = {"dim": 10000, "signal_norm": 20.0, "n_train": 100, "rho": 0.2, "n_test": 500}
-EXISTENCE_MARKS = (0.001, 0.06, 1.0)
+#: The lambdas the v1 paper reports, with its regimes there.
+EXISTENCE_MARKS = {0.001: "v1: not overfitting", 0.06: "v1: benign", 1.0: "v1: harmful"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -90,7 +91,7 @@ def main(args: argparse.Namespace) -> int:
             params = base.replace(dim=d, signal_norm=mu)
             trajectory = _reduced_run(params, progress)
             trajectories.append(trajectory)
-            titles.append(f"d={d}, ||mu||={mu:g}: {classify(trajectory).regime}")
+            titles.append(setting_title(params, classify(trajectory).regime))
         if name == "dynamics":
             fig = dynamics_figure(trajectories, titles)
         else:
@@ -117,7 +118,7 @@ def main(args: argparse.Namespace) -> int:
             lambdas = list(np.logspace(-4, 1, 16)) + list(EXISTENCE_MARKS)
         data = make_data(params)
         rows = [existence_construction(params, scale, data=data) for scale in sorted(set(lambdas))]
-        fig = existence_figure(rows, existence_window(params), marks=EXISTENCE_MARKS)
+        fig = existence_figure(rows, existence_window(params), marks=EXISTENCE_MARKS, params=params)
     elif name == "gaps":
         trajectory = _run_or_load(args, params_from_args(args), progress)
         definition = GapDefinition(kind=args.gap)
