@@ -293,15 +293,3 @@ FORMULAS: tuple[Formula, ...] = (
     ATTENTION_ERROR, LOG_ATTENTION_ERROR, TIME_TO_GAP, LOG_TIME_TO_GAP, GAP_LOWER_BOUND,
     GAP_UPPER_BOUND, ATTENTION_ERROR_BOUND,
 )
-
-# TEMPORARY (lead's branch): replaced by the theory branch's derived formula at merge.
-BASELINE_TEST_ACCURACY = Formula(
-    name="baseline_test_accuracy",
-    expr=(1 + sympy.erf(sym.signal_norm / sympy.sqrt(2 * _T) / sympy.sqrt(2))) / 2,
-    arguments=("signal_norm", "seq_len"),
-    reference="untrained model (p = 0)",
-    tag=Tag.DERIVED,
-    description="test accuracy at tau = 0",
-    stable=lambda *, signal_norm, seq_len: 0.5 * math.erfc(-signal_norm / math.sqrt(2.0 * seq_len) / math.sqrt(2.0)),
-    domain={"signal_norm": (sympy.Rational(1, 100), 1000), "seq_len": (3, 1000)},
-)
