@@ -5,7 +5,7 @@ reduces the difference to 0, or an exact check in small symbolic dimensions), an
 Markdown and LaTeX. ``write`` stores them in ``derivations/_generated/``; a test regenerates
 them and fails on any difference. ``benign-attn derive [NAME]`` prints them.
 
-Paper: SPEC sections 4-5 (model, gradients, p-only and joint dynamics, g and gap dynamics,
+Paper: derivations/ (model, gradients, p-only and joint dynamics, g and gap dynamics,
 plateaus, conditions).
 """
 
