@@ -1,4 +1,4 @@
-"""Derivation 8: the untrained model (p = 0): uniform attention, the law of its output, and its
+"""Derivation 7: the untrained model (p = 0): uniform attention, the law of its output, and its
 clean test accuracy Phi(||mu|| (|R| + rho (|W+| - |W-|)) / sqrt(2T)), the baseline that
 generalization is judged against.
 

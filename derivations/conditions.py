@@ -1,4 +1,4 @@
-"""Derivation 7: SNR, the v1 order conditions A1/A2, the v3 regime boundaries and the paper's
+"""Derivation 8: SNR, the v1 order conditions A1/A2, the v3 regime boundaries and the paper's
 three settings.
 
 Paper: the v1 A1/A2 order conditions as the authors' public notebook checks them (constant 1 and

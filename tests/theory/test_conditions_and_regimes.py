@@ -12,7 +12,7 @@ from theory.params import ProblemParams
 from theory.records import AssumptionWarning, Status
 from theory.regimes import predict
 
-# The paper's settings at n = 20 (SPEC section 5): (d, |mu|, n SNR^2 as the paper reports it).
+# The paper's three settings at n = 20 (balanced, large noise, large signal): (d, |mu|, n SNR^2).
 PAPER_SETTINGS = [(2000, 20.0, 4.0), (4500, 5.0, 0.111), (1000, 80.0, 128.0)]
 
 
