@@ -79,9 +79,17 @@ def derive() -> Document:
     s = gr.attention_at_gap_expr(x, kappa)
     doc.text("One token at logit gap $x$ above $\\kappa$ others of equal logit ($\\kappa + 1$ tokens) has weight")
     doc.equation(sympy.Symbol("s"), s)
-    doc.prove_equal("derivative of $g$", sympy.diff(g, x), gr.growth_derivative_expr(x, kappa))
-    doc.prove_equal("$g'$ is the inverse attention variance for $\\kappa$ competitors",
-                    gr.growth_derivative_expr(x, kappa), 1 / (s * (1 - s)), rewrite=sympy.exp)
+    weight = sympy.Symbol("s")
+    variance_of = 1 / (weight * (1 - weight))
+
+    def with_weight(value):
+        # Substitute the weight s into the displayed 1/(s(1-s)); evaluate displayed derivatives.
+        return lambda side: side.doit().subs(weight, value)
+
+    doc.prove_equal("derivative of $g$ (derivative evaluated)", sympy.Derivative(g, x), gr.growth_derivative_expr(x, kappa),
+                    via=with_weight(s))
+    doc.prove_equal("$g'$ is the inverse attention variance for $\\kappa$ competitors ($s$ as displayed above)",
+                    gr.growth_derivative_expr(x, kappa), variance_of, rewrite=sympy.exp, via=with_weight(s))
 
     doc.text("Which count fits the model. An input has $T$ tokens, so a token at gap $x$ over the others has "
              "$T - 1$ competitors; its weight, for any $T$, is")
@@ -89,15 +97,15 @@ def derive() -> Document:
     s_model = sympy.exp(x) / (sympy.exp(x) + sympy.Sum(sympy.exp(sympy.Integer(0) * t), (t, 2, T)))
     s_exact = gr.attention_at_gap_expr(x, gr.competitor_count(T, "T-1"))
     doc.prove_equal("the softmax weight of the top token among $T$ tokens", s_model, s_exact, method="simplify")
-    variance = 1 / (s_exact * (1 - s_exact))
-    doc.prove_equal("with count $T - 1$, $g'$ is exactly the inverse attention variance of the model's $T$ tokens",
-                    gr.growth_derivative_expr(x, gr.competitor_count(T, "T-1")), variance, rewrite=sympy.exp)
-    doc.prove_equal("with the paper's count $T$ it is not: the difference vanishes only at $x = \\log(T(T-1))/2$",
-                    gr.growth_derivative_expr(x, T) - variance, sympy.exp(-x) - sympy.exp(x) / (T * (T - 1)),
-                    rewrite=sympy.exp)
+    doc.prove_equal("with count $T - 1$, $g'$ is exactly the inverse attention variance of the model's $T$ tokens ($s$ the weight just proven)",
+                    gr.growth_derivative_expr(x, gr.competitor_count(T, "T-1")), variance_of, rewrite=sympy.exp,
+                    via=with_weight(s_exact))
+    doc.prove_equal("with the paper's count $T$ it is not (same $s$): the difference vanishes only at $x = \\log(T(T-1))/2$",
+                    gr.growth_derivative_expr(x, T) - variance_of, sympy.exp(-x) - sympy.exp(x) / (T * (T - 1)),
+                    rewrite=sympy.exp, via=with_weight(s_exact))
     s_more = gr.attention_at_gap_expr(x, T)
-    doc.prove_equal("the paper's count $T$ is exact for one more token ($T + 1$ tokens, $T$ competitors)",
-                    gr.growth_derivative_expr(x, T), 1 / (s_more * (1 - s_more)), rewrite=sympy.exp)
+    doc.prove_equal("the paper's count $T$ is exact for one more token: $T + 1$ tokens, $s = e^x/(e^x + T)$",
+                    gr.growth_derivative_expr(x, T), variance_of, rewrite=sympy.exp, via=with_weight(s_more))
     error_paper, error_exact = T / (sympy.exp(x) + T), (T - 1) / (sympy.exp(x) + T - 1)
     ratio = error_paper / error_exact
     doc.prove_equal("the paper's count overstates the attention error $1 - s$: the ratio exceeds 1 by a positive term",
