@@ -1,12 +1,15 @@
 """Executable derivations: one module per step of the paper's argument.
 
-Each module builds its expressions from ``theory``, proves every identity it states (SymPy
-reduces the difference to 0, or an exact check in small symbolic dimensions), and renders
-Markdown and LaTeX. ``write`` stores them in ``derivations/_generated/``; a test regenerates
-them and fails on any difference. ``benign-attn derive [NAME]`` prints them.
+Each module builds its expressions from ``theory``, checks every identity it states and says
+how: proved in general (SymPy reduces the difference to 0 with every symbol free), checked at
+named fixed sizes (every entry of a fixed-size symbolic instance), by an exact check, or
+numerically at named points; definitions are marked as such. It renders Markdown and a
+standalone LaTeX document whose formulas are printed from the checked expressions. ``write``
+stores them in ``derivations/_generated/``; a test regenerates them and fails on any
+difference, another compiles the LaTeX. ``benign-attn derive [NAME]`` prints them.
 
-Paper: SPEC sections 4-5 (model, gradients, p-only and joint dynamics, g and gap dynamics,
-plateaus, conditions).
+Paper: our derivations from the paper's model (model and loss, gradients, p-only and joint
+dynamics, g and its token count, plateaus, the tau = 0 baseline, conditions).
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from pathlib import Path
 __all__ = ["NAMES", "GENERATED", "summary", "build", "run", "render", "write", "main"]
 
 #: Derivation names, in the order of the paper's argument.
-NAMES: tuple[str, ...] = ("model_loss", "gradients", "p_only_flow", "joint_flow", "growth", "plateaus", "conditions")
+NAMES: tuple[str, ...] = ("model_loss", "gradients", "p_only_flow", "joint_flow", "growth", "plateaus", "baseline",
+                         "conditions")
 #: Where the committed snapshots live.
 GENERATED = Path(__file__).resolve().parent / "_generated"
 

@@ -1,6 +1,6 @@
 """Derivation 2: the drive c = -dL/dz and the gradients grad_p L = -W^T v, grad_W L = -v p^T.
 
-Paper: Section 3 (mean logistic loss over n samples); SPEC section 4, Gradients.
+Paper: the paper's training loss (mean logistic loss over n samples); the closed forms are ours.
 """
 
 from __future__ import annotations
@@ -17,41 +17,50 @@ NAME = "gradients"
 def derive() -> Document:
     """Build and prove the gradient derivation.
 
-    Paper: SPEC section 4, Gradients.
+    Paper: the paper's training loss; the closed forms are ours.
     """
     doc = Document(name=NAME, title="Drive and gradients of the training loss")
     doc.text("Stack the training tokens as $X_f \\in \\mathbb{R}^{m\\times d}$, $m = nT$, with logits "
-             "$z = X_f W p$. Define the drive")
-    doc.equation("c_{i,t}", r"\frac{1}{n}\, g_i\, y_i\, s_{i,t}(\gamma_{i,t} - f_i),\quad g_i = \frac{1}{1 + e^{y_i f_i}}")
+             "$z = X_f W p$. The drive $c = -\\partial L/\\partial z$ has the closed form below.")
 
     n, T = 2, 3
-    z = [sympy.Matrix(sympy.symbols(f"z_{i}_1:{T + 1}", real=True)) for i in range(n)]
-    gamma = [sympy.Matrix(sympy.symbols(f"gamma_{i}_1:{T + 1}", real=True)) for i in range(n)]
-    y = sympy.symbols(f"y_0:{n}", real=True)
+    z = [sympy.Matrix(sympy.symbols(f"z_{i + 1}_1:{T + 1}", real=True)) for i in range(n)]
+    gamma = [sympy.Matrix(sympy.symbols(f"gamma_{i + 1}_1:{T + 1}", real=True)) for i in range(n)]
+    y = sympy.symbols(f"y_1:{n + 1}", real=True)
     outputs = [(softmax(z[i]).T * gamma[i])[0, 0] for i in range(n)]
     loss = sum(logistic_loss(y[i] * outputs[i]) for i in range(n)) / n
+    L = sympy.Symbol("L")
     for i in range(n):
         s = softmax(z[i])
+        f_i = sympy.Symbol(f"f_{i + 1}")
         for t in range(T):
-            c = logistic_weight(y[i] * outputs[i]) * y[i] * s[t] * (gamma[i][t] - outputs[i]) / n
-            doc.prove_zero(f"$c_{{{i + 1},{t + 1}}} = -\\partial L/\\partial z_{{{i + 1},{t + 1}}}$ "
-                           f"(n = {n}, T = {T}, logits and scores free symbols)",
-                           sympy.diff(loss, z[i][t]) + c)
+            s_it = sympy.Symbol(f"s_{i + 1}_{t + 1}")
+            closed = logistic_weight(y[i] * f_i) * y[i] * s_it * (gamma[i][t] - f_i) / n
+            doc.prove_equal(f"drive on token {t + 1} of sample {i + 1} (logits and scores free symbols; "
+                            "derivative evaluated)", -sympy.Derivative(L, z[i][t]), closed,
+                            at={L: loss, f_i: outputs[i], s_it: s[t]}, sizes=f"n = {n}, T = {T}")
 
-    doc.text("With $v = X_f^\\top c$, the chain rule through $z = X_f W p$ gives")
-    doc.equation(r"\nabla_p L", r"-W^\top v")
-    doc.equation(r"\nabla_W L", r"-v\,p^\top \quad\text{(rank one; zero at } p = 0\text{)}")
+    doc.text("With $v = X_f^\\top c$, the chain rule through $z = X_f W p$ gives the gradients, checked against "
+             "direct differentiation of $L$ with every entry of $X_f$, $W$, $p$, $\\nu$ and $y$ a free symbol:")
     instance = explicit_instance(2, 2, 2)
-    doc.prove_matrix_zero("$\\nabla_p L = -W^\\top X_f^\\top c$ against direct differentiation of $L$ "
-                          "(n = 2, T = 2, d = 2, every entry symbolic)",
-                          gr.grad_p(instance) - gr.autodiff_grad_p(instance), method="simplify")
+    m, d = instance.stacked.shape
+    X, W, p, c = (sympy.MatrixSymbol("X_f", m, d), sympy.MatrixSymbol("W", d, d), sympy.MatrixSymbol("p", d, 1),
+                  sympy.MatrixSymbol("c", m, 1))
+    grad_p = sympy.MatrixSymbol(r"\nabla_{p} L", d, 1)
+    doc.prove_equal("gradient in $p$", grad_p, -W.T * X.T * c, method="simplify",
+                    at={grad_p: gr.autodiff_grad_p(instance), X: instance.stacked, W: instance.W,
+                        c: gr.drive(instance)}, sizes="n = 2, T = 2, d = 2")
     small = explicit_instance(1, 2, 2)
-    doc.prove_matrix_zero("$\\nabla_W L = -X_f^\\top c\\, p^\\top$ against direct differentiation of $L$ "
-                          "(n = 1, T = 2, d = 2, every entry symbolic)",
-                          gr.grad_W(small) - gr.autodiff_grad_W(small), method="simplify")
+    m, d = small.stacked.shape
+    X, W, p, c = (sympy.MatrixSymbol("X_f", m, d), sympy.MatrixSymbol("W", d, d), sympy.MatrixSymbol("p", d, 1),
+                  sympy.MatrixSymbol("c", m, 1))
+    grad_W = sympy.MatrixSymbol(r"\nabla_{W} L", d, d)
+    values = {grad_W: gr.autodiff_grad_W(small), X: small.stacked, p: small.p, c: gr.drive(small)}
+    doc.prove_equal("gradient in $W$ (rank one)", grad_W, -X.T * c * p.T, at=values, sizes="n = 1, T = 2, d = 2")
     at_zero = {entry: 0 for entry in small.p}
-    doc.prove_matrix_zero("at $p = 0$ the gradient in $W$ vanishes, so $W$ does not move at step 0",
-                          gr.autodiff_grad_W(small).subs(at_zero), method="simplify")
+    doc.prove_equal("at $p = 0$ the gradient in $W$ vanishes, so $W$ does not move at step 0", grad_W,
+                    sympy.ZeroMatrix(d, d), at={grad_W: gr.autodiff_grad_W(small).subs(at_zero)},
+                    sizes="n = 1, T = 2, d = 2")
     return doc
 
 

@@ -1,6 +1,6 @@
 """Derivation 3: p-only training (W fixed) is a closed flow of the logits, dz/dtau = K c.
 
-Paper: v1 training (p only, W = I); SPEC section 4, p-only flow.
+Paper: v1 training (p only, W = I, as in the authors' public v1 code); the closed flow is ours.
 """
 
 from __future__ import annotations
@@ -24,27 +24,31 @@ def _instance(m: int, d: int) -> tuple[sympy.Matrix, sympy.Matrix, sympy.Matrix,
 def derive() -> Document:
     """Build and prove the p-only flow derivation.
 
-    Paper: SPEC section 4, p-only flow.
+    Paper: v1 trains p with W fixed; the closed flow is ours.
     """
     doc = Document(name=NAME, title="p-only flow: a closed kernel flow of the logits")
     doc.text("With $W$ fixed, GD on $p$ moves $p$ by $h\\,W^\\top v$, $v = X_f^\\top c$, for the drive $c$. "
-             "The logits $z = X_f W p$ then move by the kernel")
-    doc.equation("K", r"X_f W W^\top X_f^\top")
-    doc.equation(r"\dot z", r"K\,c, \qquad z^{+} = z + h\,K c \;\text{(exactly the Euler map)}")
+             "The logits $z = X_f W p$ then move by the kernel $K$:")
     m, d = 3, 2
     X, W, p, c = _instance(m, d)
+    Xs, Ws, ps, cs = (sympy.MatrixSymbol("X_f", m, d), sympy.MatrixSymbol("W", d, d), sympy.MatrixSymbol("p", d, 1),
+                      sympy.MatrixSymbol("c", m, 1))
+    K = sympy.MatrixSymbol("K", m, m)
+    doc.definition("kernel of the p-only flow", K, Xs * Ws * Ws.T * Xs.T)
     h = sympy.Symbol("h", positive=True)
     _, new_p = gr.direct_gd_step(W, p, X, c, h, train="p_only")
-    kernel = gr.p_only_kernel(X, W)
-    doc.prove_matrix_zero(f"one GD step on $p$ maps $z$ to $z + h K c$ (m = {m} stacked tokens, d = {d}, "
-                          "$X_f, W, p, c$ all symbolic)",
-                          X * W * new_p - (X * W * p + h * gr.p_only_flow(kernel, c)))
+    new_z = sympy.MatrixSymbol("z^{+}", m, 1)
+    values = {Xs: X, Ws: W, ps: p, cs: c, K: gr.p_only_kernel(X, W)}
+    sizes = f"m = {m} stacked tokens, d = {d}"
+    doc.prove_equal("one GD step on $p$ is exactly the Euler step of the logits, with $z^{+} = X_f W p^{+}$",
+                    new_z, Xs * Ws * ps + h * K * cs, at={**values, new_z: X * W * new_p}, sizes=sizes, method="expand")
     tau = sympy.Symbol("tau", nonnegative=True)
     path = sympy.Matrix(d, 1, lambda a, _: sympy.Function(f"p_{a}")(tau))
     velocity = W.T * X.T * c
     dz = (X * W * path).diff(tau).subs({path[a].diff(tau): velocity[a] for a in range(d)})
-    doc.prove_matrix_zero("along the flow $\\dot p = W^\\top X_f^\\top c$: $\\dot z = K c$",
-                          dz - gr.p_only_flow(kernel, c))
+    rate = sympy.MatrixSymbol(r"\dot z", m, 1)
+    doc.prove_equal("along the flow $\\dot p = W^\\top X_f^\\top c$ the logits obey", rate, K * cs,
+                    at={**values, rate: dz}, sizes=sizes, method="expand")
     doc.text("The kernel never changes under p-only training, and $d$ enters only through $K$ ($m\\times m$).")
     return doc
 

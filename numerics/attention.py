@@ -1,6 +1,6 @@
 """The one-layer attention model with a fixed head, in terms of logits z = X W p.
 
-Paper: Section 3, f(X) = sum_t softmax(X W p)_t nu^T x_t.
+Paper: the paper's setting, f(X) = sum_t softmax(X W p)_t nu^T x_t.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def forward(tokens: np.ndarray, q: np.ndarray, nu: np.ndarray):
 def drive(s: np.ndarray, gamma: np.ndarray, f: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """c_{i,t} = -dL/dz_{i,t} = (1/n) g_i y_i s_{i,t} (gamma_{i,t} - f_i), shape (n, T).
 
-    Paper: the per-token drive of the logit dynamics (SPEC section 4); g_i = 1/(1 + e^{y_i f_i}).
+    Paper: the per-token drive of the logit dynamics (derivations/gradients.py); g_i = 1/(1 + e^{y_i f_i}).
     """
     n = labels.shape[0]
     weight = logistic_weight(labels * f) * labels / n

@@ -73,7 +73,7 @@ def direct_bytes(params: ProblemParams, *, w0_given: bool = False, record_every:
     """Peak bytes of ``numerics.gd.run_direct``: the data, W (d x d; a given W_0 is copied, so
     two of them) and the recording.
 
-    Paper: Section 3 (W in R^{d x d}); the direct engine holds W explicitly.
+    Paper: the paper's setting (W in R^{d x d}); the direct engine holds W explicitly.
     """
     weights = 0
     if params.train == "joint" or w0_given:
@@ -90,7 +90,7 @@ def reduced_bytes(params: ProblemParams, *, data_given: bool = False, w0_given: 
     workspace, the test tokens when they are d-dimensional (given data or the official layout)
     and the m x m state; p-only training from W = I needs no d x d array.
 
-    Paper: SPEC section 4, "A smaller exact state" (the reduced engine is O(m^2) per step once
+    Paper: the reduced exact state of derivations/joint_flow.py (the reduced engine is O(m^2) per step once
     the d-dimensional set-up is done).
     """
     d, m = params.dim, params.n_train * params.seq_len

@@ -1,6 +1,6 @@
 """Exact reduced GD for a column of the phase diagram: one (d, seed), many signal norms ||mu||.
 
-Paper: Figure 5 (train / test loss over (d, ||mu||) at step 1000) and SPEC section 4 (exact
+Paper: the paper's phase-diagram experiment (train / test loss over (d, ||mu||) at step 1000) and derivations/joint_flow.py (exact
 reduced dynamics); the same GD as ``numerics.reduced.run_reduced`` cell by cell.
 
 Why a column shares its d-dimensional work. For a fixed (d, seed) the training noise Xi
@@ -82,7 +82,7 @@ class _Labels:
 class SignalColumn:
     """The ||mu||-independent part of a column (fixed d, seed): Gram blocks and the test noise.
 
-    Paper: SPEC section 3 (data) and 4 (G, M_0, the subspace holding q), split into the part
+    Paper: the official data recipe and derivations/joint_flow.py (G, M_0, the subspace holding q), split into the part
     shared by every ||mu|| and the rank <= 4 signal terms (module docstring).
 
     Attributes
@@ -138,7 +138,7 @@ class SignalColumn:
     def training_matrices(self, mu: float) -> tuple[np.ndarray, np.ndarray]:
         """G(mu) and M_0(mu), each (m, m), from the shared blocks and the rank <= 4 signal terms.
 
-        Paper: SPEC section 4 (G = X X^T, M_0 = X W_0 W_0^T X^T) with X = Xi + mu A E_2.
+        Paper: derivations/joint_flow.py (G = X X^T, M_0 = X W_0 W_0^T X^T) with X = Xi + mu A E_2.
         """
         A, Xi2, L = self.signal, self.noise_signal, self.metric_signal
         cross = Xi2 @ A.T
@@ -150,7 +150,7 @@ class SignalColumn:
     def scores(self, mu: float) -> tuple[np.ndarray, np.ndarray]:
         """Token scores nu^T x of the training (n, T) and test (n_test, T) tokens.
 
-        Paper: gamma_t = nu^T x_t with nu = (e_1 - e_2) / (sqrt(2) ||mu||) (SPEC section 2).
+        Paper: gamma_t = nu^T x_t with nu = (e_1 - e_2) / (sqrt(2) ||mu||) (derivations/model_loss.py).
         """
         def score(noise2, signal2):
             return ((noise2[:, 0] - noise2[:, 1]) / mu + (signal2[:, 0] - signal2[:, 1])) / _SQRT2
@@ -162,7 +162,7 @@ class SignalColumn:
     def test_logits(self, mu: float, b: np.ndarray, w: np.ndarray) -> np.ndarray:
         """Test logits (n_test, T) of the state with coordinates b and w = E u.
 
-        Paper: z_te = X_te W p (SPEC section 4). q = X^T w + N_0 b is, on the generators,
+        Paper: z_te = X_te W p (derivations/joint_flow.py). q = X^T w + N_0 b is, on the generators,
         [w, mu A^T w, b, mu A^T b]; a test token x = xi + mu a E_2 gives x^T q =
         xi^T q + mu a (e_1^T q, e_2^T q).
         """
@@ -184,7 +184,7 @@ def column_bytes(base: ProblemParams, *, batch: int = DEFAULT_BATCH, test_given:
     generator matrix (d x (2m + 4)) with its QR workspace and the test noise; for the descent,
     four m x m matrices and the update buffers per cell of the batch, plus one recording per cell.
 
-    Paper: SPEC section 4 (O(m d^2) set-up once per column, O(m^2) per step and cell).
+    Paper: derivations/joint_flow.py (O(m d^2) set-up once per column, O(m^2) per step and cell).
     """
     d, m = base.dim, base.n_train * base.seq_len
     k = 2 * m + 4
@@ -198,8 +198,8 @@ def prepare_column(base: ProblemParams, *, test_noise: np.ndarray | None = None,
                    batch: int = DEFAULT_BATCH) -> SignalColumn:
     """Do the d-dimensional work of a column once: noise, W_0, Gram blocks, test frame and noise.
 
-    Paper: SPEC section 3 (the official draw: training noise from ``default_rng(seed)``, W_0 from
-    ``default_rng([seed, 2])``, independent test seed) and section 4.
+    Paper: the official draw of the authors' public code (training noise from ``default_rng(seed)``, W_0 from
+    ``default_rng([seed, 2])``, independent test seed) and derivations/joint_flow.py.
 
     Parameters
     ----------
@@ -280,7 +280,7 @@ def run_reduced_column(base: ProblemParams, signal_norms: Sequence[float], *,
                        batch: int = DEFAULT_BATCH) -> list[Recording]:
     """Train every ``base.replace(signal_norm=mu)`` by exact GD, sharing the column's set-up.
 
-    Paper: Figure 5 (a column of the (d, ||mu||) grid) and SPEC section 4: the same GD map as
+    Paper: the paper's phase-diagram experiment (a column of the (d, ||mu||) grid) and derivations/joint_flow.py: the same GD map as
     ``run_reduced(base.replace(signal_norm=mu))`` for each mu, with the test noise drawn in the
     mu-independent subspace S* (module docstring).
 
@@ -419,7 +419,7 @@ def _finish_cell(column: SignalColumn, mu: float, scores, recorded: list, ended,
 def _drive(z: np.ndarray, gamma: np.ndarray, labels: np.ndarray, label_weights: np.ndarray):
     """Outputs f (cells, n) and drives c = -dL/dz (cells, m) from token-major logits z (cells, m).
 
-    Paper: c_{i,t} = (1/n) g_i y_i s_{i,t} (gamma_{i,t} - f_i) (SPEC section 4); the batched
+    Paper: c_{i,t} = (1/n) g_i y_i s_{i,t} (gamma_{i,t} - f_i) (derivations/gradients.py); the batched
     form of ``numerics.reduced.drive_flat``. ``gamma`` is (T, cells, n): the reductions over a
     sample's tokens run over the leading axis.
     """
@@ -449,7 +449,7 @@ def _vecmat(vectors: np.ndarray, matrices: np.ndarray) -> np.ndarray:
 class _BatchState:
     """The reduced state (b, E) of a batch of cells, S = G E, and thin buffers of recent updates.
 
-    Paper: SPEC section 4 (exact discrete GD in (b, E)); the batched form of
+    Paper: derivations/joint_flow.py (exact discrete GD in (b, E)); the batched form of
     ``numerics.reduced.GDState``:
 
         z = u + G E u,  u = M_0 b;   b+ = b + h (c + E^T G c),   E+ = E + h c b^T.

@@ -9,13 +9,14 @@
 
 Both take the formula's arguments by keyword (code names, ``Formula.arguments``).
 
-Paper: evaluates the formulas of ``theory.registry`` (SPEC sections 4-5).
+Paper: evaluates the formulas of ``theory.registry`` (each names its source in ``reference``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import fractions
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -30,15 +31,17 @@ from theory.registry import formula as registered
 __all__ = ["CompiledFormula", "to_numpy", "to_mpmath", "mpmath_growth_inverse"]
 
 _numpy_growth_inverse = np.vectorize(growth_inverse, otypes=[np.float64])
+# numpy has no erfc; the standard library's is accurate to a few ulp (normal CDF of the baseline).
+_numpy_erfc = np.vectorize(math.erfc, otypes=[np.float64])
 
 
 def mpmath_growth_inverse(value: Any, count: Any) -> mpmath.mpf:
-    """g^{-1}(y; T) at the current mpmath precision, by Newton's method on g.
+    """g^{-1}(y; K) at the current mpmath precision, by Newton's method on g (K = ``count``).
 
-    Started from the float64 solution (or from log(T y) when y exceeds the float range), then
+    Started from the float64 solution (or from log(K y) when y exceeds the float range), then
     refined at full precision; the result satisfies g(x) = y to the working precision.
 
-    Paper: inverse of the growth function g (SPEC section 4.1).
+    Paper: inverse of the growth function g (``derivations/growth.py``).
     """
     value, count = mpmath.mpf(value), mpmath.mpf(count)
     log_count = mpmath.log(count)
@@ -125,7 +128,7 @@ def to_numpy(formula: Formula | str) -> CompiledFormula:
     """
     formula = _resolve(formula)
     function = sympy.lambdify(formula.symbols, formula.float_expr,
-                              modules=[{"GrowthInverse": _numpy_growth_inverse}, "numpy"])
+                              modules=[{"GrowthInverse": _numpy_growth_inverse, "erfc": _numpy_erfc}, "numpy"])
     return CompiledFormula(formula=formula, backend="numpy", function=function)
 
 

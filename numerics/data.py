@@ -1,6 +1,6 @@
 """The paper's synthetic data, drawn as the official code draws it, and the initial weights.
 
-Paper: Section 3 (data model) and the official generator: per sample, token 0 is relevant
+Paper: the paper's setting (data model) and the official generator: per sample, token 0 is relevant
 (mu_{y*} + xi), token 1 weakly relevant and aligned (rho mu_{y*} + xi), token 2 weakly
 relevant and opposite (rho mu_{-y*} + xi), tokens 3.. irrelevant (xi), xi ~ N(0, I_d).
 """
@@ -59,7 +59,7 @@ class Data:
 def signals(params: ProblemParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """mu_1 = ||mu|| e_1, mu_2 = ||mu|| e_2 and nu = (mu_1 - mu_2) / (sqrt(2) ||mu||^2).
 
-    Paper: Section 3, the fixed linear head with nu^T mu_1 = 1/sqrt(2) = -nu^T mu_2.
+    Paper: the paper's setting, the fixed linear head with nu^T mu_1 = 1/sqrt(2) = -nu^T mu_2.
     """
     mu1 = np.zeros(params.dim)
     mu2 = np.zeros(params.dim)
@@ -79,7 +79,7 @@ def class_labels(count: int) -> np.ndarray:
 def noisy_mask(count: int, n_noisy: int) -> np.ndarray:
     """The official flips: the first floor(k/2) samples of each class block.
 
-    Paper: label noise at rate eta; k = ceil(count * eta) flips (SPEC section 3, step 4).
+    Paper: label noise at rate eta; k = ceil(count * eta) flips (the official generator in the authors' public code).
     """
     mask = np.zeros(count, dtype=bool)
     mask[: n_noisy // 2] = True
@@ -90,7 +90,7 @@ def noisy_mask(count: int, n_noisy: int) -> np.ndarray:
 def label_layout(count: int, n_noisy: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Observed labels, true labels and noisy mask of ``count`` samples with ``n_noisy`` flips.
 
-    Paper: label noise (SPEC section 3, steps 2 and 4): the observed label is -y* on the
+    Paper: label noise (the official generator in the authors' public code): the observed label is -y* on the
     flipped samples. Depends only on the counts, so no d-dimensional draw is needed for it.
     """
     true_labels = class_labels(count)
@@ -136,7 +136,7 @@ def test_rng(params: ProblemParams) -> np.random.Generator:
 def make_data(params: ProblemParams) -> Data:
     """Training and test data, draw for draw as the official code for the training split.
 
-    Paper: Section 3; SPEC section 3 for the exact recipe.
+    Paper: the paper's data model; the authors' public code for the exact recipe.
 
     Raises
     ------

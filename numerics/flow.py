@@ -1,7 +1,7 @@
 """Gradient flow (the step-size -> 0 limit of GD) in the reduced state, to exponential horizons.
 
-Paper: Section 4 (the analysis runs gradient flow; gaps grow like log tau, so the interesting
-events happen at exponentially large times) and SPEC section 4 (exact reduced dynamics).
+Paper: the paper's gradient-flow analysis (the analysis runs gradient flow; gaps grow like log tau, so the interesting
+events happen at exponentially large times) and derivations/joint_flow.py (exact reduced dynamics).
 
 The state is (b, E) of ``numerics.reduced`` (E = 0 for p-only training). In flow time tau,
 
@@ -105,9 +105,9 @@ class FlowOptions:
 class FlowEvents:
     """What to watch for along the flow; first crossing times are recorded.
 
-    Paper: Section 4 (clean samples select the relevant token, noisy samples memorise one
+    Paper: the paper's gradient-flow analysis (clean samples select the relevant token, noisy samples memorise one
     token; all noisy labels fitted; delayed generalisation = the test loss reaching its
-    floor). The levels are user choices (SPEC section 5 [OPEN]).
+    floor). The levels are user choices (the paper does not fix them).
 
     Parameters
     ----------
@@ -119,7 +119,7 @@ class FlowEvents:
         (it costs one test-logit evaluation per solver step).
     test_loss_floor : float or None
         The floor. ``None`` uses the test loss of attention entirely on the relevant token,
-        mean_i l(y_i gamma_{i,1}) on this test set (SPEC section 4.2, about l(1/sqrt 2)).
+        mean_i l(y_i gamma_{i,1}) on this test set (derivations/plateaus.py, about l(1/sqrt 2)).
     """
 
     attention_level: float = 0.9
@@ -155,7 +155,7 @@ def flow_times(options: FlowOptions) -> np.ndarray:
 class FlowSystem:
     """The reduced flow of one problem as a first-order system y' = F(u, y) in log time.
 
-    Paper: SPEC section 4 (gradient flow of (W, p) or p in the logits' reduced state).
+    Paper: derivations/joint_flow.py (gradient flow of (W, p) or p in the logits' reduced state).
     y = [b, E.ravel()] (joint) or y = b (p-only); u = log(1 + tau).
     """
 
@@ -208,7 +208,7 @@ def run_flow(params: ProblemParams, *, data: Data | None = None, w0=None,
              backend: str = "scipy", progress: bool = False, throw: bool = True) -> Recording:
     """Integrate the gradient flow of ``params``'s training problem to ``options.horizon``.
 
-    Paper: Section 4 (gradient-flow analysis; delayed generalisation at exponential times).
+    Paper: the paper's gradient-flow analysis (gradient-flow analysis; delayed generalisation at exponential times).
     ``params.step_size`` and ``params.steps`` are not used.
 
     Parameters
@@ -247,7 +247,7 @@ def integrate_flow(problem: ReducedProblem, *, options: FlowOptions | None = Non
                    progress: bool = False, throw: bool = True) -> Recording:
     """Integrate the reduced flow of a prepared problem; see ``run_flow``.
 
-    Paper: SPEC section 4 (gradient flow in the reduced state).
+    Paper: derivations/joint_flow.py (gradient flow in the reduced state).
     """
     options = FlowOptions() if options is None else options
     events = FlowEvents() if events is None else events

@@ -1,6 +1,6 @@
 """The reduced gradient flow in mpmath arithmetic (>= 30 digits), to cross-check a prefix.
 
-Paper: SPEC section 4 (the same flow as ``numerics.flow``; this is an independent
+Paper: derivations/joint_flow.py (the same flow as ``numerics.flow``; this is an independent
 high-precision integration of it, not a different model).
 
 The integrator is Gragg-Bulirsch-Stoer extrapolation: modified-midpoint sweeps with 2, 4, 6, ...
@@ -29,7 +29,7 @@ __all__ = ["MpFlowSystem", "integrate_mpmath", "gbs_step"]
 class MpFlowSystem:
     """dy/du of ``numerics.flow.FlowSystem`` evaluated in mpmath at the context's precision.
 
-    Paper: SPEC section 4 (reduced flow in log time u = log(1 + tau)).
+    Paper: derivations/joint_flow.py (reduced flow in log time u = log(1 + tau)).
     The float64 inputs (G, M_0, token scores, labels) are converted exactly.
     """
 
@@ -147,7 +147,7 @@ def _hermite(u0: float, u1: float, y0, y1, f0, f1):
 def integrate_mpmath(system, watcher, recorder, times, options, progress: bool):
     """Integrate ``system`` (a ``numerics.flow.FlowSystem``) over the checkpoint ``times``.
 
-    Paper: SPEC section 4. Adds the checkpoints to ``recorder`` and returns (status, message,
+    Paper: derivations/joint_flow.py. Adds the checkpoints to ``recorder`` and returns (status, message,
     stats) as the scipy back end of ``numerics.flow.integrate_flow``, the public entry point.
     """
     from tqdm import tqdm

@@ -1,6 +1,6 @@
 """Direct d-dimensional full-batch gradient descent on (W, p) or on p alone, in float64.
 
-Paper: Section 3 (training by GD from p = 0; v3 trains W and p from Kaiming-uniform W,
+Paper: the paper's setting (training by GD from p = 0; v3 trains W and p from Kaiming-uniform W,
 v1 trains p with W = I). Costs O(d^2) per step; ``numerics.reduced`` is the fast exact path.
 """
 
@@ -35,7 +35,7 @@ def _flat_drive(W, p, tokens, labels, nu):
 def loss_and_grads(W, p, tokens, labels, nu):
     """Training loss and its exact gradients: grad_p = -W^T v, grad_W = -v p^T, v = X^T c.
 
-    Paper: the gradients of Section 4 (SPEC section 4, "Gradients").
+    Paper: the gradients of derivations/gradients.py.
     """
     X, loss, c = _flat_drive(W, p, tokens, labels, nu)
     v = X.T @ c

@@ -1,6 +1,6 @@
 """What is recorded at a checkpoint, computed the same way by every engine.
 
-Paper: Section 5 (train/test loss and accuracy, attention of clean and noisy samples).
+Paper: the paper's experiments (train/test loss and accuracy, attention of clean and noisy samples).
 """
 
 from __future__ import annotations

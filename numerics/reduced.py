@@ -1,6 +1,6 @@
 """Exact full-batch GD in the reduced state (b, E): O(m^2) work per step, independent of d.
 
-Paper: Section 3 (GD on (W, p) from p = 0, or on p with W fixed) and SPEC section 4 (exact
+Paper: the paper's setting (GD on (W, p) from p = 0, or on p with W fixed) and derivations/joint_flow.py (exact
 reduced dynamics). The state is the one of ``numerics.subspace``:
 
     p = Y_0^T b,   W = W_0 + X^T E Y_0,   Y_0 = X W_0,   M_0 = Y_0 Y_0^T,   G = X X^T.
@@ -42,7 +42,7 @@ __all__ = ["run_reduced", "descend_reduced", "initial_state", "train_logits", "l
 def initial_state(problem: ReducedProblem) -> tuple[np.ndarray, np.ndarray | None]:
     """(b, E) at p = 0, W = W_0: zeros; E is ``None`` for p-only training (W stays W_0).
 
-    Paper: Section 3 (p initialised at 0).
+    Paper: the paper's setting (p initialised at 0).
     """
     m = problem.gram.shape[0]
     return np.zeros(m), (np.zeros((m, m)) if problem.train_mode == "joint" else None)
@@ -51,7 +51,7 @@ def initial_state(problem: ReducedProblem) -> tuple[np.ndarray, np.ndarray | Non
 def train_logits(problem: ReducedProblem, b: np.ndarray, E: np.ndarray | None):
     """Training logits z = M_0 b + G E M_0 b, shape (m,), and w = E M_0 b (``None`` for p-only).
 
-    Paper: z_{i,t} = x_{i,t}^T W p (SPEC section 4).
+    Paper: z_{i,t} = x_{i,t}^T W p (derivations/joint_flow.py).
     """
     u = problem.metric @ b
     if E is None:
@@ -63,7 +63,7 @@ def train_logits(problem: ReducedProblem, b: np.ndarray, E: np.ndarray | None):
 def logits_on_test(problem: ReducedProblem, b: np.ndarray, w: np.ndarray | None) -> np.ndarray:
     """Test logits (n_test, T) from the state: the coordinates of q on B are [w, b] or b.
 
-    Paper: SPEC section 4, z_te = X_te W p.
+    Paper: derivations/joint_flow.py: z_te = X_te W p.
     """
     return problem.test.logits(b if w is None else np.concatenate((w, b)))
 
@@ -72,7 +72,7 @@ class Checkpoints:
     """Training logits and state coordinates at checkpoints, turned into ``checkpoint_metrics``
     rows at the end, with the test logits of many checkpoints computed in one matrix product.
 
-    Paper: Section 5 (the metrics recorded along training).
+    Paper: the paper's experiments (the metrics recorded along training).
 
     Evaluating the test set checkpoint by checkpoint streams the whole test representation
     from memory each time; in batches of ``_BATCH`` it is read once per batch.
@@ -115,7 +115,7 @@ def run_reduced(params: ProblemParams, *, data: Data | None = None, w0=None,
                 throw: bool = True) -> Recording:
     """Train by exact GD in the reduced state; same arrays and numbers as ``run_direct``.
 
-    Paper: Section 3 (full-batch GD, step size h, from p = 0); SPEC section 4.
+    Paper: the paper's setting (full-batch GD, step size h, from p = 0); derivations/joint_flow.py.
 
     Parameters
     ----------
@@ -161,7 +161,7 @@ def descend_reduced(problem: ReducedProblem, *, step_size: float, steps: int,
                     throw: bool = True) -> Recording:
     """Run ``steps`` GD steps of size ``step_size`` on a prepared reduced problem.
 
-    Paper: SPEC section 4 (exact discrete GD). Reusing one ``ReducedProblem`` for several
+    Paper: derivations/joint_flow.py (exact discrete GD). Reusing one ``ReducedProblem`` for several
     step sizes skips the d-dimensional set-up (convergence studies, sweeps over h).
     """
     from tqdm import tqdm
@@ -219,7 +219,7 @@ def drive_flat(z: np.ndarray, gamma: np.ndarray, *, labels: np.ndarray,
                label_weights: np.ndarray):
     """Outputs f (n,) and the drive c = -dL/dz flattened to (n T,), from flat logits z.
 
-    Paper: c_{i,t} = (1/n) g_i y_i s_{i,t} (gamma_{i,t} - f_i) (SPEC section 4).
+    Paper: c_{i,t} = (1/n) g_i y_i s_{i,t} (gamma_{i,t} - f_i) (derivations/gradients.py).
     ``label_weights`` is y / n. The same numbers as ``attention.attend`` + ``attention.drive``
     up to rounding, with fewer array operations: in the reduced engines these small
     operations, not the m x m products, dominate the cost of a step.
@@ -241,7 +241,7 @@ def drive_flat(z: np.ndarray, gamma: np.ndarray, *, labels: np.ndarray,
 class GDState:
     """The reduced GD state (b, E) and its update; E's latest rank-one terms sit in thin buffers.
 
-    Paper: SPEC section 4 (exact discrete GD), in the (b, E) form of this module.
+    Paper: derivations/joint_flow.py (exact discrete GD), in the (b, E) form of this module.
 
     A rank-one update of an m x m matrix per step costs far more in numpy than a matrix-vector
     product, so the last ``_BLOCK`` terms (h c_k) b_k^T are held as rows of thin matrices and

@@ -1,6 +1,6 @@
 """Overflow-free softmax and logistic loss in float64.
 
-Paper: Section 3 (softmax attention, logistic loss l(z) = log(1 + exp(-z))).
+Paper: the paper's setting (softmax attention, logistic loss l(z) = log(1 + exp(-z))).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
 def logistic_loss(margin: np.ndarray) -> np.ndarray:
     """l(m) = log(1 + exp(-m)), finite for every finite margin.
 
-    Paper: the logistic loss of Section 3. The official code's float32 ``log(1+exp(.))``
+    Paper: the logistic loss of the paper's setting. The official code's float32 ``log(1+exp(.))``
     overflows for margins below about -88; ``logaddexp`` does not.
     """
     return np.logaddexp(0.0, -np.asarray(margin, dtype=np.float64))

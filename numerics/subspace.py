@@ -1,7 +1,7 @@
 """The data as the reduced engines see it: Gram matrices of the training tokens and the test
 tokens projected on the subspace that holds q = W p.
 
-Paper: Section 3 (data model) and SPEC section 4, "A smaller exact state".
+Paper: the paper's setting (data model) and the reduced exact state of derivations/joint_flow.py.
 
 Why a subspace suffices. GD (and gradient flow) from p = 0 keeps
 
@@ -41,7 +41,7 @@ __all__ = ["ProjectedSplit", "ReducedProblem", "reduce_problem", "training_split
 class ProjectedSplit:
     """Samples seen through the reduced state: their logits for state coordinates ``coords``.
 
-    Paper: SPEC section 4 (test logits from H = X_te X^T and M_te = X_te W_0 W_0^T X^T).
+    Paper: derivations/joint_flow.py (test logits from H = X_te X^T and M_te = X_te W_0 W_0^T X^T).
 
     Two storage modes, the same numbers up to rounding:
 
@@ -74,7 +74,7 @@ class ProjectedSplit:
     def logits(self, coords: np.ndarray) -> np.ndarray:
         """Logits for coordinates [E u, b] (joint) or b (p-only) of q on B.
 
-        Paper: z_te = X_te W p (SPEC section 4).
+        Paper: z_te = X_te W p (derivations/joint_flow.py).
 
         ``coords`` of shape (k,) gives (count, T); (k, c), one column per state, gives
         (count, T, c) with one pass over the stored arrays for all c states.
@@ -98,7 +98,7 @@ class ProjectedSplit:
 class ReducedProblem:
     """Everything the reduced GD recursion and the reduced flow need; no d-dimensional array.
 
-    Paper: SPEC section 4 (G = X X^T, M_0 = X W_0 W_0^T X^T, exact reduced dynamics).
+    Paper: derivations/joint_flow.py (G = X X^T, M_0 = X W_0 W_0^T X^T, exact reduced dynamics).
 
     Attributes
     ----------
@@ -140,7 +140,7 @@ def reduce_problem(params: ProblemParams, *, data: Data | None = None, w0=None,
                    test_evaluations: int | None = None) -> ReducedProblem:
     """Build the reduced problem: training Gram matrices and the projected (or drawn) test set.
 
-    Paper: SPEC section 4. Cost O(m d^2) for joint training (products with W_0), plus
+    Paper: derivations/joint_flow.py. Cost O(m d^2) for joint training (products with W_0), plus
     O(n_test T d m) when d-dimensional test tokens are projected; nothing d x d is formed
     besides W_0.
 

@@ -1,4 +1,4 @@
-"""Gradients of the training loss and the closed logit dynamics of SPEC section 4.
+"""Gradients of the training loss and the closed logit dynamics of derivations/.
 
 Notation: stacked training tokens X_f (m x d, m = nT), logits z = X_f W p, drive
 c = -dL/dz with c_{i,t} = (1/n) g_i y_i s_{i,t} (gamma_{i,t} - f_i), v = X_f^T c.
@@ -12,7 +12,7 @@ c = -dL/dz with c_{i,t} = (1/n) g_i y_i s_{i,t} (gamma_{i,t} - f_i), v = X_f^T c
 The dynamics are written for a *free* drive vector c: they hold for any c, because GD moves
 (W, p) only along v = X_f^T c. The drive itself is ``drive``.
 
-Paper: Section 3 (GD on the attention weights); SPEC section 4 [DERIVED].
+Paper: the paper's setting (GD on the attention weights); our derivations in derivations/.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ __all__ = [
 def drive(instance: ExplicitInstance) -> sympy.Matrix:
     """c (m x 1, sample-major): c_{i,t} = (1/n) g_i y_i s_{i,t} (gamma_{i,t} - f_i) = -dL/dz_{i,t}.
 
-    Paper: SPEC section 4 (drive of the logit dynamics).
+    Paper: derivations/gradients.py (drive of the logit dynamics).
     """
     blocks = []
     for i in range(instance.n):
@@ -57,7 +57,7 @@ def drive(instance: ExplicitInstance) -> sympy.Matrix:
 def grad_p(instance: ExplicitInstance, c: sympy.Matrix | None = None) -> sympy.Matrix:
     """grad_p L = -W^T X_f^T c (closed form).
 
-    Paper: SPEC section 4, Gradients.
+    Paper: derivations/gradients.py.
     """
     c = drive(instance) if c is None else c
     return -instance.W.T * instance.stacked.T * c
@@ -66,7 +66,7 @@ def grad_p(instance: ExplicitInstance, c: sympy.Matrix | None = None) -> sympy.M
 def grad_W(instance: ExplicitInstance, c: sympy.Matrix | None = None) -> sympy.Matrix:
     """grad_W L = -(X_f^T c) p^T (closed form, rank one).
 
-    Paper: SPEC section 4, Gradients.
+    Paper: derivations/gradients.py.
     """
     c = drive(instance) if c is None else c
     return -(instance.stacked.T * c) * instance.p.T
@@ -75,7 +75,7 @@ def grad_W(instance: ExplicitInstance, c: sympy.Matrix | None = None) -> sympy.M
 def autodiff_grad_p(instance: ExplicitInstance) -> sympy.Matrix:
     """grad_p L by symbolic differentiation of the loss (the reference for ``grad_p``).
 
-    Paper: Section 3 (loss), differentiated directly.
+    Paper: the paper's setting (loss), differentiated directly.
     """
     loss = instance.loss()
     return sympy.Matrix([sympy.diff(loss, entry) for entry in instance.p])
@@ -84,7 +84,7 @@ def autodiff_grad_p(instance: ExplicitInstance) -> sympy.Matrix:
 def autodiff_grad_W(instance: ExplicitInstance) -> sympy.Matrix:
     """grad_W L by symbolic differentiation of the loss (the reference for ``grad_W``).
 
-    Paper: Section 3 (loss), differentiated directly.
+    Paper: the paper's setting (loss), differentiated directly.
     """
     loss = instance.loss()
     d = instance.W.shape[0]
@@ -94,7 +94,7 @@ def autodiff_grad_W(instance: ExplicitInstance) -> sympy.Matrix:
 def p_only_kernel(stacked: sympy.Matrix, W: sympy.Matrix) -> sympy.Matrix:
     """K = X_f W W^T X_f^T.
 
-    Paper: SPEC section 4, p-only flow (v1 trains p with W fixed).
+    Paper: derivations/p_only_flow.py (v1 trains p with W fixed).
     """
     return stacked * W * W.T * stacked.T
 
@@ -102,7 +102,7 @@ def p_only_kernel(stacked: sympy.Matrix, W: sympy.Matrix) -> sympy.Matrix:
 def p_only_flow(kernel: sympy.Matrix, c: sympy.Matrix) -> sympy.Matrix:
     """dz/dtau = K c; GD is exactly z+ = z + h K c.
 
-    Paper: SPEC section 4, p-only flow.
+    Paper: derivations/p_only_flow.py.
     """
     return kernel * c
 
@@ -111,7 +111,7 @@ def p_only_flow(kernel: sympy.Matrix, c: sympy.Matrix) -> sympy.Matrix:
 class JointState:
     """The closed state of joint (W, p) training: logits z, P = |p|^2, M = X_f W W^T X_f^T, G = X_f X_f^T.
 
-    Paper: SPEC section 4, joint flow (no d-dimensional object appears).
+    Paper: derivations/joint_flow.py (no d-dimensional object appears).
     """
 
     z: sympy.Matrix
@@ -128,7 +128,7 @@ class JointState:
 def joint_state(stacked: sympy.Matrix, W: sympy.Matrix, p: sympy.Matrix) -> JointState:
     """The closed state computed from (X_f, W, p).
 
-    Paper: SPEC section 4, joint flow.
+    Paper: derivations/joint_flow.py.
     """
     return JointState(z=stacked * W * p, P=(p.T * p)[0, 0], M=p_only_kernel(stacked, W), G=stacked * stacked.T)
 
@@ -136,7 +136,7 @@ def joint_state(stacked: sympy.Matrix, W: sympy.Matrix, p: sympy.Matrix) -> Join
 def joint_flow(state: JointState, c: sympy.Matrix) -> tuple[sympy.Matrix, sympy.Expr, sympy.Matrix]:
     """(dz, dP, dM)/dtau = ((P G + M) c, 2 c^T z, (G c) z^T + z (G c)^T).
 
-    Paper: SPEC section 4, joint flow [DERIVED].
+    Paper: derivations/joint_flow.py [DERIVED].
     """
     gc = state.G * c
     return ((state.P * state.G + state.M) * c, 2 * (c.T * state.z)[0, 0], gc * state.z.T + state.z * gc.T)
@@ -149,7 +149,7 @@ def joint_gd_step(state: JointState, c: sympy.Matrix, step: sympy.Expr) -> Joint
     P+ = P + 2h c^T z + h^2 c^T M c
     M+ = M + h[(G c) z^T + z (G c)^T] + h^2 P (G c)(G c)^T
 
-    Paper: SPEC section 4, joint discrete GD [DERIVED].
+    Paper: derivations/joint_flow.py [DERIVED].
     """
     gc = state.G * c
     cz = (c.T * state.z)[0, 0]
@@ -169,7 +169,7 @@ def test_gd_step(state: JointState, c: sympy.Matrix, step: sympy.Expr, *, test_l
     z_te+ = z_te + h (P H + M_te) c + h^2 (H c)(c^T z)
     M_te+ = M_te + h[(H c) z^T + z_te (G c)^T] + h^2 P (H c)(G c)^T
 
-    Paper: SPEC section 4, test logits [DERIVED].
+    Paper: derivations/joint_flow.py [DERIVED].
     """
     hc, gc = cross_gram * c, state.G * c
     cz = (c.T * state.z)[0, 0]
@@ -184,7 +184,7 @@ def direct_gd_step(W: sympy.Matrix, p: sympy.Matrix, stacked: sympy.Matrix, c: s
 
     ``train="p_only"`` keeps W fixed.
 
-    Paper: Section 3 (full-batch GD), with the gradients of SPEC section 4.
+    Paper: the paper's setting (full-batch GD), with the gradients of derivations/joint_flow.py.
     """
     if train not in ("joint", "p_only"):
         raise ValueError(f"train={train!r}: must be 'joint' or 'p_only'")
@@ -198,6 +198,6 @@ def direct_gd_step(W: sympy.Matrix, p: sympy.Matrix, stacked: sympy.Matrix, c: s
 def conserved_quantity(W: sympy.Matrix, p: sympy.Matrix) -> sympy.Matrix:
     """W^T W - p p^T, constant along the joint gradient flow.
 
-    Paper: SPEC section 4, joint flow (conservation law) [DERIVED].
+    Paper: derivations/joint_flow.py (conservation law) [DERIVED].
     """
     return W.T * W - p * p.T

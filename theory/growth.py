@@ -1,16 +1,23 @@
-"""The growth function g(x) = 2x + 2 sinh(x - log T), its identities, and stable evaluations.
+"""The growth function g(x) = 2x + 2 sinh(x - log K), its identities, and stable evaluations.
 
-With one token at logit gap x above T others of equal logit, s = e^x / (e^x + T) and
-1 / (s (1 - s)) = g'(x). A gap driven as dx/dtau = c s (1 - s) therefore obeys
-g(x(tau)) - g(x(0)) = integral of c: bounds on the drive become bounds on g that are linear in
-time, and reaching gap K from x0 takes (g(K) - g(x0)) / c, about e^K / (T c) for large K.
+K is the number of *equal competitors*: with one token at logit gap x above K others of equal
+logit (K + 1 tokens), s = e^x / (e^x + K) and 1 / (s (1 - s)) = g'(x) = 2 + 2 cosh(x - log K).
+A gap driven as dx/dtau = c s (1 - s) therefore obeys g(x(tau)) - g(x(0)) = integral of c:
+bounds on the drive become bounds on g that are linear in time, and reaching gap G from x0
+takes (g(G) - g(x0)) / c, about e^G / (K c) for large G.
+
+The token count. The paper writes g with log T (K = T, ``count="T"``). The model has T tokens,
+i.e. K = T - 1 competitors (``count="T-1"``): only then is g' exactly 1/(s(1-s)) for the
+model's attention weights (``derivations/growth.py`` proves both statements). Every function
+here takes K explicitly (argument ``count``, a number); ``competitor_count(seq_len, count)``
+maps the choice "T" / "T-1" to K.
 
 The SymPy side (``growth_expr`` ...) states the formulas; the float side (``growth``,
 ``log_growth``, ``growth_inverse`` ...) evaluates them in float64 with the standard library,
 in log space where the values themselves would overflow (gaps up to ~1e4 and beyond).
 
-Paper: the growth function g of the paper's two-stage proof (SPEC section 1); the identities
-are our derivation (SPEC section 4.1).
+Paper: the growth function g of the paper's two-stage proof (with log T); the identities and the
+count K = T - 1 are our derivation (``derivations/growth.py``).
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ from sympy.codegen.numpy_nodes import logaddexp
 from theory import symbols as sym
 
 __all__ = [
+    "COUNTS",
+    "competitor_count",
     "growth_expr",
     "growth_derivative_expr",
     "attention_at_gap_expr",
@@ -44,28 +53,53 @@ __all__ = [
 ]
 
 
+#: The two token counts for g: the paper's log T, and log(T - 1), exact for the model's T tokens.
+COUNTS: tuple[str, ...] = ("T", "T-1")
+
+
+def competitor_count(seq_len, count: str = "T"):
+    """The number K of equal competitors entering g for inputs of ``seq_len`` tokens.
+
+    ``count="T"`` is the paper's choice (K = T: exact for one token over T others, i.e. T + 1
+    tokens); ``count="T-1"`` is exact for the model's T tokens (K = T - 1). Works on numbers
+    and on SymPy expressions.
+
+    Paper: g is written with log T; K = T - 1 is our derivation (``derivations/growth.py``).
+
+    Raises
+    ------
+    ValueError
+        When ``count`` is not one of ``COUNTS``.
+    """
+    if count == "T":
+        return seq_len
+    if count == "T-1":
+        return seq_len - 1
+    raise ValueError(f"count={count!r}: must be one of {COUNTS} (the paper's T, or T-1 for the model's T tokens)")
+
+
 # ----------------------------------------------------------------------------- SymPy side
 
 def growth_expr(x: sympy.Expr = sym.gap, count: sympy.Expr = sym.seq_len) -> sympy.Expr:
-    """g(x) = 2x + 2 sinh(x - log T).
+    """g(x) = 2x + 2 sinh(x - log K), K = ``count`` equal competitors (default T, the paper's).
 
-    Paper: the growth function g of the proof (T = ``count``).
+    Paper: the growth function g of the proof (the paper writes K = T).
     """
     return 2 * x + 2 * sympy.sinh(x - sympy.log(count))
 
 
 def growth_derivative_expr(x: sympy.Expr = sym.gap, count: sympy.Expr = sym.seq_len) -> sympy.Expr:
-    """g'(x) = 2 + 2 cosh(x - log T), which equals 1 / (s (1 - s)) at s = e^x / (e^x + T).
+    """g'(x) = 2 + 2 cosh(x - log K), which equals 1 / (s (1 - s)) at s = e^x / (e^x + K).
 
-    Paper: SPEC section 4.1 [DERIVED].
+    Paper: derivative of the paper's g; the identity is ``derivations/growth.py``.
     """
     return 2 + 2 * sympy.cosh(x - sympy.log(count))
 
 
 def attention_at_gap_expr(x: sympy.Expr = sym.gap, count: sympy.Expr = sym.seq_len) -> sympy.Expr:
-    """s = e^x / (e^x + T): the weight of one token whose logit exceeds T others' by x.
+    """s = e^x / (e^x + K): the weight of one token whose logit exceeds K = ``count`` others' by x.
 
-    Paper: SPEC section 4.1 [DERIVED].
+    Paper: softmax attention of the model (``derivations/growth.py``).
     """
     return sympy.exp(x) / (sympy.exp(x) + count)
 
@@ -76,7 +110,7 @@ def two_level_identity() -> tuple[sympy.Expr, sympy.Expr, dict[str, sympy.Symbol
     Token a has weight s; the other T - 1 tokens share 1 - s equally and all have score
     gamma_bar (so gamma_b = gamma_bar for the compared token b), and f = s gamma_a + (1-s) gamma_bar.
 
-    Paper: SPEC section 4.1, two-level identity [DERIVED].
+    Paper: our two-level identity (``derivations/growth.py``).
 
     Returns
     -------
@@ -96,11 +130,11 @@ def two_level_identity() -> tuple[sympy.Expr, sympy.Expr, dict[str, sympy.Symbol
 
 def growth_difference_stable_expr(upper: sympy.Expr, lower: sympy.Expr,
                                   count: sympy.Expr = sym.seq_len) -> sympy.Expr:
-    """g(K) - g(x0) = 4a + 4 cosh(b) sinh(a), a = (K - x0)/2, b = (K + x0)/2 - log T.
+    """g(G) - g(x0) = 4a + 4 cosh(b) sinh(a), a = (G - x0)/2, b = (G + x0)/2 - log K.
 
-    Free of the cancellation of the textbook difference when K is close to x0.
+    Free of the cancellation of the textbook difference when G is close to x0; K = ``count``.
 
-    Paper: SPEC section 4.1 [DERIVED] (sinh A - sinh B = 2 cosh((A+B)/2) sinh((A-B)/2)).
+    Paper: ``derivations/growth.py`` (sinh A - sinh B = 2 cosh((A+B)/2) sinh((A-B)/2)).
     """
     a = (upper - lower) / 2
     b = (upper + lower) / 2 - sympy.log(count)
@@ -117,9 +151,9 @@ def _log_two_cosh(b: sympy.Expr) -> sympy.Expr:
 
 
 def log_growth_stable_expr(x: sympy.Expr = sym.gap, count: sympy.Expr = sym.seq_len) -> sympy.Expr:
-    """log g(x) = u + log1p(2x e^{-u} - e^{-2u}), u = x - log T; no overflow for large x.
+    """log g(x) = u + log1p(2x e^{-u} - e^{-2u}), u = x - log K; no overflow for large x.
 
-    Paper: SPEC section 4.1 [DERIVED]; valid where g(x) > 0.
+    Paper: ``derivations/growth.py``; valid where g(x) > 0.
     """
     u = x - sympy.log(count)
     return u + log1p(2 * x * sympy.exp(-u) - sympy.exp(-2 * u))
@@ -127,9 +161,9 @@ def log_growth_stable_expr(x: sympy.Expr = sym.gap, count: sympy.Expr = sym.seq_
 
 def log_growth_difference_stable_expr(upper: sympy.Expr, lower: sympy.Expr,
                                       count: sympy.Expr = sym.seq_len) -> sympy.Expr:
-    """log(g(K) - g(x0)) = logaddexp(log 4a, log(2 cosh b) + log(2 sinh a)) for K > x0.
+    """log(g(G) - g(x0)) = logaddexp(log 4a, log(2 cosh b) + log(2 sinh a)) for G > x0.
 
-    Paper: SPEC section 4.1 [DERIVED].
+    Paper: ``derivations/growth.py``.
     """
     a = (upper - lower) / 2
     b = (upper + lower) / 2 - sympy.log(count)
@@ -137,26 +171,26 @@ def log_growth_difference_stable_expr(upper: sympy.Expr, lower: sympy.Expr,
 
 
 def log_attention_error_stable_expr(x: sympy.Expr = sym.gap, count: sympy.Expr = sym.seq_len) -> sympy.Expr:
-    """log(1 - s) = -logaddexp(0, x - log T) at s = e^x / (e^x + T).
+    """log(1 - s) = -logaddexp(0, x - log K) at s = e^x / (e^x + K).
 
-    Paper: SPEC section 4.1 [DERIVED].
+    Paper: ``derivations/growth.py``.
     """
     return -logaddexp(sympy.Integer(0), x - sympy.log(count))
 
 
 class GrowthInverse(sympy.Function):
-    """g^{-1}(y; T): the unique x with 2x + 2 sinh(x - log T) = y (g is strictly increasing).
+    """g^{-1}(y; K): the unique x with 2x + 2 sinh(x - log K) = y (g is strictly increasing).
 
     Numerical evaluation (``evalf``) runs Newton's method in SymPy floats from the float64
     estimate of ``growth_inverse_log`` / ``growth_inverse``.
 
-    Paper: inverse of the growth function g; SPEC section 4.1 [DERIVED].
+    Paper: inverse of the growth function g (checked in ``derivations/growth.py``).
     """
 
     nargs = 2
 
     def fdiff(self, argindex: int = 1) -> sympy.Expr:
-        """d g^{-1}(y)/dy = 1 / g'(g^{-1}(y)); the derivative in T is not needed."""
+        """d g^{-1}(y)/dy = 1 / g'(g^{-1}(y)) (inverse-function rule); the derivative in K is not needed."""
         if argindex != 1:
             raise sympy.ArgumentIndexError(self, argindex)
         value, count = self.args
@@ -171,7 +205,7 @@ class GrowthInverse(sympy.Function):
         if not (value.is_Number and count.is_Number):
             return None
         if count < 1:
-            raise ValueError(f"GrowthInverse: T={count} must be >= 1")
+            raise ValueError(f"GrowthInverse: count={count} must be >= 1")
         count_float = float(count)
         if value > 0:
             start = growth_inverse_log(float(sympy.log(value).evalf(30)), count_float)
@@ -192,16 +226,16 @@ class GrowthInverse(sympy.Function):
 # ----------------------------------------------------------------------------- float side
 
 def _check_count(count: float) -> float:
-    # T >= 1 keeps the root of g at x >= 0 and g > 0 for all x > log T (used by the brackets).
+    # K >= 1 keeps the root of g at x >= 0 and g > 0 for all x > log K (used by the brackets).
     if not count >= 1 or not math.isfinite(count):
-        raise ValueError(f"T={count!r}: the token count must be a finite number >= 1")
+        raise ValueError(f"count={count!r}: the number of competitors in g must be a finite number >= 1")
     return float(count)
 
 
 def growth(x: float, count: float) -> float:
-    """g(x) = 2x + 2 sinh(x - log T) in float64 (overflows only when g itself does).
+    """g(x) = 2x + 2 sinh(x - log K), K = ``count``, in float64 (overflows only when g does).
 
-    Paper: the growth function g.
+    Paper: the growth function g (the paper's K = T; K = T - 1 is exact for T tokens).
     """
     count = _check_count(count)
     return 2.0 * x + 2.0 * math.sinh(x - math.log(count))
@@ -210,12 +244,12 @@ def growth(x: float, count: float) -> float:
 def log_growth(x: float, count: float) -> float:
     """log g(x), stable for large x (x ~ 1e4 and beyond); requires g(x) > 0.
 
-    Paper: the growth function g, in log space (SPEC section 4.1).
+    Paper: the growth function g, in log space (``derivations/growth.py``).
 
     Raises
     ------
     ValueError
-        When g(x) <= 0 (x below the root of g, which lies in (0, log T) for T > 1).
+        When g(x) <= 0 (x below the root of g, which lies in (0, log K) for K > 1).
     """
     count = _check_count(count)
     u = x - math.log(count)
@@ -223,7 +257,7 @@ def log_growth(x: float, count: float) -> float:
         return u + math.log1p(2.0 * x * math.exp(-u) - math.exp(-2.0 * u))
     value = 2.0 * x + 2.0 * math.sinh(u)
     if value <= 0.0:
-        raise ValueError(f"log_growth: g({x!r}) = {value!r} <= 0 for T={count!r}; log g needs g > 0")
+        raise ValueError(f"log_growth: g({x!r}) = {value!r} <= 0 for count={count!r}; log g needs g > 0")
     return math.log(value)
 
 
@@ -233,9 +267,9 @@ def _logaddexp(a: float, b: float) -> float:
 
 
 def growth_difference(upper: float, lower: float, count: float) -> float:
-    """g(K) - g(x0) without cancellation: 4a + 4 cosh(b) sinh(a).
+    """g(G) - g(x0) without cancellation: 4a + 4 cosh(b) sinh(a) (K = ``count`` competitors).
 
-    Paper: SPEC section 4.1 [DERIVED].
+    Paper: ``derivations/growth.py``.
     """
     count = _check_count(count)
     a = 0.5 * (upper - lower)
@@ -244,9 +278,9 @@ def growth_difference(upper: float, lower: float, count: float) -> float:
 
 
 def log_growth_difference(upper: float, lower: float, count: float) -> float:
-    """log(g(K) - g(x0)) for K > x0, stable for gaps far beyond float64's exponent range.
+    """log(g(G) - g(x0)) for G > x0, stable for gaps far beyond float64's exponent range.
 
-    Paper: SPEC section 4.1 [DERIVED].
+    Paper: ``derivations/growth.py``.
     """
     count = _check_count(count)
     if not upper > lower:
@@ -280,18 +314,23 @@ def _solve_increasing(func, derivative, target: float, lo: float, hi: float) -> 
     raise ArithmeticError(f"growth inverse did not converge for target {target!r}")
 
 
-def growth_inverse(value: float, count: float) -> float:
-    """g^{-1}(y) in float64 for any finite y; large positive y is solved in log space.
+def _direct_limit(log_count: float) -> float:
+    # Targets up to this value are solved on g directly, larger ones in log space.
+    return max(2.0 * log_count, 1.0)
 
-    Paper: inverse of the growth function g; SPEC section 4.1 [DERIVED].
+
+def growth_inverse(value: float, count: float) -> float:
+    """g^{-1}(y) in float64 for any finite y (K = ``count``); large y is solved in log space.
+
+    Paper: inverse of the growth function g.
     """
     count = _check_count(count)
     if not math.isfinite(value):
         raise ValueError(f"growth_inverse: y={value!r} must be finite")
     log_count = math.log(count)
-    if value > 2.0 * log_count and value > 0.0:
+    if value > _direct_limit(log_count):
         return growth_inverse_log(math.log(value), count)
-    hi = log_count  # g(log T) = 2 log T >= value
+    hi = log_count + 1.0  # g(log K + 1) = 2 log K + 2 + 2 sinh 1 > max(2 log K, 1) >= value
     lo = hi - 1.0
     while growth(lo, count) > value:
         lo = hi - 2.0 * (hi - lo)
@@ -305,17 +344,18 @@ def growth_inverse(value: float, count: float) -> float:
 def growth_inverse_log(log_value: float, count: float) -> float:
     """g^{-1}(e^L) given L = log y: no overflow for L ~ 1e4 (gaps ~ 1e4) and beyond.
 
-    Paper: inverse of the growth function g, in log space; SPEC section 4.1 [DERIVED].
+    Paper: inverse of the growth function g, in log space.
     """
     count = _check_count(count)
     if not math.isfinite(log_value):
         raise ValueError(f"growth_inverse_log: L={log_value!r} must be finite")
     log_count = math.log(count)
-    # Below g(log T) = 2 log T the root has x < log T: solve on g itself (y is moderate there).
-    if log_count > 0.0 and log_value <= math.log(2.0 * log_count):
+    # Up to max(g(log K), 1) = max(2 log K, 1) solve on g itself (y is moderate there; for K = 1
+    # the bracket below would start at the root x = 0 of g, where log g is -inf).
+    if log_value <= math.log(_direct_limit(log_count)):
         return growth_inverse(math.exp(log_value), count)
-    # Here y > g(log T) = 2 log T, so the root has u = x - log T > 0, where
-    # g(x) >= e^u - 1 + 2x > e^u - 1: x <= log T + log(1 + y).
+    # Here y > g(log K) = 2 log K, so the root has u = x - log K > 0, where
+    # g(x) >= e^u - 1 + 2x > e^u - 1: x <= log K + log(1 + y).
     lo = log_count
     hi = log_count + _logaddexp(0.0, log_value)
 
@@ -329,9 +369,11 @@ def growth_inverse_log(log_value: float, count: float) -> float:
 
 
 def attention_error(x: float, count: float) -> float:
-    """1 - s = T / (e^x + T) = 1 / (1 + e^{x - log T}); underflows to 0 only for x > ~745.
+    """1 - s = K / (e^x + K) = 1 / (1 + e^{x - log K}), K = ``count``; underflows only for x > ~745.
 
-    Paper: SPEC section 4.1 [DERIVED] (attention error at gap x).
+    Exact for one token at gap x over K equal competitors (K = T - 1 for the model's T tokens).
+
+    Paper: attention error at gap x (``derivations/growth.py``).
     """
     count = _check_count(count)
     u = x - math.log(count)
@@ -342,9 +384,9 @@ def attention_error(x: float, count: float) -> float:
 
 
 def log_attention_error(x: float, count: float) -> float:
-    """log(1 - s) = -log(1 + e^{x - log T}), finite for any gap.
+    """log(1 - s) = -log(1 + e^{x - log K}), K = ``count``, finite for any gap.
 
-    Paper: SPEC section 4.1 [DERIVED].
+    Paper: ``derivations/growth.py``.
     """
     count = _check_count(count)
     return -_logaddexp(0.0, x - math.log(count))

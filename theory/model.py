@@ -9,7 +9,7 @@ Two forms:
 
 f(X) = sum_t s_t gamma_t, s = softmax(X W p), gamma_t = nu^T x_t; loss l(z) = log(1 + e^{-z}).
 
-Paper: Section 3 (model and training objective); SPEC section 2.
+Paper: the paper's setting (model and training objective); derivations/model_loss.py.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ __all__ = [
 def logistic_loss(margin: sympy.Expr) -> sympy.Expr:
     """l(m) = log(1 + e^{-m}).
 
-    Paper: the logistic loss of Section 3.
+    Paper: the logistic loss of the paper's setting.
     """
     return sympy.log(1 + sympy.exp(-margin))
 
@@ -42,7 +42,7 @@ def logistic_loss(margin: sympy.Expr) -> sympy.Expr:
 def logistic_weight(margin: sympy.Expr) -> sympy.Expr:
     """g(m) = 1 / (1 + e^{m}) = -l'(m): the weight of a sample in the gradient.
 
-    Paper: derivative of the logistic loss (SPEC section 4, g_i).
+    Paper: derivative of the logistic loss (derivations/gradients.py, g_i).
     """
     return 1 / (1 + sympy.exp(margin))
 
@@ -51,7 +51,7 @@ def logistic_weight(margin: sympy.Expr) -> sympy.Expr:
 class SymbolicLengthModel:
     """One input with T tokens, T a symbol: logits z[t], scores gamma[t], t = 1..T.
 
-    Paper: f(X) = sum_t s_t gamma_t with s = softmax(z) (Section 3).
+    Paper: f(X) = sum_t s_t gamma_t with s = softmax(z) (the paper's setting).
 
     Parameters
     ----------
@@ -87,7 +87,7 @@ class SymbolicLengthModel:
 def symbolic_length_model() -> SymbolicLengthModel:
     """The model for one input with a symbolic number of tokens T (``symbols.seq_len``).
 
-    Paper: Section 3.
+    Paper: the paper's setting.
     """
     j, t = sympy.symbols("j t", integer=True, positive=True)
     return SymbolicLengthModel(length=sym.seq_len, logits=sympy.IndexedBase("z", real=True),
@@ -98,7 +98,7 @@ def symbolic_length_model() -> SymbolicLengthModel:
 class ExplicitInstance:
     """n inputs of T tokens in d dimensions, every entry an independent real symbol.
 
-    Paper: the training set {(X_i, y_i)} and parameters (W, p, nu) of Section 3.
+    Paper: the training set {(X_i, y_i)} and parameters (W, p, nu) of the paper's setting.
 
     Parameters
     ----------
@@ -177,7 +177,7 @@ def softmax(z: sympy.Matrix) -> sympy.Matrix:
 def explicit_instance(n: int, seq_len: int, dim: int) -> ExplicitInstance:
     """A fully symbolic instance of the given small sizes.
 
-    Paper: Section 3 (symbols ``x_i_t_k``, ``W_a_b``, ``p_a``, ``nu_a``, ``y_i``).
+    Paper: the paper's setting (symbols ``x_i_t_k``, ``W_a_b``, ``p_a``, ``nu_a``, ``y_i``).
     """
     for name, value, minimum in (("n", n, 1), ("seq_len", seq_len, 1), ("dim", dim, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:

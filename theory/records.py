@@ -5,8 +5,9 @@ Values enter SymPy only as exact rationals: an ``int``, a finite ``float`` (its 
 value), a ``fractions.Fraction``, or text accepted by ``parse_number`` (decimal, scientific or
 ``p/q`` notation). No user text is ever passed to ``sympify``.
 
-Paper: the records carry the paper's conditions (Section 4, Assumptions 1-2 of v1, Figure 1 of
-v3) and formulas; see ``theory.registry`` for the catalogue.
+Paper: the records carry the conditions (the v1 A1/A2 order conditions as the authors' notebook
+checks them, the regime map of arXiv 2409.17625 v3 Figure 1) and formulas; see
+``theory.registry`` for the catalogue and each entry's source.
 """
 
 from __future__ import annotations
@@ -46,20 +47,29 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class AssumptionWarning(UserWarning):
-    """A computation runs outside an assumption of the theorem it relies on.
+    """A computation runs outside a condition the result it relies on assumes.
 
-    Paper: the hypotheses of the theorems (v1 Assumptions 1-2); the toolkit warns, never refuses.
+    Paper: the v1 A1/A2 order conditions (as the authors' notebook checks them); the toolkit
+    warns, never refuses.
     """
 
 
 class Tag(enum.Enum):
     """Provenance of a formula or condition.
 
-    Paper: SPEC's tags: stated by the paper, derived by us from the model, or open (unknown).
+    - PAPER: stated by the paper (arXiv 2409.17625 v3 Figure 1, the v1 existence construction)
+      or by the authors' public code and notebooks;
+    - DERIVED: derived by us from the model and proven in ``derivations/`` (exact);
+    - HEURISTIC: a rule of thumb or an approximation we use but have not proven for the model
+      (e.g. the v1 existence lambda-window; the paper's token count T in g applied to T tokens);
+    - OPEN: not known (an unknown constant the user must supply).
+
+    Paper: provenance of each registry entry.
     """
 
     PAPER = "PAPER"
     DERIVED = "DERIVED"
+    HEURISTIC = "HEURISTIC"
     OPEN = "OPEN"
 
 
@@ -224,7 +234,7 @@ def _to_float(expr: sympy.Expr, what: str) -> float:
 class Condition:
     """An inequality ``lhs <relation> rhs`` between SymPy expressions of the problem parameters.
 
-    Paper: one of the paper's conditions; ``reference`` names where it is stated.
+    Paper: one condition; ``reference`` names its source.
 
     Parameters
     ----------
@@ -235,7 +245,8 @@ class Condition:
         named inputs only.
     relation : {"<=", ">="}
     reference : str
-        Where the paper states it (or "SPEC ..." for our derivations).
+        Its source: arXiv 2409.17625 v3 Figure 1, the v1 existence construction, the authors'
+        public code or notebook, or one of our derivations (``derivations/NAME.py``).
     tag : Tag
     description : str
     constants : tuple of str
@@ -243,7 +254,7 @@ class Condition:
     inputs : mapping of str to number
         Named inputs and their visible defaults (e.g. ``failure_prob`` = 1/100).
     assumption : bool
-        True for a hypothesis of a theorem: a failing evaluation warns ``AssumptionWarning``.
+        True for a hypothesis a result relies on: a failing evaluation warns ``AssumptionWarning``.
     """
 
     name: str
@@ -359,6 +370,9 @@ class Formula:
         The value is a logarithm: its absolute error is the relative error of the quantity.
     assumes : tuple of str
         Names of the conditions (in ``theory.registry``) under which it is claimed.
+    count : {"T", "T-1"} or None
+        For formulas built on the growth function g: the number of equal competitors whose
+        log enters g (``theory.growth.COUNTS``); None for formulas that do not use g.
     """
 
     name: str
@@ -372,10 +386,13 @@ class Formula:
     stable_expr: sympy.Expr | None = None
     log_scale: bool = False
     assumes: tuple[str, ...] = ()
+    count: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.tag, Tag):
             raise TypeError(f"{self.name}: tag={self.tag!r} must be a Tag")
+        if self.count not in (None, "T", "T-1"):
+            raise ValueError(f"{self.name}: count={self.count!r} must be None, 'T' or 'T-1'")
         names = {s.name for s in self.expr.free_symbols}
         if names != set(self.arguments):
             raise ValueError(f"{self.name}: arguments {self.arguments} must be exactly the free symbols {sorted(names)}")

@@ -6,13 +6,13 @@ from constants the user supplies (C_benign, C_clean, C_harm); without them it is
 (they need no unknown constant) and warn ``AssumptionWarning`` when they fail.
 
 Paper: v3 Figure 1 (regime map: harmful below SNR ~ d^(-1/4), not overfitting above
-SNR ~ n^(-1/2), benign in between); v1 Assumptions A1-A2; SPEC sections 4.1, 4.2 and 5.
+SNR ~ n^(-1/2), benign in between); the v1 A1/A2 order conditions as the authors' notebook
+checks them; plateaus and time scales from ``derivations/plateaus.py`` and ``derivations/growth.py``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 import types
 from collections.abc import Mapping
 from typing import Any
@@ -20,7 +20,7 @@ from typing import Any
 from theory import bounds
 from theory import symbols as sym
 from theory.conditions import BENIGN_UPPER, CLEAN_LOWER, CONDITIONS, HARM_LOWER, threshold
-from theory.growth import growth_difference
+from theory.growth import COUNTS
 from theory.records import Margin, exact
 
 __all__ = ["REGIMES", "DEFAULT_INPUTS", "Prediction", "predict"]
@@ -40,7 +40,8 @@ def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
 class Prediction:
     """What the theory predicts for one parameter point.
 
-    Paper: v3 Figure 1 (regimes), v1 Assumptions A1-A2, SPEC sections 4.1-4.2 (plateaus, time scales).
+    Paper: v3 Figure 1 (regimes), the v1 A1/A2 order conditions (authors' notebook check),
+    ``derivations/plateaus.py`` and ``derivations/growth.py`` (plateaus, time scales).
 
     Parameters
     ----------
@@ -56,10 +57,11 @@ class Prediction:
         Per condition, the signal norm at which it becomes an equality (None if it does not
         depend on the signal norm or a constant is missing).
     plateaus : mapping of str to float
-        Loss plateaus of SPEC section 4.2.
+        Loss plateaus (``derivations/plateaus.py``).
     time_scales : mapping of str to float or None
-        Gap K at which 1 - s reaches the target error, flow time and GD steps to reach it from
-        gap 0 under drive C_drive (None without C_drive).
+        Gap at which 1 - s reaches the target error, flow time and GD steps to reach it from
+        gap 0 under drive C_drive (None without C_drive). Keys without suffix use the paper's
+        count T in g; keys ending in "_t_minus_1" use T - 1, exact for the model's T tokens.
     constants : mapping of str to float
         The constants the user gave.
     inputs : mapping of str to float
@@ -175,7 +177,8 @@ def predict(params: Any, constants: Mapping[str, Any] | None = None, *,
             inputs: Mapping[str, Any] | None = None) -> Prediction:
     """Predict the regime and report every margin, threshold, plateau and time scale.
 
-    Paper: v3 Figure 1 and v1 Assumptions A1-A2; plateaus and time scales from SPEC 4.1-4.2.
+    Paper: v3 Figure 1 and the v1 A1/A2 order conditions (authors' notebook check); plateaus and
+    time scales from ``derivations/plateaus.py`` and ``derivations/growth.py``.
 
     Parameters
     ----------
@@ -202,17 +205,19 @@ def predict(params: Any, constants: Mapping[str, Any] | None = None, *,
         "plateau_not_overfitting": bounds.PLATEAU_NOT_OVERFITTING.stable(label_noise=params.label_noise),
         "clean_test_loss_floor": bounds.CLEAN_TEST_LOSS_FLOOR.stable(),
     }
-    error = chosen_inputs["target_attention_error"]
-    # The gap at which 1 - s = T / (e^K + T) equals the target error; training starts at p = 0 (gap 0).
-    target_gap = math.log(params.seq_len) + math.log1p(-error) - math.log(error)
-    flow_time = None
-    if "C_drive" in constants:
-        flow_time = growth_difference(target_gap, 0.0, params.seq_len) / float(constants["C_drive"])
-    time_scales = {
-        "target_gap": target_gap,
-        "time_to_target_gap": flow_time,
-        "steps_to_target_gap": None if flow_time is None else flow_time / params.step_size,
-    }
+    time_scales: dict[str, float | None] = {}
+    for count in COUNTS:
+        suffix = "" if count == "T" else "_t_minus_1"
+        # The gap at which 1 - s = K / (e^x + K) equals the target error; training starts at p = 0 (gap 0).
+        target_gap = bounds.growth_formula("target_gap", count).stable(
+            seq_len=params.seq_len, target_attention_error=chosen_inputs["target_attention_error"])
+        flow_time = None
+        if "C_drive" in constants:
+            flow_time = bounds.growth_formula("time_to_gap", count).stable(
+                seq_len=params.seq_len, gap_initial=0.0, gap_target=target_gap, drive=float(constants["C_drive"]))
+        time_scales["target_gap" + suffix] = target_gap
+        time_scales["time_to_target_gap" + suffix] = flow_time
+        time_scales["steps_to_target_gap" + suffix] = None if flow_time is None else flow_time / params.step_size
     return Prediction(
         regime=regime, missing_constants=missing,
         snr=bounds.SNR.stable(dim=params.dim, signal_norm=params.signal_norm),

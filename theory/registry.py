@@ -2,7 +2,7 @@
 
 Tests, reports and documentation iterate over this registry; nothing else lists formulas.
 
-Paper: every entry names its source (``reference``) and provenance tag (PAPER / DERIVED / OPEN).
+Paper: every entry names its source (``reference``) and provenance tag (PAPER / DERIVED / HEURISTIC / OPEN).
 """
 
 from __future__ import annotations

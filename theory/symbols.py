@@ -3,7 +3,7 @@
 Every symbol's SymPy name is its code name (a Python identifier, so expressions compile and
 print unambiguously); the paper's notation is used only for LaTeX output, through ``LATEX_NAMES``.
 
-Paper: Sakamoto & Sato, Section 3 (setting and notation); SPEC section 2 (our names).
+Paper: Sakamoto & Sato, the paper's setting and notation; our code names.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ __all__ = [
 class GlossaryEntry:
     """One row of the glossary.
 
-    Paper: the notation table implied by Section 3 and the regime statements of Section 4.
+    Paper: the notation table implied by the paper's setting and the regime statements of v3 Figure 1.
 
     Parameters
     ----------
@@ -202,7 +202,7 @@ def by_name(name: str) -> sympy.Symbol:
 def latex(expr: sympy.Basic) -> str:
     """LaTeX of a SymPy expression in the paper's notation.
 
-    Paper: notation of Section 3.
+    Paper: notation of the paper's setting.
     """
     return sympy.latex(expr, symbol_names=LATEX_NAMES)
 
@@ -210,7 +210,7 @@ def latex(expr: sympy.Basic) -> str:
 def glossary_markdown() -> str:
     """The glossary as a Markdown table (paper symbol, code name, kind, meaning), for the README.
 
-    Paper: notation of Section 3; names of SPEC section 2.
+    Paper: notation of the paper's setting; our code names.
     """
     lines = ["| paper | code | kind | meaning |", "|---|---|---|---|"]
     for entry in GLOSSARY:

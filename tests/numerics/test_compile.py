@@ -56,3 +56,19 @@ def test_mpmath_growth_inverse_beyond_float_range():
 def test_digits_are_validated():
     with pytest.raises(ValueError, match="digits"):
         to_mpmath("snr", digits=5)
+
+
+def test_baseline_accuracy_compiles_with_erfc_for_numpy_and_mpmath():
+    signal_norm = np.array([0.5, 5.0, 10.0, 60.0])
+    compiled = to_numpy("baseline_test_accuracy")(seq_len=8, signal_norm=signal_norm)
+    with mpmath.workdps(30):
+        expected = [float(mpmath.ncdf(mpmath.mpf(m) / mpmath.sqrt(16))) for m in signal_norm]
+    np.testing.assert_allclose(compiled, expected, rtol=1e-14)
+    assert float(to_mpmath("baseline_test_accuracy")(seq_len=8, signal_norm=5)) == pytest.approx(expected[1], rel=1e-15)
+
+
+def test_both_token_counts_compile_and_differ():
+    paper = to_numpy("attention_error")(seq_len=8, gap=2.0)
+    exact = to_numpy("attention_error_t_minus_1")(seq_len=8, gap=2.0)
+    assert paper == pytest.approx(8 / (np.exp(2.0) + 8), rel=1e-14)
+    assert exact == pytest.approx(7 / (np.exp(2.0) + 7), rel=1e-14)

@@ -12,7 +12,7 @@ from theory.params import ProblemParams
 from theory.records import AssumptionWarning, Status
 from theory.regimes import predict
 
-# The paper's settings at n = 20 (SPEC section 5): (d, |mu|, n SNR^2 as the paper reports it).
+# The paper's three settings at n = 20 (balanced, large noise, large signal): (d, |mu|, n SNR^2).
 PAPER_SETTINGS = [(2000, 20.0, 4.0), (4500, 5.0, 0.111), (1000, 80.0, 128.0)]
 
 
@@ -138,6 +138,11 @@ def test_time_scales_need_the_drive_constant():
     expected = (2 * target + 2 * math.sinh(target - math.log(8)) - 2 * math.sinh(-math.log(8))) / 2
     assert with_drive.time_scales["time_to_target_gap"] == pytest.approx(expected, rel=1e-12)
     assert with_drive.time_scales["steps_to_target_gap"] == pytest.approx(expected / 5e-3, rel=1e-12)
+    # With T - 1 = 7 competitors (exact for the model's 8 tokens) every scale uses log 7.
+    exact_target = math.log(7 * 0.99 / 0.01)
+    assert without.time_scales["target_gap_t_minus_1"] == pytest.approx(exact_target)
+    exact_time = (2 * exact_target + 2 * math.sinh(exact_target - math.log(7)) - 2 * math.sinh(-math.log(7))) / 2
+    assert with_drive.time_scales["time_to_target_gap_t_minus_1"] == pytest.approx(exact_time, rel=1e-12)
 
 
 def test_plateaus_match_spec_numbers():

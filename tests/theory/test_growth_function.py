@@ -120,7 +120,7 @@ def test_gap_follows_the_growth_law_in_a_simulated_flow():
 
 @pytest.mark.parametrize("bad", [0.5, 0.0, -3.0, math.inf, math.nan])
 def test_token_count_must_be_at_least_one(bad):
-    with pytest.raises(ValueError, match="token count must be a finite number >= 1"):
+    with pytest.raises(ValueError, match="number of competitors in g must be a finite number >= 1"):
         gr.growth(1.0, bad)
 
 

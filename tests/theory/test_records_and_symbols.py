@@ -113,3 +113,16 @@ def test_theory_imports_only_sympy_and_stdlib():
             else:
                 continue
             assert set(roots) <= allowed, f"{path.name} imports {roots}"
+
+
+def test_heuristic_tag_marks_the_existence_window_and_the_paper_count_on_t_tokens():
+    from theory import bounds
+    from theory.records import Formula
+
+    assert Tag.HEURISTIC.value == "HEURISTIC"
+    assert bounds.EXISTENCE_SCALE_LOWER.tag is Tag.HEURISTIC and bounds.EXISTENCE_SCALE_UPPER.tag is Tag.HEURISTIC
+    assert bounds.ATTENTION_ERROR.tag is Tag.HEURISTIC and bounds.ATTENTION_ERROR_T_MINUS_1.tag is Tag.DERIVED
+    assert bounds.GROWTH_G.tag is Tag.PAPER and bounds.BASELINE_TEST_ACCURACY.tag is Tag.DERIVED
+    with pytest.raises(ValueError, match="count='T\\+1'"):
+        Formula(name="x", expr=sym.gap, arguments=("gap",), reference="r", tag=Tag.DERIVED, description="d",
+                stable=lambda *, gap: gap, domain={"gap": (0, 1)}, count="T+1")
