@@ -22,7 +22,7 @@ import numpy as np
 
 from numerics.data import RELEVANT, WEAK_OPPOSITE
 from theory.conditions import V1_A1_DIMENSION, V1_A1_SIGNAL, V1_A2
-from theory.growth import log_growth_difference
+from theory.growth import COUNTS, competitor_count, log_growth_difference
 from theory.records import AssumptionWarning
 from theory.regimes import predict
 from verify.classify import Classification, OutcomeTolerances, classify
@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 GAP_KINDS = ("min", "mean", "soft")
-GAP_COUNTS = ("T", "T-1")
+GAP_COUNTS = COUNTS
 
 
 def _jsonable(value: Any) -> Any:
@@ -147,7 +147,7 @@ class GapDefinition:
 
     def g_count(self, seq_len: int) -> float:
         """The count entering g for sequences of ``seq_len`` tokens."""
-        return float(seq_len if self.count == "T" else seq_len - 1)
+        return float(competitor_count(seq_len, self.count))
 
     def describe(self) -> str:
         formula = {"min": "z_a - max_{t!=a} z_t", "mean": "z_a - mean_{t!=a} z_t",
