@@ -1,0 +1,66 @@
+"""Boundary fits recover a known law from simulated outcomes, and reject a wrong one."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from verify.boundary_fit import Outcomes, calibrate_constant, fit_boundary, fit_logistic
+
+
+def simulated(a, b, *, constant=2.0, sharpness=6.0, seeds=5, rng_seed=1):
+    """Outcomes drawn from P(outcome) = sigmoid(sharpness (log mu* - log mu)), mu* = C d^a n^b."""
+    rng = np.random.default_rng(rng_seed)
+    rows = []
+    for d in np.geomspace(1e2, 1e8, 7):
+        for n in (10, 20, 40, 80):
+            centre = math.log(constant) + a * math.log(d) + b * math.log(n)
+            for mu in np.exp(centre + np.linspace(-1.5, 1.5, 9)):
+                p = 1 / (1 + math.exp(-sharpness * (centre - math.log(mu))))
+                for seed in range(seeds):
+                    rows.append((d, n, mu, seed, rng.random() < p))
+    d, n, mu, seed, outcome = map(np.array, zip(*rows))
+    return Outcomes(dim=d, n_train=n, signal_norm=mu, seed=seed, outcome=outcome)
+
+
+def test_logistic_fit_matches_the_known_coefficients_on_a_large_sample():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(20000, 2))
+    truth = np.array([0.5, -2.0, 1.0])
+    features = np.column_stack([np.ones(len(x)), x])
+    outcome = rng.random(len(x)) < 1 / (1 + np.exp(-features @ truth))
+    fit = fit_logistic(features, outcome, ridge=0.0)
+    assert fit.converged
+    np.testing.assert_allclose(fit.coefficients, truth, atol=0.08)
+
+
+def test_fit_recovers_both_exponents_with_intervals_that_cover_them():
+    fit = fit_boundary(simulated(0.5, -0.5), bootstrap=100)
+    assert fit.exponent_d["ci_low"] <= 0.5 <= fit.exponent_d["ci_high"]
+    assert fit.exponent_n["ci_low"] <= -0.5 <= fit.exponent_n["ci_high"]
+    assert fit.exponent_d["half_width"] < 0.05 and fit.exponent_n["half_width"] < 0.1
+    assert math.exp(fit.log_constant["estimate"]) == pytest.approx(2.0, rel=0.15)
+
+
+def test_fit_rejects_a_wrong_law():
+    # Outcomes from ||mu||* ∝ d^(1/2): the interval must exclude the harmful boundary's 1/4.
+    fit = fit_boundary(simulated(0.5, 0.0), bootstrap=100)
+    assert not fit.exponent_d["ci_low"] <= 0.25 <= fit.exponent_d["ci_high"]
+    assert fit.exponent_n["ci_low"] <= 0.0 <= fit.exponent_n["ci_high"]
+
+
+def test_calibrated_constant_covers_the_truth():
+    constant = calibrate_constant(simulated(0.25, 0.0, constant=3.0), exponent_d=0.25, bootstrap=100)
+    assert constant["ci_low"] <= 3.0 <= constant["ci_high"]
+
+
+def test_a_design_without_a_boundary_is_refused():
+    outcomes = simulated(0.5, -0.5)
+    always = Outcomes(dim=outcomes.dim, n_train=outcomes.n_train, signal_norm=outcomes.signal_norm,
+                      seed=outcomes.seed, outcome=np.ones(len(outcomes), dtype=bool))
+    with pytest.raises(ValueError, match="never changes"):
+        fit_boundary(always)
+    with pytest.raises(ValueError, match="finite and > 0"):
+        Outcomes(dim=[1.0, -1.0], n_train=[1, 1], signal_norm=[1, 1], seed=[0, 0], outcome=[True, False])
