@@ -7,19 +7,18 @@ growth, delayed generalisation and loss plateaus (derivations/growth.py, derivat
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")  # files only: runs on machines without a display
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from numerics.metrics import ROLE_NAMES, role_attention  # noqa: E402
-from verify.files import atomic_write_bytes  # noqa: E402
-from verify.trajectory import Trajectory  # noqa: E402
+from numerics.metrics import ROLE_NAMES, role_attention
+from verify.files import atomic_write_bytes
+from verify.trajectory import Trajectory
 
 __all__ = ["setting_title", "dynamics_figure", "phase_figure", "existence_figure", "gaps_figure", "delay_figure",
            "plateaus_figure", "save_figure"]
@@ -32,9 +31,18 @@ ROLE_LABELS = {
 }
 ROLE_COLORS = {"relevant": "C0", "weak_aligned": "C2", "weak_opposite": "C3", "irrelevant": "0.5"}
 
-plt.rcParams.update({"font.size": 9, "axes.titlesize": 9, "legend.fontsize": 7,
-                     "figure.dpi": 150, "savefig.bbox": "tight", "axes.grid": True,
-                     "grid.alpha": 0.3})
+#: The figures' style, applied inside each figure function: importing this module or drawing a
+#: figure leaves matplotlib's global settings (and backend) as the user set them.
+STYLE = {"font.size": 9, "axes.titlesize": 9, "legend.fontsize": 7, "figure.dpi": 150,
+         "savefig.bbox": "tight", "axes.grid": True, "grid.alpha": 0.3}
+
+
+def _styled(function):
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with matplotlib.rc_context(STYLE):
+            return function(*args, **kwargs)
+    return wrapper
 
 
 def _time_axis(trajectory: Trajectory) -> tuple[np.ndarray, np.ndarray, str, bool]:
@@ -58,6 +66,7 @@ def setting_title(params, verdict: str | None = None) -> str:
     return text + (f": {verdict.replace('_', ' ')}" if verdict else "")
 
 
+@_styled
 def dynamics_figure(trajectories: Sequence[Trajectory], titles: Sequence[str] | None = None):
     """One row per trajectory: attention of a clean and of a noisy sample by token role,
     train/test loss, train/test accuracy. ``titles`` (default: the setting of each row) head
@@ -102,6 +111,7 @@ def dynamics_figure(trajectories: Sequence[Trajectory], titles: Sequence[str] | 
     return fig
 
 
+@_styled
 def phase_figure(result, analysis: dict, *, constants: Sequence[float] = ()):
     """Heatmaps of final train loss, test loss and observed regime over (d, ||mu||), with the
     boundary curves n ||mu||^2 / d = C for the given constants and the fitted one.
@@ -150,6 +160,7 @@ def phase_figure(result, analysis: dict, *, constants: Sequence[float] = ()):
     return fig
 
 
+@_styled
 def existence_figure(rows: Sequence[dict], window: tuple[float, float], *, marks: dict[float, str] | None = None,
                      params=None):
     """Train and test accuracy of the v1 construction against lambda, with the heuristic window,
@@ -179,6 +190,7 @@ def existence_figure(rows: Sequence[dict], window: tuple[float, float], *, marks
     return fig
 
 
+@_styled
 def gaps_figure(series: dict[str, dict], title: str = "", *, exponent_tol: float = 0.5):
     """g(gap(tau)) - g(gap(tau_s)) of each sample in its final stage against tau - tau_s
     (log-log), with slope-1 guides and the slopes 1 +- ``exponent_tol`` that the g-growth check
@@ -223,6 +235,7 @@ def gaps_figure(series: dict[str, dict], title: str = "", *, exponent_tol: float
     return fig
 
 
+@_styled
 def delay_figure(trajectory: Trajectory, levels: dict[str, float], markers: dict[str, float | None]):
     """Train and test loss over exponentially long horizons (log time) with the loss floors.
 
@@ -248,6 +261,7 @@ def delay_figure(trajectory: Trajectory, levels: dict[str, float], markers: dict
     return fig
 
 
+@_styled
 def plateaus_figure(trajectories: Sequence[Trajectory], titles: Sequence[str], levels: dict[str, float]):
     """Training-loss curves against the predicted plateaus of benign overfitting and of not overfitting.
 
@@ -268,6 +282,7 @@ def plateaus_figure(trajectories: Sequence[Trajectory], titles: Sequence[str], l
     return fig
 
 
+@_styled
 def save_figure(fig, stem: str | Path, formats: Sequence[str] = ("png", "pdf")) -> list[Path]:
     """Write ``fig`` atomically as ``stem.png`` and ``stem.pdf``; returns the paths."""
     paths = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from verify.cli import main as cli_main
@@ -53,3 +54,17 @@ def test_verify_writes_a_versioned_report(tmp_path, tiny_run):
     assert "margins" in report["hypotheses"]["v1"] and "noisy_role_counts" in report["mechanism"]
     assert {"versions", "git_commit", "precision", "engine", "seed"} <= set(report["provenance"])
     assert "## Checks" in (tiny_run / "report.md").read_text()
+
+
+def test_figures_leave_matplotlib_global_state_alone(make_trajectory):
+    import matplotlib
+
+    before = dict(matplotlib.rcParams)
+    from verify.plots import dynamics_figure
+
+    fig = dynamics_figure([make_trajectory(np.linspace(0.0, 1.0, 5), clean_gap=lambda t: t, noisy_gap=lambda t: t)])
+    assert dict(matplotlib.rcParams) == before
+    assert fig.axes and fig.get_dpi() == 150
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
