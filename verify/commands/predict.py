@@ -18,6 +18,7 @@ from theory.records import AssumptionWarning, parse_assignment
 from theory.regimes import DEFAULT_INPUTS, Prediction, predict
 from theory.symbols import CONSTANT_SYMBOLS
 from verify.commands.params_options import add_params_arguments, params_from_args
+from verify.constants_file import load_constants, merge_constants
 
 NAME = "predict"
 HELP = "predict the regime, condition margins, plateaus and time scales (no simulation)"
@@ -32,6 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--constant", action="append", default=[], metavar="NAME=VALUE",
                         help=f"value of an unknown constant of the paper ({', '.join(sorted(CONSTANT_SYMBOLS))}); "
                              "a decimal or a ratio like 3/2; repeatable. Constants not given are never filled in")
+    parser.add_argument("--constants", metavar="FILE",
+                        help="a constants file (JSON, e.g. written by benign-attn regime-map)")
     parser.add_argument("--input", action="append", default=[], metavar="NAME=VALUE",
                         help="override a named input: "
                              + ", ".join(f"{k} (default {v})" for k, v in DEFAULT_INPUTS.items()))
@@ -91,7 +94,8 @@ def main(args: argparse.Namespace) -> int:
     Paper: none (command-line interface).
     """
     params = params_from_args(args)
-    constants = parse_assignments(args.constant, CONSTANT_SYMBOLS, "--constant")
+    constants = merge_constants(load_constants(args.constants) if args.constants else {},
+                                parse_assignments(args.constant, CONSTANT_SYMBOLS, "--constant"))
     inputs = parse_assignments(args.input, DEFAULT_INPUTS, "--input")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", AssumptionWarning)

@@ -12,6 +12,7 @@ from pathlib import Path
 from theory.records import parse_assignment
 from verify.checks import GAP_COUNTS, GAP_KINDS, GapDefinition
 from verify.classify import OutcomeTolerances
+from verify.constants_file import load_constants, merge_constants
 from verify.files import atomic_write_text, write_json
 from verify.report import build_report, exit_status, report_markdown
 from verify.trajectory import Trajectory
@@ -28,6 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="definition of the gaps Lambda/Gamma, an open choice (default: %(default)s)")
     parser.add_argument("--gap-count", choices=GAP_COUNTS, default=GapDefinition().count,
                         help="count in g(x) = 2x + 2 sinh(x - log count) (default: %(default)s, the paper's)")
+    parser.add_argument("--constants", metavar="FILE",
+                        help="a constants file (JSON, e.g. written by benign-attn regime-map)")
     add_tolerance_arguments(parser)
     parser.add_argument("--quiet", action="store_true", help="no summary on stdout")
 
@@ -63,7 +66,9 @@ def parse_constants(items: list[str]) -> dict[str, str]:
 def main(args: argparse.Namespace) -> int:
     run_dir = Path(args.run_dir)
     trajectory = Trajectory.load(run_dir)
-    report = build_report(trajectory, constants=parse_constants(args.constant),
+    constants = merge_constants(load_constants(args.constants) if args.constants else {},
+                                parse_constants(args.constant))
+    report = build_report(trajectory, constants=constants,
                           definition=GapDefinition(kind=args.gap, count=args.gap_count),
                           tolerances=tolerances_from_args(args))
     write_json(run_dir / "report.json", report)
