@@ -25,6 +25,7 @@ from theory.conditions import V1_A1_DIMENSION, V1_A1_SIGNAL, V1_A2
 from theory.growth import COUNTS, competitor_count, log_growth_difference
 from theory.records import AssumptionWarning
 from theory.regimes import predict
+from verify.attention_mass import attention_mass_summary
 from verify.classify import Classification, OutcomeTolerances, classify
 from verify.trajectory import Trajectory
 
@@ -472,33 +473,25 @@ def v1_hypotheses(params, *, failure_prob: float = 0.01) -> dict[str, Any]:
 
 def check_mass_balance(trajectory: Trajectory, classification: Classification, *,
                        threshold: float = 1.0) -> CheckResult:
-    """The v1 attention-mass balance: clean (+1) over noisy (observed -1) accumulated s_R(1-s_R).
+    """The v1 attention-mass balance as a prediction about generalisation.
 
-    S_i(tau) = s_R(1 - s_R) with s_R the relevant token's weight, integrated over time
-    (trapezoid rule) and summed over the clean samples of class +1 and over the noisy samples
-    observed as -1 (true class +1). The authors' rule: benign while the ratio stays above
-    ``threshold`` (about 1), harmful below. Decided only for p-only runs observed benign or
-    harmful; for joint training the ratio is reported and not decided.
+    The ratio is ``ratio_clean_pos_over_noisy_neg`` of ``verify.attention_mass`` (cumulative
+    S = a(1 - a) of the clean samples observed +1 over the noisy samples observed -1). The
+    authors' rule: the model generalises (benign) while the ratio stays above ``threshold``
+    (about 1) and test accuracy collapses (harmful) below. Decided only for p-only runs that
+    fitted every label (observed benign or harmful); for joint training the ratio is reported
+    and not decided.
 
     Paper: arXiv 2409.17625 v1 and the authors' public code (attention-mass balance; collapse
     between ratios 1.39 and 0.78).
     """
-    a = trajectory.arrays
-    recorded = _recorded(trajectory)
-    time = np.asarray(a["time"], dtype=np.float64)[recorded]
-    s = np.asarray(a["attention_train"], dtype=np.float64)[recorded][:, :, RELEVANT]
-    mass = s * (1.0 - s)
-    labels = np.asarray(a["train_labels"])
-    noisy = trajectory.noisy
-    clean_pos = ~noisy & (labels > 0)
-    noisy_neg = noisy & (labels < 0)
     reference = "arXiv 2409.17625 v1 and the authors' code: attention-mass balance"
-    if not clean_pos.any() or not noisy_neg.any() or len(time) < 2 or not np.all(np.isfinite(mass)):
+    summary = attention_mass_summary(trajectory)
+    ratio = summary.get("ratio_clean_pos_over_noisy_neg")
+    if ratio is None:
         return CheckResult(name="mass_balance", reference=reference, predicted=None, observed=None,
                            tolerance={"threshold": threshold}, passed=None,
-                           notes="needs clean +1 samples, noisy -1 samples, two checkpoints and finite attention")
-    integral = np.trapezoid(mass, time, axis=0)
-    ratio = float(integral[clean_pos].sum() / integral[noisy_neg].sum())
+                           notes="needs clean +1 samples, noisy -1 samples and finite recorded attention")
     predicted_regime = "benign" if ratio > threshold else "harmful"
     decided = classification.regime in ("benign", "harmful") and trajectory.params.train == "p_only"
     if trajectory.params.train != "p_only":
@@ -506,10 +499,10 @@ def check_mass_balance(trajectory: Trajectory, classification: Classification, *
     elif not decided:
         notes = f"the rule separates benign from harmful; this run is {classification.regime}"
     else:
-        notes = "sums (not means) over the two groups, as the authors' rule"
+        notes = "sums (not means) over the two groups, as the authors' rule; " + summary["notes"]
     return CheckResult(name="mass_balance", reference=reference,
                        predicted={"regime": predicted_regime, "rule": f"benign iff ratio > {threshold}"},
-                       observed={"ratio": ratio, "regime": classification.regime},
+                       observed={"ratio": ratio, "regime": classification.regime, "exact": summary["exact"]},
                        tolerance={"threshold": threshold},
                        passed=(predicted_regime == classification.regime) if decided else None, notes=notes)
 

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from numerics.metrics import ROLE_NAMES, role_attention
+from verify.attention_mass import attention_mass_summary
 from verify.checks import CheckResult, GapDefinition, run_checks, v1_hypotheses
 from verify.classify import Classification, OutcomeTolerances
 from verify.trajectory import Trajectory
@@ -90,6 +91,7 @@ def build_report(trajectory: Trajectory, *, constants: Mapping[str, Any] | None 
                                         tolerances=tolerances)
     report = run_report(trajectory, classification)
     report["hypotheses"] = {"v1": v1_hypotheses(trajectory.params)}
+    report["attention_mass"] = attention_mass_summary(trajectory)
     report["schema_version"] = REPORT_SCHEMA_VERSION
     report["checks"] = [c.to_dict() for c in checks]
     report["checks_summary"] = checks_summary(checks)
