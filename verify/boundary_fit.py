@@ -116,12 +116,18 @@ def _exponents(fit: LogisticFit, *, use_n: bool) -> dict[str, float]:
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class BoundaryFit:
-    """The fitted boundary ||mu||* = e^c d^a n^b and its bootstrap intervals."""
+    """The fitted boundary ||mu||* = e^c d^a n^b and its bootstrap intervals.
+
+    ``coefficients`` are the logistic model's (b0, b_mu, b_d[, b_n]); ``coefficient_draws``
+    the bootstrap's, for bands around the fitted contour.
+    """
 
     exponent_d: dict[str, float]
     exponent_n: dict[str, float] | None
     log_constant: dict[str, float]
     slope_mu: float
+    coefficients: list[float]
+    coefficient_draws: list[list[float]]
     runs: int
     bootstrap: int
     converged: bool
@@ -163,17 +169,20 @@ def fit_boundary(outcomes: Outcomes, *, use_n: bool | None = None, bootstrap: in
     point = _exponents(fit, use_n=use_n)
     rng = np.random.default_rng(seed)
     draws = {key: np.full(bootstrap, np.nan) for key in point}
+    coefficient_draws = []
     for k in range(bootstrap):
         sample = outcomes.subset(_cluster_bootstrap_index(outcomes, rng))
         if sample.outcome.all() or not sample.outcome.any():
             continue
-        for key, value in _exponents(fit_logistic(sample.features(use_n=use_n), sample.outcome, ridge=ridge),
-                                     use_n=use_n).items():
+        refit = fit_logistic(sample.features(use_n=use_n), sample.outcome, ridge=ridge)
+        coefficient_draws.append([float(v) for v in refit.coefficients])
+        for key, value in _exponents(refit, use_n=use_n).items():
             draws[key][k] = value
     return BoundaryFit(exponent_d=_interval(point["exponent_d"], draws["exponent_d"], level),
                        exponent_n=_interval(point["exponent_n"], draws["exponent_n"], level) if use_n else None,
                        log_constant=_interval(point["log_constant"], draws["log_constant"], level),
-                       slope_mu=float(fit.coefficients[1]), runs=len(outcomes), bootstrap=bootstrap,
+                       slope_mu=float(fit.coefficients[1]), coefficients=[float(v) for v in fit.coefficients],
+                       coefficient_draws=coefficient_draws, runs=len(outcomes), bootstrap=bootstrap,
                        converged=fit.converged)
 
 

@@ -8,6 +8,7 @@ growth, delayed generalisation and loss plateaus (derivations/growth.py, derivat
 from __future__ import annotations
 
 import functools
+import math
 import io
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,7 +21,8 @@ from numerics.metrics import ROLE_NAMES, role_attention
 from verify.files import atomic_write_bytes
 from verify.trajectory import Trajectory
 
-__all__ = ["setting_title", "dynamics_figure", "phase_figure", "existence_figure", "gaps_figure", "delay_figure",
+__all__ = ["setting_title", "dynamics_figure", "regime_map_figure", "regime_map_sensitivity_figure",
+           "noisy_fit_time_figure", "phase_figure", "existence_figure", "gaps_figure", "delay_figure",
            "plateaus_figure", "save_figure"]
 
 ROLE_LABELS = {
@@ -296,3 +298,122 @@ def save_figure(fig, stem: str | Path, formats: Sequence[str] = ("png", "pdf")) 
         paths.append(path)
     plt.close(fig)
     return paths
+
+
+_REGIME_COLORS = {"benign": "C2", "harmful": "C3", "not_overfitting": "C0", None: "0.7"}
+
+
+def _majority(values: list) -> object:
+    return max(set(values), key=lambda v: (values.count(v), str(v)))
+
+
+@_styled
+def regime_map_figure(records: Sequence[dict], result: dict, *, horizon: float, error_tolerance: float):
+    """The measured regime map: one panel per n in (log d, log ||mu||), each design point
+    coloured by its majority outcome at ``horizon``, the fitted 50 % boundaries with 95 %
+    bootstrap bands, and the theory's slopes drawn through the fitted lines.
+
+    Paper: arXiv 2409.17625 v3 Figure 1 (boundaries ||mu|| ∝ d^(1/4) and ||mu|| ∝ (d/n)^(1/2)).
+    """
+    from verify.regime_map import PREDICTED, observed_regime
+
+    n_values = sorted({r["n_train"] for r in records})
+    fig, axes = plt.subplots(1, len(n_values), figsize=(4.2 * len(n_values), 3.8), squeeze=False, sharey=True)
+    for ax, n in zip(axes[0], n_values):
+        points: dict[tuple[float, float], list] = {}
+        for r in records:
+            if r["n_train"] != n:
+                continue
+            rows = [row for row in r["horizons"] if math.isclose(row["time"], horizon, rel_tol=1e-9)]
+            regime = observed_regime(rows[0], error_tolerance) if rows else None
+            points.setdefault((r["dim"], r["signal_norm"]), []).append(regime)
+        for regime, color in _REGIME_COLORS.items():
+            xy = [(d, mu) for (d, mu), seen in points.items() if _majority(seen) == regime]
+            if xy:
+                ax.scatter(*zip(*xy), s=14, color=color, label=(regime or "clean not fitted").replace("_", " "))
+        dims = np.geomspace(min(d for d, _ in points), max(d for d, _ in points), 50)
+        for (name, (a, b)), style in zip(PREDICTED.items(), ("-", "-.")):
+            entry = result["boundaries"][name]
+            if "coefficients" not in entry:
+                continue
+            def contour(c):
+                c = np.asarray(c, dtype=float)
+                extra = c[3] * np.log(n) if c.size > 3 else 0.0
+                return np.exp(-(c[0] + c[2] * np.log(dims) + extra) / c[1])
+            line = contour(entry["coefficients"])
+            draws = np.array([contour(c) for c in entry["coefficient_draws"]])
+            ax.plot(dims, line, "k", ls=style, lw=1.2, label=f"fit: {name.replace('_', ' | ')}")
+            if len(draws):
+                ax.fill_between(dims, *np.percentile(draws, [2.5, 97.5], axis=0), color="k", alpha=0.12, lw=0)
+            middle = len(dims) // 2
+            ax.plot(dims, line[middle] * (dims / dims[middle]) ** a, color="C1", ls=":", lw=1,
+                    label=f"theory slope {a:g}" if ax is axes[0, 0] else None)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("$d$")
+        ax.set_title(f"$n = {n}$, outcome at $\\tau = {horizon:g}$")
+    axes[0, 0].set_ylabel("$\\|\\mu\\|$")
+    axes[0, 0].legend(fontsize=6, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+@_styled
+def regime_map_sensitivity_figure(result: dict):
+    """Fitted exponents against epsilon_err (harmful | benign) and against the horizon
+    (benign | not overfitting), with 95 % intervals and the predicted values.
+
+    Paper: arXiv 2409.17625 v3 Figure 1 (predicted exponents 1/4 and 1/2, -1/2).
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    for ax, (key, predicted, xlabel) in zip(axes, (("error_tolerance", {"exponent_d": 0.25}, "$\\varepsilon_{err}$"),
+                                                   ("horizon", {"exponent_d": 0.5, "exponent_n": -0.5}, "horizon $\\tau$"))):
+        rows = [(float(x), fit) for x, fit in result["sensitivity"][key].items() if not isinstance(fit, str)]
+        for k, (name, value) in enumerate(predicted.items()):
+            got = [(x, fit[name] if "estimate" not in fit else fit) for x, fit in rows]
+            got = [(x, f) for x, f in got if f]
+            if got:
+                xs = np.array([x for x, _ in got])
+                est = np.array([f["estimate"] for _, f in got])
+                err = np.array([[f["estimate"] - f["ci_low"], f["ci_high"] - f["estimate"]] for _, f in got]).T
+                ax.errorbar(xs, est, yerr=err, fmt="o-", color=f"C{k}", capsize=3,
+                            label=f"{name.replace('exponent_', 'exponent of ')}")
+            ax.axhline(value, color=f"C{k}", ls=":", lw=1, label=f"predicted {value:g}")
+        ax.set_xscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_title("harmful | benign" if key == "error_tolerance" else "benign | not overfitting")
+        ax.legend(fontsize=7)
+    axes[0].set_ylabel("fitted exponent")
+    fig.tight_layout()
+    return fig
+
+
+@_styled
+def noisy_fit_time_figure(records: Sequence[dict], *, n_train: int):
+    """Median time at which every noisy label is fitted, over (d, ||mu||) at one n (grey: not
+    fitted within the horizon in most seeds).
+
+    Paper: the delayed fitting of noisy samples in the gradient-flow analysis.
+    """
+    cells: dict[tuple[float, float], list] = {}
+    for r in records:
+        if r["n_train"] == n_train:
+            cells.setdefault((r["dim"], r["signal_norm"]), []).append(r["events"].get("all_noisy_fitted"))
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    fitted = [(d, mu, float(np.median([t for t in times if t is not None])))
+              for (d, mu), times in cells.items() if sum(t is not None for t in times) * 2 > len(times)]
+    never = [(d, mu) for (d, mu), times in cells.items() if sum(t is not None for t in times) * 2 <= len(times)]
+    if never:
+        ax.scatter(*zip(*never), s=14, color="0.75", label="not fitted (most seeds)")
+    if fitted:
+        d, mu, t = map(np.array, zip(*fitted))
+        points = ax.scatter(d, mu, c=np.log10(t), s=18, cmap="viridis")
+        fig.colorbar(points, ax=ax, label="$\\log_{10}$ time all noisy labels fitted")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("$d$")
+    ax.set_ylabel("$\\|\\mu\\|$")
+    ax.set_title(f"noisy-fit time, $n = {n_train}$")
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    return fig

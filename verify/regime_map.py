@@ -1,0 +1,336 @@
+"""The paper's regime map measured: both boundary laws over decades of d and several n.
+
+The v3 map (arXiv 2409.17625, Figure 1): harmful overfitting below SNR ~ d^(-1/4), not
+overfitting above SNR ~ n^(-1/2), benign in between, i.e. the boundaries
+
+    harmful | benign:          ||mu|| ∝ d^(1/4)            (exponents a = 1/4, b = 0)
+    benign | not overfitting:  ||mu|| ∝ d^(1/2) n^(-1/2)   (a = 1/2, b = -1/2).
+
+The design runs gradient flows on the d-free latent draw (Gaussian W_0), d log-spaced over
+several decades, ||mu|| log-spaced per (d, n) over a range bracketing both predicted
+boundaries, several n and seeds (data and W_0 vary with the seed). Each (d, n) is one flow sweep
+(resumable, on local processes or Dask). The boundaries are estimated from outcomes only:
+
+- harmful | benign: among runs that fitted every label by the horizon, whether the clean test
+  error exceeds epsilon_err;
+- benign | not overfitting: among runs that fitted every clean label, whether every noisy
+  label is fitted by the horizon;
+
+each with ``verify.boundary_fit`` (logistic model, cluster bootstrap over seeds), for several
+epsilon_err and horizons. The constants C_harm, C_benign, C_clean are calibrated with the
+theory's exponents fixed, written to a constants file, and validated on a held-out design
+(other seeds, ||mu|| between the design's values).
+
+Paper: arXiv 2409.17625 v3 Figure 1 (regime map; its constants are unknown, named here).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import warnings
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from theory.params import ProblemParams
+from theory.records import AssumptionWarning
+from theory.regimes import predict
+from verify.boundary_fit import BoundaryFit, Outcomes, calibrate_constant, fit_boundary
+from verify.files import write_json
+
+__all__ = ["PREDICTED", "RegimeMapDesign", "signal_range", "design_sweeps", "collect", "outcomes_at",
+           "analyse", "observed_regime", "validate_constants", "regime_map_markdown"]
+
+#: The theory's exponents (a, b) of ||mu||* ∝ d^a n^b for each boundary.
+PREDICTED = {"harmful_benign": (0.25, 0.0), "benign_not_overfitting": (0.5, -0.5)}
+
+
+def signal_range(dim: int, n_train: int, span: float) -> tuple[float, float]:
+    """||mu|| from ``1/span`` of the lower predicted boundary to ``span`` times the upper one."""
+    harm = dim**0.25
+    clean = math.sqrt(dim / n_train)
+    return min(harm, clean) / span, max(harm, clean) * span
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class RegimeMapDesign:
+    """What the regime map runs.
+
+    Parameters
+    ----------
+    dims, n_values : the d and n of the design
+    signal_points : ||mu|| values per (d, n), log-spaced over ``signal_range``
+    span : how far beyond the predicted boundaries the ||mu|| range reaches (factor)
+    seeds : data and W_0 seeds of the fitted runs
+    heldout_seeds : seeds of the validation runs (at ||mu|| between the design's values)
+    horizon : flow time of every run; outcomes are also read at each decade below it
+    error_tolerances : the epsilon_err of the harmful | benign outcome
+    base : the other parameters (latent draw, Gaussian W_0 are required for any-d runs)
+    """
+
+    dims: tuple[int, ...]
+    n_values: tuple[int, ...]
+    signal_points: int
+    span: float
+    seeds: tuple[int, ...]
+    heldout_seeds: tuple[int, ...]
+    horizon: float
+    error_tolerances: tuple[float, ...] = (0.02, 0.05, 0.1)
+    base: ProblemParams = ProblemParams(draw="latent", init="gaussian", n_test=500)
+
+    def __post_init__(self) -> None:
+        if not self.dims or not self.n_values or not self.seeds:
+            raise ValueError("a regime-map design needs dims, n values and seeds")
+        if self.signal_points < 3:
+            raise ValueError(f"signal_points={self.signal_points!r}: must be >= 3")
+        if not (math.isfinite(self.span) and self.span > 1):
+            raise ValueError(f"span={self.span!r}: must be a finite number > 1")
+        if set(self.seeds) & set(self.heldout_seeds):
+            raise ValueError("held-out seeds must differ from the fitted seeds")
+        if self.base.draw != "latent" or self.base.init != "gaussian":
+            raise ValueError("the regime map runs on the exact d-free draw: base needs draw='latent', init='gaussian'")
+
+    @classmethod
+    def quick(cls) -> RegimeMapDesign:
+        """About 10 minutes on 2 cores: d = 1e2 .. 1e8 by decades, n = 10, 20, 40, 10 ||mu|| values,
+        5 seeds, flow to tau = 1e6."""
+        return cls(dims=tuple(10**k for k in range(2, 9)), n_values=(10, 20, 40), signal_points=10, span=3.0,
+                   seeds=tuple(range(5)), heldout_seeds=(100,), horizon=1e6)
+
+    @classmethod
+    def full(cls) -> RegimeMapDesign:
+        """d by half decades, n = 10 .. 80, 16 ||mu|| values, 8 seeds, flow to tau = 1e8."""
+        return cls(dims=tuple(int(round(10 ** (k / 2))) for k in range(4, 17)), n_values=(10, 20, 40, 80),
+                   signal_points=16, span=3.0, seeds=tuple(range(8)), heldout_seeds=(100, 101), horizon=1e8)
+
+    def signal_norms(self, dim: int, n_train: int, *, heldout: bool = False) -> tuple[float, ...]:
+        lo, hi = signal_range(dim, n_train, self.span)
+        grid = np.geomspace(lo, hi, self.signal_points)
+        if heldout:
+            grid = np.sqrt(grid[:-1] * grid[1:])
+        return tuple(float(f"{v:.6g}") for v in grid)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["base"] = self.base.to_dict()
+        return data
+
+
+def design_sweeps(design: RegimeMapDesign, *, heldout: bool = False):
+    """One flow ``SweepSpec`` per (d, n): (name, spec)."""
+    from verify.flow_cells import FlowSweep
+    from verify.sweep import SweepSpec
+
+    settings = FlowSweep(horizon=design.horizon)
+    for dim in design.dims:
+        for n in design.n_values:
+            base = design.base.replace(dim=dim, n_train=n)
+            axes = (("signal_norm", design.signal_norms(dim, n, heldout=heldout)),)
+            seeds = design.heldout_seeds if heldout else design.seeds
+            yield f"d{dim}-n{n}", SweepSpec(base=base, axes=axes, seeds=tuple(seeds), engine="flow", flow=settings)
+
+
+def collect(directory: str | Path, design: RegimeMapDesign, *, heldout: bool = False) -> list[dict[str, Any]]:
+    """The finished cells of the design's sweeps under ``directory``, one record per run:
+    dim, n_train, signal_norm, seed, the outcome rows at each horizon and the event times."""
+    records = []
+    for name, spec in design_sweeps(design, heldout=heldout):
+        for key, params in spec.cells():
+            path = Path(directory) / name / "cells" / f"{key}.json"
+            if not path.is_file():
+                continue
+            cell = json.loads(path.read_text(encoding="utf-8"))
+            if cell.get("status") != "success" or "horizons" not in cell:
+                continue
+            records.append({"dim": params.dim, "n_train": params.n_train, "signal_norm": params.signal_norm,
+                            "seed": params.seed, "horizons": cell["horizons"], "events": cell.get("events", {})})
+    return records
+
+
+def _at(record: dict[str, Any], horizon: float) -> dict[str, Any] | None:
+    rows = [row for row in record["horizons"] if math.isclose(row["time"], horizon, rel_tol=1e-9)]
+    return rows[0] if rows else None
+
+
+def observed_regime(row: dict[str, Any], error_tolerance: float) -> str | None:
+    """The outcome at one horizon: benign / harmful / not_overfitting, None if a clean label is
+    not fitted (the run says nothing about the map there)."""
+    clean, noisy, test = row.get("train_acc_clean"), row.get("train_acc_noisy"), row.get("test_acc")
+    if clean is None or test is None or clean < 1:
+        return None
+    if noisy is not None and noisy < 1:
+        return "not_overfitting"
+    return "benign" if round(1.0 - test, 12) <= error_tolerance else "harmful"
+
+
+def outcomes_at(records: Iterable[dict[str, Any]], boundary: str, *, horizon: float,
+                error_tolerance: float) -> Outcomes:
+    """The binary outcomes that locate one boundary, at one horizon."""
+    rows = []
+    for record in records:
+        row = _at(record, horizon)
+        regime = None if row is None else observed_regime(row, error_tolerance)
+        if regime is None:
+            continue
+        if boundary == "harmful_benign":
+            if regime == "not_overfitting":
+                continue
+            outcome = regime == "harmful"
+        elif boundary == "benign_not_overfitting":
+            outcome = regime != "not_overfitting"
+        else:
+            raise ValueError(f"boundary {boundary!r}: must be one of {', '.join(PREDICTED)}")
+        rows.append((record["dim"], record["n_train"], record["signal_norm"], record["seed"], outcome))
+    if not rows:
+        raise ValueError(f"no runs decide the {boundary} boundary at tau = {horizon:g}")
+    dim, n, mu, seed, outcome = map(np.array, zip(*rows))
+    return Outcomes(dim=dim, n_train=n, signal_norm=mu, seed=seed, outcome=outcome)
+
+
+def _fit_or_reason(outcomes_factory, **kwargs) -> BoundaryFit | str:
+    try:
+        return fit_boundary(outcomes_factory(), **kwargs)
+    except ValueError as exc:
+        return str(exc)
+
+
+def _horizons(design: RegimeMapDesign) -> list[float]:
+    top = math.floor(math.log10(design.horizon))
+    return sorted({10.0**k for k in range(0, top + 1)} | {float(design.horizon)})
+
+
+def analyse(records: Sequence[dict[str, Any]], design: RegimeMapDesign, *, bootstrap: int = 200,
+            error_tolerance: float = 0.05) -> dict[str, Any]:
+    """Both boundaries at the design's horizon, their sensitivity to epsilon_err and the horizon,
+    whether benign | not overfitting settles as the horizon grows, and calibrated constants."""
+    horizon = float(design.horizon)
+    boundaries: dict[str, Any] = {}
+    for boundary, (a, b) in PREDICTED.items():
+        fit = _fit_or_reason(lambda: outcomes_at(records, boundary, horizon=horizon, error_tolerance=error_tolerance),
+                             bootstrap=bootstrap)
+        entry: dict[str, Any] = {"predicted": {"exponent_d": a, "exponent_n": b}}
+        if isinstance(fit, str):
+            entry["undetermined"] = fit
+        else:
+            entry.update(exponent_d=fit.exponent_d, exponent_n=fit.exponent_n, log_constant=fit.log_constant,
+                         runs=fit.runs, converged=fit.converged, coefficients=fit.coefficients,
+                         coefficient_draws=fit.coefficient_draws)
+            entry["agrees"] = {
+                "exponent_d": fit.exponent_d["ci_low"] <= a <= fit.exponent_d["ci_high"],
+                "exponent_n": None if fit.exponent_n is None else fit.exponent_n["ci_low"] <= b <= fit.exponent_n["ci_high"],
+            }
+        boundaries[boundary] = entry
+    sensitivity = {"error_tolerance": {}, "horizon": {}}
+    for eps in design.error_tolerances:
+        fit = _fit_or_reason(lambda: outcomes_at(records, "harmful_benign", horizon=horizon, error_tolerance=eps),
+                             bootstrap=bootstrap)
+        sensitivity["error_tolerance"][repr(eps)] = fit if isinstance(fit, str) else fit.exponent_d
+    for tau in _horizons(design):
+        fit = _fit_or_reason(lambda: outcomes_at(records, "benign_not_overfitting", horizon=tau,
+                                                 error_tolerance=error_tolerance), bootstrap=bootstrap)
+        sensitivity["horizon"][repr(tau)] = fit if isinstance(fit, str) else {
+            "exponent_d": fit.exponent_d, "exponent_n": fit.exponent_n, "log_constant": fit.log_constant}
+    return {"boundaries": boundaries, "sensitivity": sensitivity,
+            "not_overfitting_boundary": _convergence(sensitivity["horizon"]),
+            "constants": _calibrate(records, horizon, error_tolerance, bootstrap)}
+
+
+def _convergence(by_horizon: dict[str, Any]) -> dict[str, Any]:
+    """Whether the benign | not-overfitting boundary still moves between the last two decades."""
+    fitted = [(float(tau), fit) for tau, fit in by_horizon.items() if not isinstance(fit, str)]
+    if len(fitted) < 2:
+        return {"verdict": "undetermined", "reason": "fewer than two horizons with a fitted boundary"}
+    (tau_a, a), (tau_b, b) = fitted[-2], fitted[-1]
+    shift = b["log_constant"]["estimate"] - a["log_constant"]["estimate"]
+    spread = max(a["log_constant"]["half_width"], b["log_constant"]["half_width"])
+    verdict = "settled" if abs(shift) <= spread else "moving"
+    return {"verdict": verdict, "from_horizon": tau_a, "to_horizon": tau_b, "log_constant_shift": shift,
+            "ci_half_width": spread,
+            "reason": (f"the fitted boundary's log-constant moved by {shift:.3g} from tau = {tau_a:g} to {tau_b:g}, "
+                       f"{'within' if verdict == 'settled' else 'beyond'} its CI half-width {spread:.3g}")}
+
+
+def _calibrate(records, horizon: float, error_tolerance: float, bootstrap: int) -> dict[str, Any]:
+    """C_harm (SNR = C_harm d^(-1/4) at the harmful | benign contour) and C_benign = C_clean
+    (n SNR^2 at the benign | not-overfitting contour), with the theory's exponents fixed."""
+    out: dict[str, Any] = {}
+    try:
+        harm = calibrate_constant(outcomes_at(records, "harmful_benign", horizon=horizon,
+                                              error_tolerance=error_tolerance), exponent_d=0.25, bootstrap=bootstrap)
+        out["C_harm"] = harm  # ||mu||* = C d^(1/4)  <=>  SNR* = C d^(-1/4)
+    except ValueError as exc:
+        out["C_harm"] = str(exc)
+    try:
+        clean = calibrate_constant(outcomes_at(records, "benign_not_overfitting", horizon=horizon,
+                                               error_tolerance=error_tolerance),
+                                   exponent_d=0.5, exponent_n=-0.5, bootstrap=bootstrap)
+        # ||mu||* = C sqrt(d / n)  <=>  n SNR^2 = C^2 at the contour.
+        squared = {k: (v * v if k != "half_width" else None) for k, v in clean.items()}
+        squared["half_width"] = (squared["ci_high"] - squared["ci_low"]) / 2
+        out["C_benign"] = out["C_clean"] = squared
+    except ValueError as exc:
+        out["C_benign"] = out["C_clean"] = str(exc)
+    return out
+
+
+def validate_constants(records: Sequence[dict[str, Any]], constants: dict[str, float], *, horizon: float,
+                       error_tolerance: float, base: ProblemParams) -> dict[str, Any]:
+    """Accuracy of ``theory.regimes.predict`` with the calibrated constants on held-out runs."""
+    hits, total, confusion = 0, 0, {}
+    for record in records:
+        row = _at(record, horizon)
+        observed = None if row is None else observed_regime(row, error_tolerance)
+        if observed is None:
+            continue
+        params = base.replace(dim=record["dim"], n_train=record["n_train"], signal_norm=record["signal_norm"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AssumptionWarning)
+            predicted = predict(params, constants).regime
+        key = f"{predicted}->{observed}"
+        confusion[key] = confusion.get(key, 0) + 1
+        hits += predicted == observed
+        total += 1
+    return {"accuracy": hits / total if total else None, "runs": total, "confusion": confusion}
+
+
+def _interval_text(interval: dict[str, float] | None) -> str:
+    if not interval:
+        return "—"
+    return f"{interval['estimate']:.3f} ({interval['ci_low']:.3f} … {interval['ci_high']:.3f})"
+
+
+def regime_map_markdown(result: dict[str, Any]) -> str:
+    """``regime_map.md``: the answer first, then the numbers."""
+    lines = ["# The regime map, measured", "", result["statement"], "",
+             "| boundary | exponent of d (95 % CI) | predicted | exponent of n (95 % CI) | predicted | runs |",
+             "|---|---|---|---|---|---|"]
+    for name, entry in result["boundaries"].items():
+        a, b = entry["predicted"]["exponent_d"], entry["predicted"]["exponent_n"]
+        if "undetermined" in entry:
+            lines.append(f"| {name} | undetermined: {entry['undetermined']} | {a} | — | {b} | — |")
+            continue
+        lines.append(f"| {name} | {_interval_text(entry['exponent_d'])} | {a} | {_interval_text(entry['exponent_n'])} | "
+                     f"{b} | {entry['runs']} |")
+    conv = result["not_overfitting_boundary"]
+    lines += ["", f"Benign | not overfitting as the horizon grows: **{conv['verdict']}** — {conv['reason']}.", ""]
+    lines += ["| constant | estimate (95 % CI) |", "|---|---|"]
+    for name, value in result["constants"].items():
+        lines.append(f"| {name} | {value if isinstance(value, str) else _interval_text(value)} |")
+    validation = result["validation"]
+    lines += ["", f"Held-out validation: accuracy {validation['accuracy']} over {validation['runs']} runs "
+              f"(predicted->observed counts: {validation['confusion']}).", ""]
+    return "\n".join(lines)
+
+
+def write_outputs(out: Path, result: dict[str, Any]) -> None:
+    """``regime_map.json``, ``regime_map.md`` and ``constants.json`` (for ``--constants``)."""
+    write_json(out / "regime_map.json", result)
+    (out / "regime_map.md").write_text(regime_map_markdown(result), encoding="utf-8")
+    constants = {name: value["estimate"] for name, value in result["constants"].items() if isinstance(value, dict)}
+    write_json(out / "constants.json", {"constants": constants,
+                                        "intervals": {k: v for k, v in result["constants"].items()},
+                                        "source": "benign-attn regime-map", "design": result["design"]})
