@@ -7,16 +7,21 @@ generalisation, v1 assumptions, mass balance, existence construction).
 from __future__ import annotations
 
 import argparse
+import json
+import os
 from pathlib import Path
 
 from theory.records import parse_assignment
 from verify.checks import GAP_COUNTS, GAP_KINDS, GapDefinition
-from verify.files import atomic_write_text, write_json
+from verify.claims import claim as claim_run
+from verify.files import atomic_write_bytes, json_safe
 from verify.report import build_report, exit_status, report_markdown
+from verify.rundir import claim_output_dir, replace_files, staged_run_dir
 from verify.trajectory import Trajectory
 
 NAME = "verify"
-HELP = "check a run directory's trajectory against the theory; write report.json and report.md"
+HELP = ("check a run directory's trajectory against the theory; print the verdict, and write "
+        "report.json and report.md to --out DIR (or into RUN_DIR with --overwrite)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,6 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="lambda of the existence construction (default: middle of the heuristic window)")
     parser.add_argument("--no-existence", action="store_true",
                         help="skip the existence construction (it draws d-dimensional data)")
+    parser.add_argument("--out", metavar="DIR",
+                        help="write report.json and report.md into DIR, a new directory (default: write nothing)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="without --out: replace RUN_DIR's report.json and report.md; with --out: "
+                             "replace DIR if it holds other files")
     parser.add_argument("--quiet", action="store_true", help="no summary on stdout")
 
 
@@ -47,12 +57,54 @@ def parse_constants(items: list[str]) -> dict[str, str]:
 
 def main(args: argparse.Namespace) -> int:
     run_dir = Path(args.run_dir)
-    trajectory = Trajectory.load(run_dir)
-    report = build_report(trajectory, constants=parse_constants(args.constant),
-                          definition=GapDefinition(kind=args.gap, count=args.gap_count),
-                          existence=not args.no_existence, existence_scale=args.existence_lambda)
-    write_json(run_dir / "report.json", report)
-    atomic_write_text(run_dir / "report.md", report_markdown(report))
+    constants = parse_constants(args.constant)
+    into_run_dir = args.out is not None and _same_path(args.out, run_dir)
+    if args.out is not None and not into_run_dir:
+        # A new directory for the reports: claimed for the whole command, the run only while read.
+        with claim_output_dir(args.out, overwrite=args.overwrite) as claim:
+            if claim.identity is not None and any(claim.path.iterdir()) and not args.overwrite:
+                raise ValueError(f"output directory {args.out!r} already holds files: choose another "
+                                 "--out or pass --overwrite")
+            with claim_run(run_dir, shared=True):
+                trajectory = Trajectory.load(run_dir)
+            report = _report(args, trajectory, constants)
+            with staged_run_dir(claim.path, claim=claim) as stage:
+                os.rmdir(stage / "figures")
+                for name, data in _report_files(report).items():
+                    atomic_write_bytes(stage / name, data)
+        return _finish(args, report, f"wrote {args.out}/report.json and report.md")
+    if args.overwrite or into_run_dir:
+        # Replacing the run's own reports: the run directory is held from reading to writing,
+        # and replaced whole only if it is still the directory that was read.
+        with claim_output_dir(run_dir, overwrite=True) as claim:
+            trajectory = Trajectory.load(run_dir)
+            report = _report(args, trajectory, constants)
+            replace_files(claim.path, _report_files(report), claim=claim)
+        return _finish(args, report, f"wrote {run_dir}/report.json and report.md")
+    with claim_run(run_dir, shared=True):
+        trajectory = Trajectory.load(run_dir)
+    report = _report(args, trajectory, constants)
+    return _finish(args, report, "report not written: pass --out DIR for a new directory, or "
+                                 f"--overwrite to replace the report in {run_dir}")
+
+
+def _report(args: argparse.Namespace, trajectory: Trajectory, constants) -> dict:
+    return build_report(trajectory, constants=constants,
+                        definition=GapDefinition(kind=args.gap, count=args.gap_count),
+                        existence=not args.no_existence, existence_scale=args.existence_lambda)
+
+
+def _report_files(report: dict) -> dict[str, bytes]:
+    """report.json and report.md as bytes (written together, as one unit)."""
+    text = json.dumps(json_safe(report), indent=2, sort_keys=True, allow_nan=False) + "\n"
+    return {"report.json": text.encode("utf-8"), "report.md": report_markdown(report).encode("utf-8")}
+
+
+def _same_path(a: str | Path, b: str | Path) -> bool:
+    return Path(a).resolve() == Path(b).resolve()
+
+
+def _finish(args: argparse.Namespace, report: dict, written: str) -> int:
     status = exit_status(report)
     if not args.quiet:
         summary = report["checks_summary"]
@@ -60,5 +112,5 @@ def main(args: argparse.Namespace) -> int:
               f"{summary['undetermined']} undetermined")
         for check in report["checks"]:
             print(f"  {check['outcome']:>12}  {check['name']}")
-        print(f"wrote {run_dir}/report.json and report.md")
+        print(written)
     return status
