@@ -52,6 +52,10 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         # mkstemp creates 0600 files; give results the permissions an ordinary open() would.
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        # Name the file being written, not its hidden temporary name.
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -179,6 +179,13 @@ def staged_run_dir(out: str | Path, *, claim: OutputClaim | None = None) -> Iter
             shutil.rmtree(trash, ignore_errors=True)
         else:
             os.replace(stage, out)
+    except OSError as exc:
+        shutil.rmtree(stage, ignore_errors=True)
+        # Name the file of the run directory, not its place in the hidden staging directory.
+        filename = exc.filename
+        if filename is not None and Path(filename).is_relative_to(stage):
+            raise OSError(exc.errno, exc.strerror, str(out / Path(filename).relative_to(stage))) from None
+        raise
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
