@@ -34,7 +34,7 @@ from numerics.subspace import training_split
 from theory.params import OFFICIAL_ALIASES, ProblemParams
 from verify.files import read_json_file, read_text_file
 from verify.provenance import provenance
-from verify.trajectory import Trajectory
+from verify.trajectory import Trajectory, validate_arrays
 
 __all__ = ["parse_flat_yaml", "official_params", "official_bytes", "read_official_run", "IGNORED_CONFIG_KEYS"]
 
@@ -219,6 +219,11 @@ def read_official_run(directory: str | Path) -> Trajectory:
     margins = arrays["train_labels"] * np.sum(attention[states] * gamma, axis=-1)
     arrays["train_acc_clean"] = np.mean(margins[:, ~noisy] > 0, axis=1)
     arrays["train_acc_noisy"] = np.mean(margins[:, noisy] > 0, axis=1) if noisy.any() else np.full(len(states), nan)
+    try:
+        # The same rules as a saved run: no verdict from non-finite or inconsistent statistics.
+        arrays = validate_arrays(params, "official", arrays)
+    except ValueError as exc:
+        raise ValueError(f"{str(stats_path)!r}: {exc}") from None
     return Trajectory(params=params, source="official", arrays=arrays, status="success",
                       message=f"imported from an official run ({len(states)} checkpoints)",
                       stats={"engine": "official", "log_rows": int(rows.size),

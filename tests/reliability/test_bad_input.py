@@ -771,6 +771,12 @@ CASES += [
     Case("official-time-step-strings", "cli", _official_files({"stats_time_step.json": _official_stats(
         lambda stats: stats["time_step"].__setitem__("0", "0"))}), "column 'time_step' must hold row numbers",
         needs="import_official"),
+    Case("official-loss-null", "cli", _official_files({"stats_time_step.json": _official_stats(
+        lambda stats: stats["loss"].__setitem__("0", None))}), "array 'train_loss' has 1 non-finite values",
+        needs="import_official"),
+    Case("official-attention-not-summing-to-one", "cli", _official_files({"stats_time_step.json": _official_stats(
+        lambda stats: stats["attention_score"].__setitem__("0", [[2 * v for v in row] for row in stats["attention_score"]["0"]]))}),
+        "array 'attention_train' must hold finite weights >= 0 summing to 1", needs="import_official"),
     Case("official-stats-a-list", "cli", _official_files({"stats_time_step.json": "[]"}),
          "must hold a JSON object of columns", needs="import_official"),
     Case("official-stats-nested-deeply", "cli", _official_files({"stats_time_step.json": _nested_json(10_000)}),
@@ -947,7 +953,9 @@ def test_bad_input(case, tmp_path, monkeypatch, capsys):
 SUBPROCESS_ROWS = {"dim-zero", "dim-not-an-integer", "dim-huge-data-draw", "memory-budget-not-a-number",
                    "toml-malformed", "init-w-truncated", "out-under-a-regular-file",
                    "out-holds-a-different-run", "out-new-parents-then-refused", "verify-newer-schema",
-                   "official-stats-truncated", "sweep-axis-huge-range"}
+                   "official-stats-truncated", "sweep-axis-huge-range", "verify-train-loss-nan", "toml-is-a-fifo",
+                   "init-w-header-claims-a-huge-matrix", "out-held-by-another-run", "flow-horizon-beyond-limit",
+                   "official-huge-embed-dim", "figure-phase-cell-file-empty-object", "verify-npz-deflate-bomb"}
 CLI_CASES = [pytest.param(c, id=c.name, marks=() if c.name in SUBPROCESS_ROWS else pytest.mark.slow)
              for c in CASES if c.kind == "cli"]
 

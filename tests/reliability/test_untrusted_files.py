@@ -251,3 +251,18 @@ def test_sigterm_ends_a_run_like_ctrl_c(tmp_path):
     if process.returncode == 143:
         assert stderr.strip() == "benign-attn: terminated; finished results are kept"
         assert list(tmp_path.iterdir()) == []  # no staging directory, no lock file, no run
+
+
+def test_a_symlinked_out_stays_a_link_and_runs_get_ordinary_permissions(tmp_path, monkeypatch):
+    from verify.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    small = ["run", "--dim", "10", "--n-test", "4", "--steps", "2", "--quiet"]
+    assert main([*small, "--out", "link", "--overwrite"]) == 0
+    assert (tmp_path / "link").is_symlink() and (tmp_path / "real" / "trajectory.npz").is_file()
+    assert (tmp_path / "real").stat().st_mode & 0o777 == 0o777 & ~_umask()
+    # Running again through the link replaces the run it points to, and keeps the link.
+    assert main([*small, "--rho", "0.3", "--out", "link", "--overwrite"]) == 0
+    assert (tmp_path / "link").is_symlink() and Trajectory.load(tmp_path / "real").params.rho == 0.3
