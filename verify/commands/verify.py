@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import re
 from pathlib import Path
 
 from theory.records import parse_assignment
@@ -44,13 +46,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no summary on stdout")
 
 
+#: Decimal exponents beyond float64's range (about 1e-324 .. 1.8e308), with a margin; a longer
+#: one would make the exact parser build a huge integer.
+_EXPONENT = re.compile(r"[eE]([+-]?\d+)")
+_MAX_EXPONENT = 400
+
+
 def parse_constants(items: list[str]) -> dict[str, str]:
-    """``NAME=VALUE`` options into a mapping of exact fractions (the theory's whitelist parser)."""
+    """``NAME=VALUE`` options into a mapping of exact fractions (the theory's whitelist parser).
+
+    A value must be representable in float64, where the checks use it: finite, and not a
+    nonzero number that rounds to 0.
+    """
     constants = {}
     for item in items:
+        exponent = _EXPONENT.search(item.partition("=")[2])
+        if exponent and abs(int(exponent.group(1)[:6])) > _MAX_EXPONENT:
+            raise ValueError(f"--constant {item[:60]!r}: the exponent is beyond float64's range")
         name, value = parse_assignment(item)
         if name in constants:
             raise ValueError(f"--constant {name} given twice")
+        try:
+            as_float = float(value)
+        except OverflowError:
+            as_float = math.inf
+        if not math.isfinite(as_float) or (value != 0 and as_float == 0):
+            raise ValueError(f"--constant {item[:60]!r}: must be a number float64 can hold "
+                             "(about 1e-308 to 1e308 in size)")
         constants[name] = value
     return constants
 
