@@ -17,6 +17,7 @@ target just before their final rename still refuses to replace a directory that 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,9 @@ except ImportError:  # pragma: no cover - not on Linux or macOS
     fcntl = None
 
 __all__ = ["claim", "lock_path"]
+
+#: ``flock`` errors that mean the file system has no locks, not that someone holds one.
+_NO_LOCKS = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL}
 
 
 def lock_path(target: Path) -> Path:
@@ -79,6 +83,16 @@ def claim(target: str | Path, *, shared: bool = False, what: str = "output direc
             os.close(fd)
             raise ValueError(f"{what} {str(target)!r} is in use by another benign-attn process{holder}: "
                              "wait for it to finish or choose another path") from None
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno not in _NO_LOCKS:
+                raise
+            # A file system without locks (some network mounts): go on unclaimed; the writers'
+            # re-check before their final rename still refuses a directory that changed.
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+            yield
+            return
         # The last holder may have removed the file between our open and our lock: retry on
         # the file that is there now.
         try:

@@ -30,7 +30,7 @@ import numpy as np
 
 from numerics.budget import LIMITS, check_bytes
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "write_json", "json_safe", "npz_bytes",
+__all__ = ["atomic_write_bytes", "atomic_write_text", "write_json", "json_bytes", "json_safe", "npz_bytes",
            "read_bytes_bounded", "read_text_file", "read_json_file", "load_npy", "load_npz"]
 
 
@@ -81,14 +81,18 @@ def json_safe(obj: Any) -> Any:
     return obj
 
 
-def write_json(path: str | Path, obj) -> None:
-    """Atomically write ``obj`` as indented JSON with sorted keys (stable bytes).
+def json_bytes(obj) -> bytes:
+    """``obj`` as indented JSON with sorted keys (stable bytes), UTF-8.
 
     Non-finite numbers become ``null`` (``json_safe``): strict JSON has no NaN or Infinity,
     and a reader must not mistake them for numbers.
     """
-    text = json.dumps(json_safe(obj), indent=2, sort_keys=True, allow_nan=False)
-    atomic_write_text(path, text + "\n")
+    return (json.dumps(json_safe(obj), indent=2, sort_keys=True, allow_nan=False) + "\n").encode("utf-8")
+
+
+def write_json(path: str | Path, obj) -> None:
+    """Atomically write ``json_bytes(obj)`` to ``path``."""
+    atomic_write_bytes(path, json_bytes(obj))
 
 
 def npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:

@@ -7,7 +7,6 @@ generalisation, v1 assumptions, mass balance, existence construction).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import re
@@ -16,7 +15,7 @@ from pathlib import Path
 from theory.records import parse_assignment
 from verify.checks import GAP_COUNTS, GAP_KINDS, GapDefinition
 from verify.claims import claim as claim_run
-from verify.files import atomic_write_bytes, json_safe
+from verify.files import atomic_write_bytes, json_bytes
 from verify.report import build_report, exit_status, report_markdown
 from verify.rundir import claim_output_dir, replace_files, staged_run_dir
 from verify.trajectory import Trajectory
@@ -118,8 +117,7 @@ def _report(args: argparse.Namespace, trajectory: Trajectory, constants) -> dict
 
 def _report_files(report: dict) -> dict[str, bytes]:
     """report.json and report.md as bytes (written together, as one unit)."""
-    text = json.dumps(json_safe(report), indent=2, sort_keys=True, allow_nan=False) + "\n"
-    return {"report.json": text.encode("utf-8"), "report.md": report_markdown(report).encode("utf-8")}
+    return {"report.json": json_bytes(report), "report.md": report_markdown(report).encode("utf-8")}
 
 
 def _same_path(a: str | Path, b: str | Path) -> bool:
