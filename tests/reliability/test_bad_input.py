@@ -558,7 +558,7 @@ def _sweep_dir(files: dict[str, str], *argv: str, command: str = "figure"):
     return setup
 
 
-_SPEC = {"spec_version": 2, "base": ProblemParams(dim=10, n_test=3, steps=2).to_dict(),
+_SWEEP_SPEC = {"spec_version": 2, "base": ProblemParams(dim=10, n_test=3, steps=2).to_dict(),
          "axes": [["dim", [10, 20]]], "seeds": [42], "engine": "reduced"}
 _CELL_KEY = "dim=10_seed=42"
 _GOOD_CELL = {"cell": _CELL_KEY, "status": "success", "regime": "benign", "train_loss": 0.1, "test_loss": 0.2,
@@ -567,7 +567,7 @@ _GOOD_CELL = {"cell": _CELL_KEY, "status": "success", "regime": "benign", "train
 
 def _cell(**changes) -> dict[str, str]:
     cell = {k: v for k, v in {**_GOOD_CELL, **changes}.items() if v is not _DROP}
-    return {"sweep.json": json.dumps(_SPEC), f"cells/{_CELL_KEY}.json": json.dumps(cell)}
+    return {"sweep.json": json.dumps(_SWEEP_SPEC), f"cells/{_CELL_KEY}.json": json.dumps(cell)}
 
 
 _DROP = object()
@@ -634,6 +634,9 @@ CASES += [
                  "--constant", "C_benign=1e308", "--constant", "C_harm=99999" + "9" * 400),
     _verify_case("verify-constant-huge-exponent", lambda run: None, "the exponent is beyond float64's range",
                  "--constant", "C_benign=1e999999999"),
+    Case("verify-out-is-the-run-directory", "cli",
+         lambda d: ["verify", str(_saved_trajectory(d)), "--quiet", "--no-existence", "--out", str(d / "run")],
+         "is the run directory: replacing its report needs --overwrite", needs="verify"),
     Case("verify-out-current-directory", "cli",
          lambda d: ["verify", str(_saved_trajectory(d)), "--quiet", "--no-existence", "--out", "."],
          "is the current directory or contains it", needs="verify"),
@@ -811,7 +814,7 @@ CASES += [
          lambda d: ((d / "sw").mkdir(), _fifo(d / "sw" / "sweep.json"),
                     ["sweep", "--axis", "dim=10,20", *SWEEP_BASE, "--out", str(d / "sw")])[2],
          "sweep.json' is not a regular file", needs="sweep"),
-    Case("figure-phase-cell-file-empty-object", "cli", _sweep_dir({"sweep.json": json.dumps(_SPEC),
+    Case("figure-phase-cell-file-empty-object", "cli", _sweep_dir({"sweep.json": json.dumps(_SWEEP_SPEC),
                                                                    f"cells/{_CELL_KEY}.json": "{}"}),
          f"field 'cell' must be '{_CELL_KEY}'", needs="figure"),
     Case("figure-phase-cell-regime-unknown", "cli", _sweep_dir(_cell(regime="great")),
@@ -822,15 +825,15 @@ CASES += [
          "field 'test_loss' must be a number or null", needs="figure"),
     Case("figure-phase-cell-metric-missing", "cli", _sweep_dir(_cell(train_acc=_DROP)),
          "field 'train_acc' is missing", needs="figure"),
-    Case("figure-phase-cell-file-a-list", "cli", _sweep_dir({"sweep.json": json.dumps(_SPEC),
+    Case("figure-phase-cell-file-a-list", "cli", _sweep_dir({"sweep.json": json.dumps(_SWEEP_SPEC),
                                                             f"cells/{_CELL_KEY}.json": "[]"}),
          "must hold a JSON object", needs="figure"),
     Case("figure-phase-spec-a-list", "cli", _sweep_dir({"sweep.json": "[]"}),
          "a sweep specification must be a JSON object", needs="figure"),
-    Case("figure-phase-spec-axes-malformed", "cli", _sweep_dir({"sweep.json": json.dumps({**_SPEC, "axes": [["dim"]]})}),
+    Case("figure-phase-spec-axes-malformed", "cli", _sweep_dir({"sweep.json": json.dumps({**_SWEEP_SPEC, "axes": [["dim"]]})}),
          "field 'axes' must hold [name, [numbers]] pairs", needs="figure"),
     Case("figure-phase-spec-too-many-cells", "cli", _sweep_dir({"sweep.json": json.dumps(
-        {**_SPEC, "axes": [["dim", list(range(10, 1010))], ["signal_norm", list(range(1, 1001))]]})}),
+        {**_SWEEP_SPEC, "axes": [["dim", list(range(10, 1010))], ["signal_norm", list(range(1, 1001))]]})}),
         "cells of the sweep=1e+06: must be <= 100000", needs="figure"),
     Case("figure-phase-no-sweep-directory", "cli",
          lambda d: ["figure", "phase", "--sweep", str(d / "none"), "--quiet", "--out", str(d / "figs")],

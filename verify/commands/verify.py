@@ -80,6 +80,8 @@ def main(args: argparse.Namespace) -> int:
     run_dir = Path(args.run_dir)
     constants = parse_constants(args.constant)
     into_run_dir = args.out is not None and _same_path(args.out, run_dir)
+    if into_run_dir and not args.overwrite:
+        raise ValueError(f"--out {args.out!r} is the run directory: replacing its report needs --overwrite")
     if args.out is not None and not into_run_dir:
         # A new directory for the reports: claimed for the whole command, the run only while read.
         with claim_output_dir(args.out, overwrite=args.overwrite) as claim:
