@@ -103,8 +103,9 @@ def claim(target: str | Path, *, shared: bool = False, what: str = "output direc
             break
         os.close(fd)
     try:
+        # No writer holds the file now: a PID left by a killed writer is wiped; a writer names itself.
+        os.ftruncate(fd, 0)
         if not shared:
-            os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
         yield
     finally:
