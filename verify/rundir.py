@@ -153,8 +153,9 @@ def remove_stale_stages(out: str | Path) -> None:
 
 
 @contextlib.contextmanager
-def staged_run_dir(out: str | Path, *, claim: OutputClaim | None = None) -> Iterator[Path]:
-    """Yield a staging directory; on success it replaces ``out``, on any error it is removed.
+def staged_run_dir(out: str | Path, *, claim: OutputClaim | None = None, figures: bool = True) -> Iterator[Path]:
+    """Yield a staging directory (with an empty ``figures/`` unless ``figures=False``); on
+    success it replaces ``out``, on any error it is removed.
 
     Leftovers of killed earlier attempts at ``out`` are removed first (``remove_stale_stages``).
     With ``claim``, the target is re-checked (``OutputClaim.recheck``) just before the rename.
@@ -167,7 +168,8 @@ def staged_run_dir(out: str | Path, *, claim: OutputClaim | None = None) -> Iter
     try:
         # mkdtemp makes a private (0700) directory; a run directory gets ordinary permissions.
         os.chmod(stage, 0o777 & ~_umask())
-        (stage / "figures").mkdir()
+        if figures:
+            (stage / "figures").mkdir()
         yield stage
         if claim is not None:
             claim.recheck()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import re
 from pathlib import Path
 
@@ -91,8 +90,7 @@ def main(args: argparse.Namespace) -> int:
             with claim_run(run_dir, shared=True):
                 trajectory = Trajectory.load(run_dir)
             report = _report(args, trajectory, constants)
-            with staged_run_dir(claim.path, claim=claim) as stage:
-                os.rmdir(stage / "figures")
+            with staged_run_dir(claim.path, claim=claim, figures=False) as stage:
                 for name, data in _report_files(report).items():
                     atomic_write_bytes(stage / name, data)
         return _finish(args, report, f"wrote {args.out}/report.json and report.md")
