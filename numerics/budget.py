@@ -16,13 +16,48 @@ import os
 
 from theory.params import ProblemParams
 
-__all__ = ["DEFAULT_BUDGET_GIB", "MEMORY_ENV", "memory_budget", "data_bytes", "recording_bytes",
-           "direct_bytes", "reduced_bytes", "check_memory"]
+__all__ = ["DEFAULT_BUDGET_GIB", "MEMORY_ENV", "LIMITS", "check_limit", "memory_budget", "data_bytes",
+           "recording_bytes", "direct_bytes", "reduced_bytes", "flow_bytes", "check_memory", "check_bytes"]
 
 DEFAULT_BUDGET_GIB = 8.0
 MEMORY_ENV = "BENIGN_ATTN_MEMORY_GIB"
 _GIB = 2**30
 _FLOAT = 8
+
+#: Stated limits on quantities of work, checked before the work starts (one place, so that
+#: the README and the error messages quote the same numbers). Each is far above what the
+#: paper's experiments need and far below what would run for hours or exhaust memory.
+LIMITS: dict[str, float] = {
+    # Recorded checkpoints of one run or flow (the paper plots a few hundred).
+    "checkpoints": 1_000_000,
+    # Decimal digits of the mpmath flow (30 is the default; each digit costs time per operation).
+    "dps": 1_000,
+    # Final flow time tau: log time log(1 + tau) <= 27.6, where the default step budget ends
+    # within minutes; the paper's exponentially long times are below 1e10.
+    "flow_horizon": 1e12,
+    # Solver steps of one flow.
+    "flow_max_steps": 10_000_000,
+    # Cells of one sweep (the paper's grid has 39 x 39 = 1521), counted before any is built.
+    "sweep_cells": 100_000,
+    # Values of one sweep axis.
+    "axis_values": 10_000,
+    # Seeds per sweep cell.
+    "seeds": 10_000,
+    # Bytes of a text or JSON input file (configs, sidecars, cell files, official statistics).
+    "text_file_bytes": 256 * 2**20,
+    # Nesting depth of a JSON input file.
+    "json_depth": 64,
+    # Members of a .npz archive.
+    "npz_members": 256,
+}
+
+
+def check_limit(name: str, value: float, what: str) -> None:
+    """Raise ``ValueError`` when ``value`` exceeds ``LIMITS[name]``; ``what`` names the quantity
+    as the user gave it (e.g. ``"--horizon"``)."""
+    limit = LIMITS[name]
+    if value > limit:
+        raise ValueError(f"{what}={value:g}: must be <= {limit:g} (a stated limit of this toolkit)")
 
 
 def memory_budget(budget_gib: float | None = None) -> float:
@@ -108,6 +143,31 @@ def reduced_bytes(params: ProblemParams, *, data_given: bool = False, w0_given: 
     return _FLOAT * size + recording_bytes(params, record_every)
 
 
+def flow_bytes(params: ProblemParams, *, checkpoints: int, backend: str = "scipy",
+               w0_given: bool = False) -> int:
+    """Peak bytes of ``benign-attn flow``: the reduced set-up, the solver's stages and the
+    checkpoints.
+
+    The state holds m + m^2 numbers (joint) or m (p-only), m = n T. Explicit scipy solvers keep
+    about 20 copies of it (stages, error estimate, dense output); the mpmath back end holds about
+    10 copies of mpf numbers of roughly 100 bytes. Each checkpoint records about 4 m numbers.
+    """
+    m = params.n_train * params.seq_len
+    state = m + m * m if params.train == "joint" else m
+    solver = 20 * _FLOAT * state if backend == "scipy" else 10 * 100 * state
+    setup = reduced_bytes(params.replace(steps=0), w0_given=w0_given, record_every=1)
+    return setup + solver + _FLOAT * (checkpoints + 1) * (4 * m + 32)
+
+
+def check_bytes(what: str, needed: float, *, budget_gib: float | None = None) -> None:
+    """Raise ``ValueError`` when ``needed`` bytes (of ``what``, e.g. an array in a file)
+    exceed the memory budget; for inputs that are not a ``ProblemParams`` setting."""
+    budget = memory_budget(budget_gib)
+    if needed > budget:
+        raise ValueError(f"{what} would need about {float(needed) / _GIB:.3g} GiB: more than the memory "
+                         f"budget of {budget / _GIB:.3g} GiB (set {MEMORY_ENV} to change it)")
+
+
 def check_memory(what: str, needed: int, params: ProblemParams, *, budget_gib: float | None = None) -> None:
     """Raise ``ValueError`` before allocating when ``needed`` bytes exceed the budget.
 
@@ -125,7 +185,7 @@ def check_memory(what: str, needed: int, params: ProblemParams, *, budget_gib: f
     budget = memory_budget(budget_gib)
     if needed > budget:
         raise ValueError(
-            f"{what} needs about {needed / _GIB:.3g} GiB for dim={params.dim}, n_train={params.n_train}, "
+            f"{what} needs about {float(needed) / _GIB:.3g} GiB for dim={params.dim}, n_train={params.n_train}, "
             f"seq_len={params.seq_len}, n_test={params.n_test}, steps={params.steps}: more than the "
             f"memory budget of {budget / _GIB:.3g} GiB (set {MEMORY_ENV} to change it, or use a "
             "smaller setting)")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import stat
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,6 +28,14 @@ OFFICIAL_ALIASES: Mapping[str, str] = {
     "test_n": "n_test",
     "num_steps": "steps",
 }
+
+#: Largest integer field value (int64, the TOML integer range); larger sizes are refused by the
+#: memory budget anyway, and this keeps every size product finite in float64.
+MAX_INT = 2**63 - 1
+#: Largest parameter file read by ``ProblemParams.load`` (a dozen lines are enough).
+MAX_CONFIG_BYTES = 2**20
+#: Largest signal norm: ||mu||^2 (1e200) and n ||mu||^2 / d then stay finite in float64.
+MAX_SIGNAL_NORM = 1e100
 
 _INT_RULES = {
     "n_train": 2,
@@ -101,6 +110,9 @@ class ProblemParams:
             object.__setattr__(self, name, float(value))
         if self.signal_norm <= 0:
             raise ValueError(f"signal_norm={self.signal_norm!r}: must be > 0")
+        if self.signal_norm > MAX_SIGNAL_NORM:
+            raise ValueError(f"signal_norm={self.signal_norm!r}: must be <= {MAX_SIGNAL_NORM:g} "
+                             "(||mu||^2 must stay finite in float64)")
         if not 0 < self.rho < 1:
             raise ValueError(f"rho={self.rho!r}: must satisfy 0 < rho < 1")
         if not 0 <= self.label_noise < 0.5:
@@ -184,9 +196,16 @@ class ProblemParams:
 
     @classmethod
     def load(cls, path: str | Path) -> ProblemParams:
-        """Read a TOML file; errors name the file."""
+        """Read a TOML file (a regular file of at most ``MAX_CONFIG_BYTES``); errors name the file."""
         path = Path(path)
         try:
+            # Checked before opening: a FIFO or a device would block or never end.
+            info = path.stat()
+            if not stat.S_ISREG(info.st_mode):
+                raise ValueError(f"config file {str(path)!r} is not a regular file")
+            if info.st_size > MAX_CONFIG_BYTES:
+                raise ValueError(f"config file {str(path)!r} has {info.st_size} bytes: a parameter file "
+                                 f"has at most {MAX_CONFIG_BYTES}")
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise ValueError(f"config file {str(path)!r} does not exist") from None
@@ -203,6 +222,8 @@ def _check_int(name: str, value: Any, minimum: int) -> None:
         raise ValueError(f"{name}={value!r}: must be an integer")
     if value < minimum:
         raise ValueError(f"{name}={value!r}: must be >= {minimum}")
+    if value > MAX_INT:
+        raise ValueError(f"{name}={value!r}: must be <= {MAX_INT} (2**63 - 1)")
 
 
 def _toml_scalar(value: Any) -> str:

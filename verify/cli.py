@@ -1,15 +1,21 @@
 """The ``benign-attn`` command: one subcommand per module in ``verify.commands``.
 
 User mistakes (``ValueError`` from validation) end in a one-line error and exit status 2,
-an operating-system failure (``OSError``, e.g. a full disk) in a one-line error and status 1;
-Ctrl-C exits with 130 and, because every writer stages or renames atomically, loses no
-finished result.
+an operating-system failure (``OSError``, e.g. a full disk) in a one-line error and status 1,
+a numerical failure (``IntegrationError``, an overflow or a division by zero) in a one-line
+error naming it and status 1, and any other exception in a one-line "internal error" and
+status 1 (``BENIGN_ATTN_TRACEBACK=1`` shows the traceback). Ctrl-C exits with 130 and SIGTERM
+(as sent by ``timeout`` or a batch system) with 143, each after the same clean-up; because
+every writer stages or renames atomically, neither loses a finished result. Messages are one
+line: newlines and other control characters are escaped and very long messages are cut.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import signal
 import sys
 
 from verify.commands import COMMANDS
@@ -39,7 +45,16 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
     return parser, handlers
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that the same clean-up runs."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
+    previous = _install_sigterm()
     try:
         parser, handlers = build_parser()
         args = parser.parse_args(argv)
@@ -47,8 +62,49 @@ def main(argv: list[str] | None = None) -> int:
     except BaseException as exc:
         if not _interrupted(exc):
             raise
-        print("benign-attn: interrupted; finished results are kept", file=sys.stderr)
-        return 130
+        terminated = _terminated(exc)
+        # Clean-up has run; a second signal now must not print a traceback.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if previous is not None:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        print(f"benign-attn: {'terminated' if terminated else 'interrupted'}; finished results are kept",
+              file=sys.stderr)
+        return 143 if terminated else 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _install_sigterm():
+    """Handle SIGTERM like Ctrl-C in the main thread; returns the previous handler (None when
+    not in the main thread, where handlers cannot be set)."""
+    try:
+        return signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:
+        return None
+
+
+def _terminated(exc: BaseException) -> bool:
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, Terminated):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+#: Longest error message printed; a longer one is cut in the middle.
+MAX_MESSAGE = 600
+
+
+def one_line(text: str) -> str:
+    """``text`` as one printable line: control characters escaped, cut to ``MAX_MESSAGE``."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+    if len(text) > MAX_MESSAGE:
+        half = MAX_MESSAGE // 2
+        text = f"{text[:half]} ... [{len(text) - 2 * half} characters cut] ... {text[-half:]}"
+    return text
 
 
 def _interrupted(exc: BaseException) -> bool:
@@ -67,21 +123,46 @@ def _interrupted(exc: BaseException) -> bool:
 
 
 def _dispatch(handler, args: argparse.Namespace) -> int:
+    from numerics.status import IntegrationError
+
+    prefix = f"benign-attn {args.command}: error:"
     try:
         return handler(args)
     except ValueError as exc:
         if _interrupted(exc):
             raise
-        print(f"benign-attn {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{prefix} {one_line(exc)}", file=sys.stderr)
         return 2
     except OSError as exc:
         if _interrupted(exc):
             raise
         # The system refused a read or write (disk full, permissions): not a bug in the toolkit,
         # and the staged writers have already removed anything partial.
-        print(f"benign-attn {args.command}: error: {exc.strerror or exc}"
-              f"{f' ({exc.filename})' if exc.filename else ''}", file=sys.stderr)
+        filename = f" ({one_line(exc.filename)})" if exc.filename else ""
+        print(f"{prefix} {one_line(exc.strerror or exc)}{filename}", file=sys.stderr)
         return 1
+    except (IntegrationError, ArithmeticError) as exc:
+        if _interrupted(exc):
+            raise
+        # A numerical failure is a result: named, exit 1, nothing partial written.
+        print(f"benign-attn {args.command}: numerical failure: {type(exc).__name__}: {one_line(exc)}",
+              file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(f"{prefix} out of memory (lower the setting or {_memory_env()})", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against a traceback
+        if _interrupted(exc) or os.environ.get("BENIGN_ATTN_TRACEBACK"):
+            raise
+        print(f"benign-attn {args.command}: internal error: {type(exc).__name__}: {one_line(exc)} "
+              "(please report it; BENIGN_ATTN_TRACEBACK=1 shows the traceback)", file=sys.stderr)
+        return 1
+
+
+def _memory_env() -> str:
+    from numerics.budget import MEMORY_ENV
+
+    return f"the budget {MEMORY_ENV}"
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -22,7 +22,6 @@ Paper: the official code of Sakamoto & Sato (2025) (its default configuration an
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from pathlib import Path
@@ -30,13 +29,15 @@ from typing import Any
 
 import numpy as np
 
+from numerics.budget import LIMITS, check_memory, memory_budget
 from numerics.data import label_layout, signals
 from numerics.subspace import training_split
 from theory.params import OFFICIAL_ALIASES, ProblemParams
+from verify.files import read_json_file, read_text_file
 from verify.provenance import provenance
-from verify.trajectory import Trajectory
+from verify.trajectory import Trajectory, validate_arrays
 
-__all__ = ["parse_flat_yaml", "official_params", "read_official_run", "IGNORED_CONFIG_KEYS"]
+__all__ = ["parse_flat_yaml", "official_params", "official_bytes", "read_official_run", "IGNORED_CONFIG_KEYS"]
 
 #: Official configuration keys that do not describe the problem (logging, the v1 delta).
 IGNORED_CONFIG_KEYS = ("delta", "log_interval", "wandb")
@@ -107,11 +108,44 @@ def official_params(config: dict[str, Any]) -> ProblemParams:
     return ProblemParams.from_mapping(values | {"layout": "official", "train": "joint"})
 
 
+def official_bytes(params: ProblemParams) -> int:
+    """Peak bytes of reading an official run: the re-drawn training tokens (n T d, twice while
+    the scores are formed), the signals (3 d) and the statistics held as Python objects (about
+    100 bytes per attention weight and logged value)."""
+    n, T, d, steps = params.n_train, params.seq_len, params.dim, params.steps
+    return 8 * (2 * n * T * d + 3 * d) + 100 * steps * (n * T + 8)
+
+
 def _column(stats: dict, name: str, path: Path) -> list:
+    """The values of one column in row order; the column must map row numbers ("0", "1", ...)
+    to values."""
     if name not in stats:
         raise ValueError(f"{str(path)!r} has no column {name!r}")
     column = stats[name]
+    if not isinstance(column, dict):
+        kind = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "an array"}
+        raise ValueError(f"{str(path)!r}: column {name!r} must map row numbers to values, "
+                         f"not be {kind.get(type(column), 'null')}")
+    if not all(isinstance(key, str) and key.isdigit() and key.isascii() for key in column):
+        raise ValueError(f"{str(path)!r}: column {name!r} has row keys that are not row numbers")
     return [column[key] for key in sorted(column, key=int)]
+
+
+def _numbers(values: list, name: str, path: Path, shape: tuple[int, ...] = ()) -> np.ndarray:
+    """``values`` as float64 of shape (rows, *shape); ``None`` (pandas' NaN) becomes NaN. Anything
+    else than numbers in that layout raises ``ValueError`` naming the column."""
+    def valid(value, dims) -> bool:
+        if not dims:
+            return value is None or isinstance(value, (int, float)) and not isinstance(value, bool)
+        return isinstance(value, list) and len(value) == dims[0] and all(valid(v, dims[1:]) for v in value)
+
+    bad = next((row for row, value in enumerate(values) if not valid(value, shape)), None)
+    if bad is not None:
+        kind = "a number" if not shape else f"numbers of shape {shape}"
+        raise ValueError(f"{str(path)!r}: column {name!r} row {bad} must be {kind}")
+    with np.errstate(over="ignore"):
+        return np.array(values, dtype=np.float64).reshape((len(values), *shape)) if values else \
+            np.zeros((0, *shape))
 
 
 def read_official_run(directory: str | Path) -> Trajectory:
@@ -122,26 +156,34 @@ def read_official_run(directory: str | Path) -> Trajectory:
     directory = Path(directory)
     stats_path, config_path = directory / "stats_time_step.json", directory / ".hydra" / "config.yaml"
     for path in (stats_path, config_path):
-        if not path.is_file():
+        if not path.exists():
             raise ValueError(f"{str(path)!r} does not exist: not an official run directory")
-    config = parse_flat_yaml(config_path.read_text(encoding="utf-8"), source=str(config_path))
+    config = parse_flat_yaml(read_text_file(config_path, "official config", max_bytes=2**20),
+                             source=str(config_path))
     params = official_params(config)
-    try:
-        stats = json.loads(stats_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{str(stats_path)!r} is not valid JSON: {exc}") from None
-    steps_logged = np.asarray(_column(stats, "time_step", stats_path), dtype=np.int64)
+    # Reading re-draws the training tokens (n T d) and holds the statistics: checked first.
+    check_memory("reading the official run", official_bytes(params), params)
+    stats = read_json_file(stats_path, "official statistics",
+                           max_bytes=min(LIMITS["text_file_bytes"], memory_budget() / 16))
+    if not isinstance(stats, dict):
+        raise ValueError(f"{str(stats_path)!r} must hold a JSON object of columns")
+    time_step = _column(stats, "time_step", stats_path)
+    if not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**62 for v in time_step):
+        raise ValueError(f"{str(stats_path)!r}: column 'time_step' must hold row numbers 0, 1, 2, ...")
+    steps_logged = np.asarray(time_step, dtype=np.int64)
     if not np.array_equal(steps_logged, np.arange(len(steps_logged))):
         raise ValueError(f"{str(stats_path)!r}: time_step must be 0, 1, 2, ... without gaps")
     if len(steps_logged) != params.steps:
         raise ValueError(f"{str(stats_path)!r} has {len(steps_logged)} rows, config says num_steps={params.steps}")
-    loss = np.asarray(_column(stats, "loss", stats_path), dtype=np.float64)
-    attention = np.asarray(_column(stats, "attention_score", stats_path), dtype=np.float64)
-    if attention.shape != (params.steps, params.n_train, params.seq_len):
-        raise ValueError(f"attention_score has shape {attention.shape}, expected "
-                         f"({params.steps}, {params.n_train}, {params.seq_len})")
-    logged = {name: np.array([math.nan if v is None else v for v in _column(stats, name, stats_path)])
+    loss = _numbers(_column(stats, "loss", stats_path), "loss", stats_path)
+    attention = _numbers(_column(stats, "attention_score", stats_path), "attention_score", stats_path,
+                         (params.n_train, params.seq_len))
+    logged = {name: _numbers(_column(stats, name, stats_path), name, stats_path)
               for name in ("train_loss", "train_accuracy", "test_loss", "test_accuracy")}
+    for name, values in {"loss": loss, "attention_score": attention, **logged}.items():
+        if len(values) != params.steps:
+            raise ValueError(f"{str(stats_path)!r}: column {name!r} has {len(values)} rows, "
+                             f"config says num_steps={params.steps}")
     rows = np.flatnonzero(np.isfinite(logged["train_loss"]))
     # Metrics logged at row k describe the state after k + 1 updates. Attention exists for the
     # states 0 .. steps - 1; the final state (after the last update) has logged metrics only, so
@@ -187,6 +229,11 @@ def read_official_run(directory: str | Path) -> Trajectory:
     for name in ("train_acc_clean", "train_acc_noisy"):
         unknown = ~np.isfinite(arrays[name]) & np.isin(overall, (0.0, 1.0))
         arrays[name][unknown] = overall[unknown]
+    try:
+        # The same rules as a saved run: no verdict from non-finite or inconsistent statistics.
+        arrays = validate_arrays(params, "official", arrays)
+    except ValueError as exc:
+        raise ValueError(f"{str(stats_path)!r}: {exc}") from None
     return Trajectory(params=params, source="official", arrays=arrays, status="success",
                       message=f"imported from an official run ({len(states)} checkpoints)",
                       stats={"engine": "official", "log_rows": int(rows.size),

@@ -4,12 +4,16 @@ Paper: none. Layout: ``params.toml``, ``trajectory.npz`` + ``trajectory.json``,
 ``report.json``, ``report.md``, ``figures/*.png|pdf``.
 
 Everything is first written into a hidden staging directory beside the target and renamed
-into place at the end, so an interrupted run leaves no half-written directory behind.
+into place at the end, so an interrupted run leaves no half-written directory behind. A
+command claims its output directory for its whole duration (``claim_output_dir``, a lock beside
+it), so two commands never write one directory at once, and the target is checked again just
+before the final rename: a directory that changed meanwhile is never replaced.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -20,9 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from theory.params import ProblemParams
+from verify.claims import claim
+from verify.files import read_json_file
 
-__all__ = ["check_output_dir", "check_writable_parent", "staged_run_dir", "remove_stale_stages",
-           "write_run_dir"]
+__all__ = ["check_output_dir", "check_writable_parent", "claim_output_dir", "OutputClaim",
+           "staged_run_dir", "remove_stale_stages", "write_run_dir", "directory_identity", "replace_files"]
 
 
 def check_output_dir(out: str | Path, params: ProblemParams, *, overwrite: bool,
@@ -38,8 +44,7 @@ def check_output_dir(out: str | Path, params: ProblemParams, *, overwrite: bool,
         same = False
         with contextlib.suppress(ValueError, OSError):
             same = ProblemParams.load(out / "params.toml") == params and all(
-                json.loads((out / name).read_text(encoding="utf-8")) == _as_json(value)
-                for name, value in (settings or {}).items())
+                read_json_file(out / name) == _as_json(value) for name, value in (settings or {}).items())
         if not same:
             raise ValueError(f"output directory {str(out)!r} already holds a different run or other "
                              "files: choose another --out or pass --overwrite")
@@ -47,11 +52,25 @@ def check_output_dir(out: str | Path, params: ProblemParams, *, overwrite: bool,
 
 
 def check_writable_parent(out: str | Path) -> Path:
-    """Refuse an output path that is a file, lies under a file, or whose nearest existing
-    ancestor cannot be written to; creates nothing."""
+    """Refuse an output path that is a file, lies under a file, is a dangling symbolic link, is
+    the current directory or one of its ancestors, or whose nearest existing ancestor cannot be
+    written to; creates nothing.
+
+    Returns the path to write: ``out`` with symbolic links resolved, so that a link to a
+    directory keeps pointing at the new content instead of being replaced by a directory.
+    """
+    given = out
     out = Path(out)
+    if out.is_symlink() and not out.exists():
+        raise ValueError(f"output path {str(given)!r} is a symbolic link to "
+                         f"{os.readlink(out)!r}, which does not exist")
     if out.exists() and not out.is_dir():
         raise ValueError(f"output path {str(out)!r} exists and is not a directory")
+    resolved = out.resolve()
+    cwd = Path.cwd().resolve()
+    if resolved == cwd or resolved in cwd.parents:
+        raise ValueError(f"output directory {str(given)!r} is the current directory or contains it: "
+                         "a run directory is replaced whole, so choose a new directory")
     # Nothing is created here: the nearest existing ancestor must be a writable directory, and
     # missing parents are made only when the finished run is moved into place.
     ancestor = out.resolve().parent
@@ -64,7 +83,49 @@ def check_writable_parent(out: str | Path) -> Path:
         os.rmdir(tempfile.mkdtemp(prefix=".benign-attn-probe-", dir=ancestor))
     except OSError as exc:
         raise ValueError(f"output directory {str(ancestor)!r} is not writable: {exc.strerror}") from None
-    return out
+    return resolved
+
+
+def directory_identity(path: Path) -> tuple | None:
+    """What changes when anything replaces or writes into the directory ``path``: its device,
+    inode and modification time (``None`` when it does not exist)."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (info.st_dev, info.st_ino, info.st_mtime_ns)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OutputClaim:
+    """An output directory claimed by this process: the path to write (symbolic links
+    resolved) and its identity when it was checked."""
+
+    path: Path
+    identity: tuple | None
+
+    def recheck(self) -> None:
+        """Refuse to go on when the directory changed since it was checked (a writer that
+        ignores claims, or the user)."""
+        if directory_identity(self.path) != self.identity:
+            raise ValueError(f"output directory {str(self.path)!r} changed while this command ran "
+                             "(another process wrote to it): nothing was replaced; run the command again")
+
+
+@contextlib.contextmanager
+def claim_output_dir(out: str | Path, params: ProblemParams | None = None, *, overwrite: bool,
+                     settings: Mapping[str, Any] | None = None) -> Iterator[OutputClaim]:
+    """Claim ``out`` for the whole block: check it (``check_output_dir``, or only
+    ``check_writable_parent`` when ``params`` is None), take an exclusive claim beside it, and
+    check it again under the claim; ``write_run_dir(..., claim=)`` re-checks at its rename.
+
+    Raises ``ValueError`` when another process holds ``out`` or it holds a different run.
+    """
+    path = check_writable_parent(out)
+    with claim(path):
+        if params is not None:
+            check_output_dir(path, params, overwrite=overwrite, settings=settings)
+        yield OutputClaim(path, directory_identity(path))
 
 
 def _alive(pid: int) -> bool:
@@ -92,19 +153,26 @@ def remove_stale_stages(out: str | Path) -> None:
 
 
 @contextlib.contextmanager
-def staged_run_dir(out: str | Path) -> Iterator[Path]:
-    """Yield a staging directory; on success it replaces ``out``, on any error it is removed.
+def staged_run_dir(out: str | Path, *, claim: OutputClaim | None = None, figures: bool = True) -> Iterator[Path]:
+    """Yield a staging directory (with an empty ``figures/`` unless ``figures=False``); on
+    success it replaces ``out``, on any error it is removed.
 
     Leftovers of killed earlier attempts at ``out`` are removed first (``remove_stale_stages``).
+    With ``claim``, the target is re-checked (``OutputClaim.recheck``) just before the rename.
     """
-    out = Path(out)
-    out.resolve().parent.mkdir(parents=True, exist_ok=True)
+    out = Path(out).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_stages(out)
     pid = os.getpid()
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-{pid}-", dir=out.resolve().parent))
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-{pid}-", dir=out.parent))
     try:
-        (stage / "figures").mkdir()
+        # mkdtemp makes a private (0700) directory; a run directory gets ordinary permissions.
+        os.chmod(stage, 0o777 & ~_umask())
+        if figures:
+            (stage / "figures").mkdir()
         yield stage
+        if claim is not None:
+            claim.recheck()
         if out.exists():
             # Rename the old directory away first so that a failure here still leaves one whole run.
             trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-{pid}-", dir=stage.parent))
@@ -113,9 +181,22 @@ def staged_run_dir(out: str | Path) -> Iterator[Path]:
             shutil.rmtree(trash, ignore_errors=True)
         else:
             os.replace(stage, out)
+    except OSError as exc:
+        shutil.rmtree(stage, ignore_errors=True)
+        # Name the file of the run directory, not its place in the hidden staging directory.
+        filename = exc.filename
+        if filename is not None and Path(filename).is_relative_to(stage):
+            raise OSError(exc.errno, exc.strerror, str(out / Path(filename).relative_to(stage))) from None
+        raise
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _as_json(value: Any) -> Any:
@@ -123,7 +204,7 @@ def _as_json(value: Any) -> Any:
 
 
 def write_run_dir(out: str | Path, trajectory, report: Mapping[str, Any], *,
-                  settings: Mapping[str, Any] | None = None) -> None:
+                  settings: Mapping[str, Any] | None = None, claim: OutputClaim | None = None) -> None:
     """Write a whole run directory at ``out`` through a staging directory.
 
     Files: ``params.toml``, ``trajectory.npz`` + ``trajectory.json``, ``report.json``,
@@ -134,7 +215,7 @@ def write_run_dir(out: str | Path, trajectory, report: Mapping[str, Any], *,
     from verify.plots import dynamics_figure, save_figure, setting_title
     from verify.report import report_markdown
 
-    with staged_run_dir(out) as stage:
+    with staged_run_dir(out, claim=claim) as stage:
         atomic_write_text(stage / "params.toml", trajectory.params.to_toml())
         for name, value in (settings or {}).items():
             write_json(stage / name, value)
@@ -143,3 +224,30 @@ def write_run_dir(out: str | Path, trajectory, report: Mapping[str, Any], *,
         atomic_write_text(stage / "report.md", report_markdown(report))
         title = setting_title(trajectory.params, report.get("verdict"))
         save_figure(dynamics_figure([trajectory], [title]), stage / "figures" / "dynamics")
+
+
+def replace_files(directory: str | Path, files: Mapping[str, bytes], *, claim: OutputClaim) -> None:
+    """Give the run directory ``directory`` new ``files`` (name -> bytes) as one unit.
+
+    A copy of the directory is staged beside it (its other files hard-linked, so nothing large
+    is copied; every writer replaces files by renaming, so a link is never written through),
+    the new files are written into the copy, and the copy replaces the directory: a reader
+    sees all the old files or all the new ones, never a mix.
+    """
+    from verify.files import atomic_write_bytes
+
+    directory = Path(directory).resolve()
+    with staged_run_dir(directory, claim=claim) as stage:
+        for root, dirs, names in os.walk(directory):
+            target = stage / Path(root).relative_to(directory)
+            for name in dirs:
+                (target / name).mkdir(exist_ok=True)
+            for name in names:
+                if Path(root) == directory and name in files:
+                    continue
+                try:
+                    os.link(Path(root) / name, target / name)
+                except OSError:
+                    shutil.copy2(Path(root) / name, target / name)
+        for name, data in files.items():
+            atomic_write_bytes(stage / name, data)

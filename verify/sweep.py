@@ -31,15 +31,18 @@ from typing import Any
 
 import numpy as np
 
+from numerics.budget import LIMITS, check_limit
 from numerics.data import label_layout
 from theory.params import ProblemParams
 from verify.classify import REGIMES, OutcomeTolerances, classify
-from verify.files import write_json
+from verify.claims import claim
+from verify.files import read_json_file, write_json
 from verify.rundir import check_writable_parent
 from verify.trajectory import Trajectory
 
 __all__ = ["GRIDS", "ENGINES", "EXECUTORS", "METRICS", "SweepSpec", "SweepResult", "grid_axes",
-           "parse_axis", "run_cell", "run_column", "run_sweep", "load_sweep"]
+           "parse_axis", "run_cell", "run_column", "run_sweep", "load_sweep", "read_cell",
+           "check_sweep_memory"]
 
 #: 2: reduced-engine cells are computed per column, whose test noise is drawn in a
 #: ||mu||-independent subspace (numerics.column); version-1 directories hold the per-cell draw
@@ -53,7 +56,7 @@ _AXIS_TYPES = {"n_train": int, "seq_len": int, "dim": int, "n_test": int, "steps
 
 
 #: Values one axis may take (the paper's grid has 39 per axis).
-MAX_AXIS_VALUES = 10_000
+MAX_AXIS_VALUES = int(LIMITS["axis_values"])
 
 
 def _inclusive_range(start: float, stop: float, step: float) -> tuple[float, ...]:
@@ -148,7 +151,10 @@ class SweepSpec:
             raise ValueError(f"seeds={self.seeds!r}: need at least one, without repeats")
         if self.engine not in ENGINES:
             raise ValueError(f"engine={self.engine!r}: must be one of {', '.join(ENGINES)}")
-        # Building every cell validates every parameter point before any work starts.
+        check_limit("seeds", len(self.seeds), "seeds per cell")
+        # Counted before any cell is built; then building every cell validates every parameter
+        # point before any work starts.
+        check_limit("sweep_cells", math.prod(self.shape), "cells of the sweep")
         list(self.cells())
 
     @property
@@ -170,8 +176,22 @@ class SweepSpec:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SweepSpec:
-        return cls(base=ProblemParams.from_mapping(data["base"]),
-                   axes=tuple((name, tuple(values)) for name, values in data["axes"]),
+        """The inverse of ``to_dict``; a malformed mapping raises ``ValueError`` naming the field."""
+        if not isinstance(data, Mapping):
+            raise ValueError("a sweep specification must be a JSON object")
+        for key, kind in (("base", Mapping), ("axes", list), ("seeds", list), ("engine", str)):
+            if not isinstance(data.get(key), kind):
+                raise ValueError(f"field {key!r} is missing or not a {'JSON object' if kind is Mapping else kind.__name__}")
+        axes = []
+        for axis in data["axes"]:
+            if not (isinstance(axis, list) and len(axis) == 2 and isinstance(axis[0], str)
+                    and isinstance(axis[1], list)
+                    and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in axis[1])):
+                raise ValueError("field 'axes' must hold [name, [numbers]] pairs")
+            axes.append((axis[0], tuple(axis[1])))
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in data["seeds"]):
+            raise ValueError("field 'seeds' must hold integers")
+        return cls(base=ProblemParams.from_mapping(data["base"]), axes=tuple(axes),
                    seeds=tuple(data["seeds"]), engine=data["engine"])
 
 
@@ -310,6 +330,33 @@ def _single_threaded_blas() -> Iterator[None]:
                 os.environ[name] = value
 
 
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: end this worker when the sweep's process dies, however it dies.
+
+    On Linux the kernel sends SIGKILL when the parent exits (``PR_SET_PDEATHSIG``); everywhere
+    a daemon thread polls ``os.getppid()`` (re-parenting means the parent is gone) as well.
+    """
+    import threading
+    import time
+
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes
+            import signal
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
 def _local_results(chunks, engine: str, workers: int) -> Iterator[list[tuple[str, dict]]]:
     import concurrent.futures
     import multiprocessing
@@ -317,14 +364,32 @@ def _local_results(chunks, engine: str, workers: int) -> Iterator[list[tuple[str
     # The pool starts its processes at the first submit, not when it is created: the variables
     # must stay set until the workers exist, or each would start a BLAS thread per core.
     with _single_threaded_blas(), concurrent.futures.ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+            initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
         futures = [pool.submit(_run_chunk, chunk, engine) for chunk in chunks]
         try:
             for future in concurrent.futures.as_completed(futures):
                 yield future.result()
+        except BaseException:
+            # Interrupted (Ctrl-C, SIGTERM) or failed: stop the workers now instead of waiting
+            # for their running cells; finished cells are already on disk.
+            _terminate_workers(pool)
+            raise
         finally:
             for future in futures:
                 future.cancel()
+
+
+def _terminate_workers(pool) -> None:
+    """Kill a process pool's workers (``ProcessPoolExecutor.terminate_workers`` from Python 3.14)."""
+    terminate = getattr(pool, "terminate_workers", None)
+    if terminate is not None:
+        terminate()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(OSError, AttributeError):
+            process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _dask_results(chunks, engine: str, workers: int, scheduler: str | None) -> Iterator[list[tuple[str, dict]]]:
@@ -357,15 +422,69 @@ def _check_directory(out: Path, spec: SweepSpec) -> None:
     check_writable_parent(out)
     spec_path = out / "sweep.json"
     if spec_path.exists():
-        try:
-            existing = json.loads(spec_path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{str(spec_path)!r} is not valid JSON: {exc}") from None
+        existing = read_json_file(spec_path, "sweep file")
         if existing != json.loads(json.dumps(spec.to_dict())):
             raise ValueError(f"{str(out)!r} holds a different sweep (sweep.json differs): choose another "
                              "--out or repeat the original command to resume it")
     elif out.exists() and any(out.iterdir()):
         raise ValueError(f"output directory {str(out)!r} exists, is not empty and holds no sweep.json")
+
+
+def _remove_stale_temporaries(out: Path) -> None:
+    """Delete the temporary files (``.NAME.tmp``) of writes that a killed sweep never finished.
+
+    Called under the sweep's claim: no other process writes into ``out`` then.
+    """
+    for directory in (out, out / "cells"):
+        if directory.is_dir():
+            for path in directory.glob(".*.tmp"):
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
+
+def _finished_cells(out: Path, keys: set[str]) -> set[str]:
+    """The cells of ``keys`` whose file is a well-formed result (``read_cell``); a malformed
+    file (cut short, edited, from elsewhere) is not trusted and its cell is computed again."""
+    done = set()
+    for path in (out / "cells").glob("*.json"):
+        if path.stem in keys:
+            with contextlib.suppress(ValueError):
+                read_cell(path, path.stem)
+                done.add(path.stem)
+    return done
+
+
+def _cell_bytes(params: ProblemParams, engine: str) -> int:
+    """Peak bytes of one task of a sweep (a column of up to ``DEFAULT_BATCH`` cells, or a cell)."""
+    from numerics.budget import direct_bytes, reduced_bytes
+
+    every = max(params.steps, 1)
+    if engine == "direct":
+        return direct_bytes(params, record_every=every)
+    if _column_engine_applies(params):
+        from numerics.column import DEFAULT_BATCH, column_bytes
+
+        return column_bytes(params, batch=DEFAULT_BATCH, record_every=every)
+    return reduced_bytes(params, record_every=every)
+
+
+def check_sweep_memory(spec: SweepSpec, workers: int) -> None:
+    """Refuse a sweep whose largest task, run by every worker at once, exceeds the memory budget."""
+    from numerics.budget import check_memory
+
+    largest, where = 0, spec.base
+    seen = set()
+    for _, params in spec.cells():
+        sizes = (params.n_train, params.seq_len, params.dim, params.n_test, params.steps,
+                 params.train, params.layout)
+        if sizes in seen:
+            continue
+        seen.add(sizes)
+        needed = _cell_bytes(params, spec.engine)
+        if needed > largest:
+            largest, where = needed, params
+    tasks = min(workers, math.prod(spec.shape))
+    check_memory(f"the sweep ({tasks} worker{'s' if tasks > 1 else ''} at once)", largest * tasks, where)
 
 
 def run_sweep(spec: SweepSpec, out: str | Path, *, executor: str = "local", workers: int | None = None,
@@ -387,8 +506,6 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, executor: str = "local", work
     on_cell : callable, optional
         Called with (cell id, result) after each cell file is written.
     """
-    from tqdm import tqdm
-
     if executor not in EXECUTORS:
         raise ValueError(f"executor={executor!r}: must be one of {', '.join(EXECUTORS)}")
     if executor != "dask" and scheduler:
@@ -398,12 +515,23 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, executor: str = "local", work
         raise ValueError(f"workers={workers!r}: must be >= 1")
     if chunk_size is not None and chunk_size < 1:
         raise ValueError(f"chunk_size={chunk_size!r}: must be >= 1")
-    out = Path(out)
+    check_sweep_memory(spec, 1 if executor == "serial" else workers)
+    out = check_writable_parent(out)
+    with claim(out, what="sweep directory"):
+        return _run_claimed(spec, out, executor=executor, workers=workers, scheduler=scheduler,
+                            chunk_size=chunk_size, progress=progress, on_cell=on_cell)
+
+
+def _run_claimed(spec: SweepSpec, out: Path, *, executor, workers, scheduler, chunk_size, progress,
+                 on_cell) -> dict[str, int]:
+    from tqdm import tqdm
+
     _check_directory(out, spec)
     (out / "cells").mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(out)
     write_json(out / "sweep.json", spec.to_dict())
     cells = list(spec.cells())
-    done = {path.stem for path in (out / "cells").glob("*.json")}
+    done = _finished_cells(out, {key for key, _ in cells})
     todo = [(key, params.to_dict()) for key, params in cells if key not in done]
     counts = {"cells": len(cells), "already_done": len(cells) - len(todo), "computed": 0, "failed": 0}
     if not todo:
@@ -413,7 +541,8 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, executor: str = "local", work
                "dask": lambda: _dask_results(chunks, spec.engine, workers, scheduler),
                "serial": lambda: _serial_results(chunks, spec.engine)}[executor]()
     with tqdm(total=len(cells), initial=counts["already_done"], unit="cell", desc="sweep",
-              disable=not progress, file=sys.stderr) as bar:
+              disable=not progress, file=sys.stderr) as bar, contextlib.closing(results):
+        # closing: an interrupt while a cell is written still stops the workers at once.
         for batch in results:
             for key, result in batch:
                 write_json(out / "cells" / f"{key}.json", {"cell": key, **result})
@@ -482,24 +611,57 @@ def _quiet_nanmean() -> Iterator[None]:
         yield
 
 
+#: Values a cell file's ``regime`` may take.
+CELL_REGIMES = (*REGIMES, "failed")
+
+
+def read_cell(path: Path, key: str) -> dict[str, Any]:
+    """Read and check one cell file: a JSON object for cell ``key`` with a known status and
+    regime, and numbers (or ``null``) for the metrics; ``ValueError`` names the file and field."""
+    result = read_json_file(path, "sweep cell file", max_bytes=2**20)
+    where = repr(str(path))
+    if not isinstance(result, dict):
+        raise ValueError(f"{where} must hold a JSON object")
+    if result.get("cell") != key:
+        raise ValueError(f"{where}: field 'cell' must be {key!r}")
+    if result.get("status") not in ("success", "failed"):
+        raise ValueError(f"{where}: field 'status' must be 'success' or 'failed'")
+    if result.get("regime") not in CELL_REGIMES:
+        raise ValueError(f"{where}: field 'regime' must be one of {', '.join(CELL_REGIMES)}")
+    for name in METRICS:
+        value = result.get(name)
+        if result["status"] == "success" and name not in result:
+            raise ValueError(f"{where}: field {name!r} is missing")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise ValueError(f"{where}: field {name!r} must be a number or null")
+    return result
+
+
 def load_sweep(out: str | Path) -> SweepResult:
-    """Read a sweep directory into a ``SweepResult`` (missing cells are NaN / "missing")."""
+    """Read a sweep directory into a ``SweepResult`` (missing cells are NaN / "missing").
+
+    Every file is checked (``read_cell``); a malformed one raises ``ValueError`` naming it.
+    """
     out = Path(out)
     spec_path = out / "sweep.json"
-    if not spec_path.is_file():
+    if not spec_path.exists():
         raise ValueError(f"{str(spec_path)!r} does not exist: not a sweep directory")
-    spec = SweepSpec.from_dict(json.loads(spec_path.read_text(encoding="utf-8")))
+    try:
+        spec = SweepSpec.from_dict(read_json_file(spec_path, "sweep file"))
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{str(spec_path)!r}: {exc}") from None
     shape = spec.shape
     metrics = {name: np.full(shape, np.nan) for name in METRICS}
     regimes = np.full(shape, "missing", dtype=object)
     for flat, (key, _) in enumerate(spec.cells()):
         path = out / "cells" / f"{key}.json"
-        if not path.is_file():
+        if not path.exists():
             continue
-        result = json.loads(path.read_text(encoding="utf-8"))
+        result = read_cell(path, key)
         index = np.unravel_index(flat, shape)
         regimes[index] = result["regime"]
         for name in METRICS:
-            if name in result:
-                metrics[name][index] = result[name]
+            value = result.get(name)
+            if value is not None:
+                metrics[name][index] = value
     return SweepResult(spec=spec, metrics=metrics, regimes=regimes)

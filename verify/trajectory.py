@@ -9,21 +9,21 @@ version, parameters, source, status, statistics, provenance).
 from __future__ import annotations
 
 import dataclasses
-import json
-import zipfile
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from numerics.data import Split
+from numerics.data import Split, label_layout
 from numerics.recording import Recording
+from numerics.status import Status
 from theory.params import ProblemParams
-from verify.files import atomic_write_bytes, npz_bytes, write_json
+from verify.files import atomic_write_bytes, load_npz, npz_bytes, read_json_file, write_json
 from verify.provenance import provenance
 
-__all__ = ["Trajectory", "SCHEMA_VERSION", "REQUIRED_ARRAYS", "SOURCES"]
+__all__ = ["Trajectory", "SCHEMA_VERSION", "REQUIRED_ARRAYS", "SOURCES", "STATUSES", "validate_arrays"]
 
 SCHEMA_VERSION = 1
 REQUIRED_ARRAYS = ("time", "train_loss", "train_acc", "test_loss", "test_acc", "attention_train",
@@ -114,35 +114,175 @@ class Trajectory:
 
     @classmethod
     def load(cls, directory: str | Path) -> Trajectory:
-        """Read a trajectory written by ``save``; a missing, truncated or newer file raises
-        ``ValueError`` naming it."""
+        """Read and validate a trajectory written by ``save``.
+
+        Every file is untrusted (``verify.files``): regular files of bounded size, array headers
+        checked against the memory budget before reading. The sidecar must have a known schema,
+        and the arrays must agree with its parameters and hold finite values where the checks
+        need them (``validate_arrays``). Any violation raises ``ValueError`` naming the file and
+        the field, so no check ever runs on such data.
+        """
         directory = Path(directory)
         sidecar_path, npz_path = directory / "trajectory.json", directory / "trajectory.npz"
         for path in (sidecar_path, npz_path):
-            if not path.is_file():
+            if not path.exists():
                 raise ValueError(f"{str(path)!r} does not exist: not a run directory")
-        try:
-            sidecar = json.loads(sidecar_path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{str(sidecar_path)!r} is not valid JSON: {exc}") from None
+        sidecar = read_json_file(sidecar_path, "run file")
+        where = repr(str(sidecar_path))
         if not isinstance(sidecar, dict):
-            raise ValueError(f"{str(sidecar_path)!r} must hold a JSON object")
+            raise ValueError(f"{where} must hold a JSON object")
         version = sidecar.get("schema_version")
         if not isinstance(version, int) or isinstance(version, bool):
-            raise ValueError(f"{str(sidecar_path)!r}: schema_version={version!r} must be an integer")
+            raise ValueError(f"{where}: schema_version={_short(version)} must be an integer")
         if version > SCHEMA_VERSION:
-            raise ValueError(f"{str(sidecar_path)!r}: schema_version {version} is newer than this "
+            raise ValueError(f"{where}: schema_version {version} is newer than this "
                              f"toolkit reads ({SCHEMA_VERSION}); upgrade benign-attention")
-        for key in ("params", "source"):
+        if version < 1:
+            raise ValueError(f"{where}: schema_version={version} must be >= 1")
+        for key, kind in (("params", dict), ("source", str), ("status", str), ("message", str),
+                          ("stats", dict), ("provenance", dict)):
             if key not in sidecar:
-                raise ValueError(f"{str(sidecar_path)!r} has no {key!r} entry")
+                if key in ("params", "source"):
+                    raise ValueError(f"{where} has no {key!r} entry")
+                continue
+            if not isinstance(sidecar[key], kind):
+                raise ValueError(f"{where}: {key}={_short(sidecar[key])} must be a JSON "
+                                 f"{'object' if kind is dict else 'string'}")
+        status = sidecar.get("status", "success")
+        if status not in STATUSES:
+            raise ValueError(f"{where}: status={_short(status)} must be one of {', '.join(STATUSES)}")
         try:
-            with np.load(npz_path, allow_pickle=False) as archive:
-                arrays = {name: archive[name] for name in archive.files}
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
-            raise ValueError(f"{str(npz_path)!r} is not a readable .npz archive "
-                             f"(truncated or corrupt): {exc}") from None
-        return cls(params=ProblemParams.from_mapping(sidecar["params"]), source=sidecar["source"],
-                   arrays=arrays, status=sidecar.get("status", "success"),
+            params = ProblemParams.from_mapping(sidecar["params"])
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{where}: params: {exc}") from None
+        arrays = load_npz(npz_path, "run file")
+        try:
+            arrays = validate_arrays(params, sidecar["source"], arrays)
+        except ValueError as exc:
+            raise ValueError(f"{str(npz_path)!r}: {exc}") from None
+        return cls(params=params, source=sidecar["source"], arrays=arrays, status=status,
                    message=sidecar.get("message", ""), stats=sidecar.get("stats", {}),
                    provenance=sidecar.get("provenance", {}))
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` cut to ``limit`` characters (an error must not print a huge value)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+#: Values of ``status`` in a sidecar (``numerics.status.Status``).
+STATUSES = tuple(status.value for status in Status)
+#: Checkpoint arrays (one value per checkpoint) and the range of their values.
+_CHECKPOINT_SCALARS = {"train_loss": (0.0, math.inf), "test_loss": (0.0, math.inf),
+                       "train_acc": (0.0, 1.0), "test_acc": (0.0, 1.0),
+                       "train_acc_clean": (0.0, 1.0), "train_acc_noisy": (0.0, 1.0)}
+
+
+def _float_array(arrays: Mapping[str, np.ndarray], name: str, shape: tuple[int, ...]) -> np.ndarray:
+    array = arrays[name]
+    if array.dtype.kind not in "fiu" or array.dtype.kind == "f" and array.dtype.itemsize < 4:
+        raise ValueError(f"array {name!r} has dtype {array.dtype}: must be real numbers")
+    if array.shape != shape:
+        raise ValueError(f"array {name!r} has shape {array.shape}: must be {shape} (from the run's "
+                         "parameters and its 'time' array)")
+    return np.asarray(array, dtype=np.float64)
+
+
+def validate_arrays(params: ProblemParams, source: str, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Check a saved run's arrays against its parameters; returns them as float64 / bool.
+
+    Rules (each violation raises ``ValueError`` naming the array): the required arrays are
+    present; ``time`` is finite, >= 0 and strictly increasing with K >= 1 checkpoints; GD runs
+    have integer ``step`` in 0..steps with ``time = step * step_size``; checkpoint arrays have K
+    rows and per-sample arrays n = ``n_train`` entries, attention (K, n, T) with T = ``seq_len``;
+    losses are finite and >= 0, accuracies in [0, 1], attention rows finite and summing to 1;
+    labels are +-1 and ``noisy`` is a boolean mask with as many entries set as the
+    parameters flip (``numerics.data.label_layout``). Not-a-number
+    is allowed only where it means "not measured": accuracies of a group that is empty, and the
+    official run's metrics at step 0, which its code does not log.
+    """
+    if source not in SOURCES:
+        raise ValueError(f"source={_short(source)}: must be one of {', '.join(SOURCES)}")
+    missing = [name for name in REQUIRED_ARRAYS if name not in arrays]
+    if missing:
+        raise ValueError(f"trajectory is missing arrays {missing}")
+    n, T = params.n_train, params.seq_len
+    time = arrays["time"]
+    if time.ndim != 1 or len(time) < 1:
+        raise ValueError(f"array 'time' has shape {time.shape}: must be one value per checkpoint, at least one")
+    K = len(time)
+    out = dict(arrays)
+    time = out["time"] = _float_array(arrays, "time", (K,))
+    if not np.all(np.isfinite(time)) or np.any(time < 0):
+        raise ValueError("array 'time' must be finite and >= 0")
+    if np.any(np.diff(time) <= 0):
+        raise ValueError("array 'time' must be strictly increasing (checkpoints in order)")
+    if source.startswith("gd:") or source == "official":
+        if "step" not in arrays:
+            raise ValueError(f"a {source} run needs the array 'step'")
+        step = arrays["step"]
+        if step.dtype.kind not in "iu" or step.shape != (K,):
+            raise ValueError(f"array 'step' has dtype {step.dtype} and shape {step.shape}: must be "
+                             f"{K} integers")
+        if np.any(step < 0) or np.any(step > params.steps) or np.any(np.diff(step) <= 0):
+            raise ValueError(f"array 'step' must increase within 0..steps={params.steps}")
+        if not np.allclose(time, step * params.step_size, rtol=1e-9, atol=0):
+            raise ValueError(f"array 'time' must equal step * step_size (step_size={params.step_size!r} "
+                             "in the parameters)")
+    unmeasured = np.zeros(K, dtype=bool)
+    if source == "official":
+        unmeasured[0] = True
+    noisy = arrays["noisy"]
+    if noisy.dtype != np.bool_ or noisy.shape != (n,):
+        raise ValueError(f"array 'noisy' has dtype {noisy.dtype} and shape {noisy.shape}: must be "
+                         f"{n} booleans (n_train={n})")
+    expected = int(label_layout(n, params.n_noisy)[2].sum())
+    if int(noisy.sum()) != expected:
+        raise ValueError(f"array 'noisy' marks {int(noisy.sum())} samples: the parameters give "
+                         f"{expected} flipped labels")
+    for name in ("train_labels", "train_true_labels"):
+        if name in arrays:
+            labels = out[name] = _float_array(arrays, name, (n,))
+            if not np.all(np.abs(labels) == 1):
+                raise ValueError(f"array {name!r} must hold labels +1 or -1")
+    if "train_true_labels" in out and np.any((out["train_labels"] != out["train_true_labels"]) != noisy):
+        raise ValueError("array 'noisy' must mark exactly the samples whose label was flipped")
+    for name, (low, high) in _CHECKPOINT_SCALARS.items():
+        if name not in arrays:
+            continue
+        values = out[name] = _float_array(arrays, name, (K,))
+        allowed_nan = unmeasured.copy()
+        if name == "train_acc_noisy" and not noisy.any() or name == "train_acc_clean" and noisy.all():
+            allowed_nan[:] = True
+        if name == "train_loss":
+            allowed_nan[:] = False
+        bad = ~np.isfinite(values) & ~(np.isnan(values) & allowed_nan)
+        if np.any(bad):
+            raise ValueError(f"array {name!r} has {int(bad.sum())} non-finite values (first at checkpoint "
+                             f"{int(np.argmax(bad))}): a verdict needs finite {name}")
+        with np.errstate(invalid="ignore"):
+            outside = (values < low) | (values > high)
+        if np.any(outside):
+            raise ValueError(f"array {name!r} has values outside [{low:g}, {high:g}]")
+    attention = out["attention_train"] = _float_array(arrays, "attention_train", (K, n, T))
+    if not np.all(np.isfinite(attention)) or np.any(attention < 0) \
+            or not np.allclose(attention.sum(axis=-1), 1.0, rtol=0, atol=1e-5):
+        raise ValueError("array 'attention_train' must hold finite weights >= 0 summing to 1 over the tokens")
+    if "logits_train" in arrays:
+        logits = out["logits_train"] = _float_array(arrays, "logits_train", (K, n, T))
+        # The official run stores log-attention, which is -inf where its float32 weight is 0.
+        bad = np.isnan(logits) | (np.isinf(logits) if source != "official" else logits == np.inf)
+        if np.any(bad):
+            raise ValueError(f"array 'logits_train' has {int(bad.sum())} non-finite values")
+    if "step_loss" in arrays:
+        step_loss = out["step_loss"] = _float_array(arrays, "step_loss", arrays["step_loss"].shape)
+        if step_loss.ndim != 1:
+            raise ValueError(f"array 'step_loss' has shape {step_loss.shape}: must be one value per step")
+        if source.startswith("gd:") and len(step_loss) != params.steps + 1:
+            raise ValueError(f"array 'step_loss' has {len(step_loss)} values: a GD run of steps={params.steps} "
+                             f"has {params.steps + 1}")
+        finite = step_loss[:-1] if source == "official" else step_loss
+        if not np.all(np.isfinite(finite)) or np.any(finite < 0):
+            raise ValueError("array 'step_loss' must hold finite losses >= 0")
+    return out

@@ -44,7 +44,7 @@ def test_phase_figure_from_a_sweep(tmp_path, tiny_sweep):
 def test_verify_writes_a_versioned_report(tmp_path, tiny_run):
     import json
 
-    assert cli_main(["verify", str(tiny_run), "--quiet"]) in (0, 1)
+    assert cli_main(["verify", str(tiny_run), "--quiet", "--overwrite"]) in (0, 1)
     report = json.loads((tiny_run / "report.json").read_text())
     assert report["schema_version"] == 3 and report["verdict"] in ("benign", "harmful", "not_overfitting", "undetermined")
     names = [c["name"] for c in report["checks"]]

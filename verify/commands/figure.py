@@ -24,6 +24,7 @@ from verify.commands.params_options import add_params_arguments, params_from_arg
 from verify.phase import phase_analysis
 from verify.plots import (setting_title, delay_figure, dynamics_figure, existence_figure, gaps_figure, phase_figure,
                           plateaus_figure, save_figure)
+from verify.rundir import check_writable_parent
 from verify.sweep import load_sweep
 from verify.trajectory import Trajectory
 
@@ -80,8 +81,8 @@ def _run_or_load(args, params, progress) -> Trajectory:
 
 
 def main(args: argparse.Namespace) -> int:
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    # Checked before any work, created only when the figure is ready.
+    out = check_writable_parent(args.out)
     progress = not args.quiet and sys.stderr.isatty()
     name = args.name
     if name in ("dynamics", "plateaus"):
@@ -140,7 +141,8 @@ def main(args: argparse.Namespace) -> int:
         fig = delay_figure(trajectory, {"benign plateau": plateaus["plateau_benign"],
                                         "clean test floor": plateaus["clean_test_loss_floor"]},
                            {"all labels fitted": delay["time_all_fitted"], "generalised": delay["time_generalized"]})
+    out.mkdir(parents=True, exist_ok=True)
     paths = save_figure(fig, out / name)
     if not args.quiet:
-        print("wrote " + ", ".join(str(p) for p in paths))
+        print("wrote " + ", ".join(str(Path(args.out) / p.name) for p in paths))
     return 0

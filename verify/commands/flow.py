@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import sys
 from pathlib import Path
 
+from numerics.budget import check_limit, check_memory, flow_bytes
 from numerics.flow import BACKENDS, METHODS, FlowEvents, FlowOptions, integrate_flow
 from numerics.subspace import reduce_problem
 from verify.commands.params_options import add_params_arguments, params_from_args
 from verify.commands.run import load_initial_weights
 from verify.report import build_report, exit_status
-from verify.rundir import check_output_dir, write_run_dir
+from verify.rundir import claim_output_dir, write_run_dir
 from verify.trajectory import Trajectory
 
 NAME = "flow"
@@ -72,8 +74,26 @@ def default_out(params) -> Path:
     return Path("runs") / f"flow-d{params.dim}-mu{params.signal_norm:g}-seed{params.seed}"
 
 
+def check_flow_limits(args: argparse.Namespace) -> None:
+    """The stated limits on the flow's work (``numerics.budget.LIMITS``) and scipy's smallest
+    relative tolerance (scipy would silently raise a smaller one to it)."""
+    import numpy as np
+
+    for name, value, option in (("flow_horizon", args.horizon, "--horizon"),
+                                ("checkpoints", args.checkpoints, "--checkpoints"),
+                                ("flow_max_steps", args.max_steps, "--max-steps"),
+                                ("dps", args.dps, "--dps")):
+        if math.isfinite(value):  # not-a-number and infinities are refused by FlowOptions
+            check_limit(name, value, option)
+    smallest = 100 * np.finfo(np.float64).eps
+    if args.backend == "scipy" and math.isfinite(args.rtol) and 0 < args.rtol < smallest:
+        raise ValueError(f"rtol={args.rtol:g}: must be >= {smallest:.3g} (scipy's smallest relative "
+                         "tolerance) with --backend scipy")
+
+
 def main(args: argparse.Namespace) -> int:
     params = params_from_args(args)
+    check_flow_limits(args)
     options = FlowOptions(horizon=args.horizon, method=args.method, rtol=args.rtol, atol=args.atol,
                           max_steps=args.max_steps, checkpoints=args.checkpoints,
                           first_checkpoint=args.first_checkpoint, dps=args.dps)
@@ -82,8 +102,15 @@ def main(args: argparse.Namespace) -> int:
     w0 = load_initial_weights(args.init_w, params.dim) if args.init_w else None
     settings = {"flow.json": {"options": dataclasses.asdict(options), "events": dataclasses.asdict(events),
                               "backend": args.backend}}
-    out = check_output_dir(args.out or default_out(params), params, overwrite=args.overwrite,
-                           settings=settings)
+    check_memory(f"the flow ({args.backend})", flow_bytes(params, checkpoints=options.checkpoints,
+                 backend=args.backend, w0_given=w0 is not None), params)
+    with claim_output_dir(args.out or default_out(params), params, overwrite=args.overwrite,
+                          settings=settings) as claim:
+        return _flow(args, params, w0, options, events, settings, claim)
+
+
+def _flow(args, params, w0, options, events, settings, claim) -> int:
+    out = args.out or default_out(params)
     problem = reduce_problem(params, w0=w0)
     progress = not args.quiet and sys.stderr.isatty()
     recording = integrate_flow(problem, options=options, events=events, backend=args.backend,
@@ -95,7 +122,7 @@ def main(args: argparse.Namespace) -> int:
     trajectory = Trajectory.from_recording(recording, params, problem.train, source=f"flow:{args.backend}",
                                          test_labels=problem.test.labels)
     report = build_report(trajectory)
-    write_run_dir(out, trajectory, report, settings=settings)
+    write_run_dir(claim.path, trajectory, report, settings=settings, claim=claim)
     if not args.quiet:
         _summary(recording, report, out)
     if not recording.status.ok:

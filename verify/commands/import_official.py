@@ -10,7 +10,7 @@ from pathlib import Path
 
 from verify.official import read_official_run
 from verify.report import build_report
-from verify.rundir import check_output_dir, write_run_dir
+from verify.rundir import check_writable_parent, claim_output_dir, write_run_dir
 
 NAME = "import-official"
 HELP = "read an official run (stats_time_step.json + .hydra/config.yaml) into a verifiable run directory"
@@ -25,11 +25,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     source = Path(args.official_dir)
-    trajectory = read_official_run(source)
     out = Path(args.out) if args.out else Path("runs") / f"official-{source.resolve().name}"
-    out = check_output_dir(out, trajectory.params, overwrite=args.overwrite)
-    report = build_report(trajectory)
-    write_run_dir(out, trajectory, report)
+    check_writable_parent(out)
+    trajectory = read_official_run(source)
+    with claim_output_dir(out, trajectory.params, overwrite=args.overwrite) as claim:
+        report = build_report(trajectory)
+        write_run_dir(claim.path, trajectory, report, claim=claim)
     if not args.quiet:
         final = report["final"]
         print(f"imported {len(trajectory.arrays['time'])} checkpoints; verdict: {report['verdict']}; "

@@ -11,12 +11,15 @@ from pathlib import Path
 
 import numpy as np
 
+from numerics.budget import check_limit, check_memory, data_bytes, direct_bytes, reduced_bytes
 from numerics.data import make_data
 from numerics.gd import check_initial_weights, run_direct
+from numerics.recording import default_record_every
 from numerics.reduced import run_reduced
 from verify.commands.params_options import add_params_arguments, params_from_args
+from verify.files import load_npy
 from verify.report import build_report, exit_status
-from verify.rundir import check_output_dir, write_run_dir
+from verify.rundir import claim_output_dir, write_run_dir
 from verify.trajectory import Trajectory
 
 NAME = "run"
@@ -40,16 +43,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load_initial_weights(path: str, dim: int) -> np.ndarray:
-    """Read ``--init-w``: a .npy file holding a finite d x d array."""
-    try:
-        w0 = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise ValueError(f"--init-w file {path!r} does not exist") from None
-    except (ValueError, OSError, EOFError) as exc:
-        raise ValueError(f"--init-w file {path!r} is not a readable .npy array: {exc}") from None
-    if not isinstance(w0, np.ndarray):
-        raise ValueError(f"--init-w file {path!r} must hold one array (.npy), not an archive")
-    return check_initial_weights(w0, dim)
+    """Read ``--init-w``: a regular .npy file holding a finite d x d array; the shape and dtype
+    in its header are checked before the data are read."""
+
+    def check_header(shape: tuple, dtype: np.dtype) -> None:
+        if shape != (dim, dim):
+            raise ValueError(f"initial W has shape {shape}: must be ({dim}, {dim}) for dim={dim}")
+        if dtype.kind not in "fiu":
+            raise ValueError(f"initial W has dtype {dtype}: must be real numbers")
+
+    return check_initial_weights(load_npy(path, "--init-w file", check_header=check_header), dim)
+
+
+def check_run_budget(params, engine: str, *, w0_given: bool, record_every: int | None) -> None:
+    """The engine's memory and the checkpoint count, checked before the data are drawn."""
+    if record_every is not None and record_every < 1:
+        raise ValueError(f"record_every={record_every!r}: must be an integer >= 1")
+    every = record_every or default_record_every(params.n_train, params.seq_len, params.steps)
+    check_limit("checkpoints", params.steps // every + 1, "checkpoints (steps / --record-every)")
+    # The same estimates as the data draw and the engine make, before anything is allocated.
+    check_memory("the data draw", data_bytes(params), params)
+    if engine == "direct":
+        needed = direct_bytes(params, w0_given=w0_given, record_every=record_every)
+    else:
+        needed = reduced_bytes(params, data_given=True, w0_given=w0_given, record_every=record_every)
+    check_memory(f"the {engine} engine", needed, params)
 
 
 def default_out(params) -> Path:
@@ -59,15 +77,27 @@ def default_out(params) -> Path:
 def main(args: argparse.Namespace) -> int:
     params = params_from_args(args)
     w0 = load_initial_weights(args.init_w, params.dim) if args.init_w else None
-    out = check_output_dir(args.out or default_out(params), params, overwrite=args.overwrite)
+    check_run_budget(params, args.engine, w0_given=w0 is not None, record_every=args.record_every)
+    with claim_output_dir(args.out or default_out(params), params, overwrite=args.overwrite) as claim:
+        return _run(args, params, w0, claim)
+
+
+def _run(args: argparse.Namespace, params, w0, claim) -> int:
+    out = args.out or default_out(params)
     engine, source = ENGINES[args.engine]
     data = make_data(params)
     progress = not args.quiet and sys.stderr.isatty()
-    recording = engine(params, data=data, w0=w0, record_every=args.record_every, progress=progress)
+    recording = engine(params, data=data, w0=w0, record_every=args.record_every, progress=progress,
+                       throw=False)
+    if not recording.status.ok:
+        # A numerical failure is a result, not a crash: one line naming the step, exit 1.
+        print(f"benign-attn run: {recording.status.value}: {recording.message}; nothing written "
+              "(a smaller --step-size may help)", file=sys.stderr)
+        return 1
     trajectory = Trajectory.from_recording(recording, params, data.train, source=source,
                                          test_labels=data.test.labels)
     report = build_report(trajectory)
-    write_run_dir(out, trajectory, report)
+    write_run_dir(claim.path, trajectory, report, claim=claim)
     if not args.quiet:
         final = report["final"]
         checks = report["checks_summary"]

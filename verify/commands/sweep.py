@@ -9,6 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from numerics.budget import LIMITS
 from verify.commands.params_options import add_params_arguments, params_from_args
 from verify.files import write_json
 from verify.phase import phase_analysis
@@ -38,14 +39,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def parse_seeds(text: str, first: int) -> tuple[int, ...]:
     """``N`` (N seeds from ``first``) or ``S1,S2,...``."""
+    limit = int(LIMITS["seeds"])
     try:
         if "," in text:
+            if text.count(",") >= limit:
+                raise ValueError(f"--seeds: more than {limit} seeds")
             return tuple(int(v) for v in text.split(","))
         count = int(text)
-    except ValueError:
-        raise ValueError(f"--seeds {text!r}: must be a count or a comma-separated list of integers") from None
+    except ValueError as exc:
+        if "more than" in str(exc):
+            raise
+        raise ValueError(f"--seeds {text[:40]!r}: must be a count or a comma-separated list of integers") from None
     if count < 1:
         raise ValueError(f"--seeds {count}: must be >= 1")
+    if count > limit:
+        raise ValueError(f"--seeds {count}: must be <= {limit} (a stated limit of this toolkit)")
     return tuple(range(first, first + count))
 
 

@@ -7,18 +7,23 @@ generalisation, mass balance); the regime is decided by outcome (``verify.classi
 from __future__ import annotations
 
 import argparse
+import math
+import re
 from pathlib import Path
 
 from theory.records import parse_assignment
 from verify.checks import GAP_COUNTS, GAP_KINDS, GapDefinition
 from verify.classify import OutcomeTolerances
 from verify.constants_file import load_constants, merge_constants
-from verify.files import atomic_write_text, write_json
+from verify.claims import claim as claim_run
+from verify.files import atomic_write_bytes, json_bytes
 from verify.report import build_report, exit_status, report_markdown
+from verify.rundir import claim_output_dir, replace_files, staged_run_dir
 from verify.trajectory import Trajectory
 
 NAME = "verify"
-HELP = "check a run directory's trajectory against the theory; write report.json and report.md"
+HELP = ("check a run directory's trajectory against the theory; print the verdict, and write "
+        "report.json and report.md to --out DIR (or into RUN_DIR with --overwrite)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,6 +37,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--constants", metavar="FILE",
                         help="a constants file (JSON, e.g. written by benign-attn regime-map)")
     add_tolerance_arguments(parser)
+    parser.add_argument("--out", metavar="DIR",
+                        help="write report.json and report.md into DIR, a new directory (default: write nothing)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="without --out: replace RUN_DIR's report.json and report.md; with --out: "
+                             "replace DIR if it holds other files")
     parser.add_argument("--quiet", action="store_true", help="no summary on stdout")
 
 
@@ -52,27 +62,88 @@ def tolerances_from_args(args: argparse.Namespace) -> OutcomeTolerances:
                              decide_at=args.decide_at)
 
 
+#: Decimal exponents beyond float64's range (about 1e-324 .. 1.8e308), with a margin; a longer
+#: one would make the exact parser build a huge integer.
+_EXPONENT = re.compile(r"[eE]([+-]?\d+)")
+_MAX_EXPONENT = 400
+
+
 def parse_constants(items: list[str]) -> dict[str, str]:
-    """``NAME=VALUE`` options into a mapping of exact fractions (the theory's whitelist parser)."""
+    """``NAME=VALUE`` options into a mapping of exact fractions (the theory's whitelist parser).
+
+    A value must be representable in float64, where the checks use it: finite, and not a
+    nonzero number that rounds to 0.
+    """
     constants = {}
     for item in items:
+        exponent = _EXPONENT.search(item.partition("=")[2])
+        if exponent and abs(int(exponent.group(1)[:6])) > _MAX_EXPONENT:
+            raise ValueError(f"--constant {item[:60]!r}: the exponent is beyond float64's range")
         name, value = parse_assignment(item)
         if name in constants:
             raise ValueError(f"--constant {name} given twice")
+        try:
+            as_float = float(value)
+        except OverflowError:
+            as_float = math.inf
+        if not math.isfinite(as_float) or (value != 0 and as_float == 0):
+            raise ValueError(f"--constant {item[:60]!r}: must be a number float64 can hold "
+                             "(about 1e-308 to 1e308 in size)")
         constants[name] = value
     return constants
 
 
 def main(args: argparse.Namespace) -> int:
     run_dir = Path(args.run_dir)
-    trajectory = Trajectory.load(run_dir)
     constants = merge_constants(load_constants(args.constants) if args.constants else {},
                                 parse_constants(args.constant))
-    report = build_report(trajectory, constants=constants,
-                          definition=GapDefinition(kind=args.gap, count=args.gap_count),
-                          tolerances=tolerances_from_args(args))
-    write_json(run_dir / "report.json", report)
-    atomic_write_text(run_dir / "report.md", report_markdown(report))
+    into_run_dir = args.out is not None and _same_path(args.out, run_dir)
+    if into_run_dir and not args.overwrite:
+        raise ValueError(f"--out {args.out!r} is the run directory: replacing its report needs --overwrite")
+    if args.out is not None and not into_run_dir:
+        # A new directory for the reports: claimed for the whole command, the run only while read.
+        with claim_output_dir(args.out, overwrite=args.overwrite) as claim:
+            if claim.identity is not None and any(claim.path.iterdir()) and not args.overwrite:
+                raise ValueError(f"output directory {args.out!r} already holds files: choose another "
+                                 "--out or pass --overwrite")
+            with claim_run(run_dir, shared=True):
+                trajectory = Trajectory.load(run_dir)
+            report = _report(args, trajectory, constants)
+            with staged_run_dir(claim.path, claim=claim, figures=False) as stage:
+                for name, data in _report_files(report).items():
+                    atomic_write_bytes(stage / name, data)
+        return _finish(args, report, f"wrote {args.out}/report.json and report.md")
+    if args.overwrite or into_run_dir:
+        # Replacing the run's own reports: the run directory is held from reading to writing,
+        # and replaced whole only if it is still the directory that was read.
+        with claim_output_dir(run_dir, overwrite=True) as claim:
+            trajectory = Trajectory.load(run_dir)
+            report = _report(args, trajectory, constants)
+            replace_files(claim.path, _report_files(report), claim=claim)
+        return _finish(args, report, f"wrote {run_dir}/report.json and report.md")
+    with claim_run(run_dir, shared=True):
+        trajectory = Trajectory.load(run_dir)
+    report = _report(args, trajectory, constants)
+    return _finish(args, report, "report not written: pass --out DIR for a new directory, or "
+                                 f"--overwrite to replace the report in {run_dir}")
+
+
+def _report(args: argparse.Namespace, trajectory: Trajectory, constants) -> dict:
+    return build_report(trajectory, constants=constants,
+                        definition=GapDefinition(kind=args.gap, count=args.gap_count),
+                        tolerances=tolerances_from_args(args))
+
+
+def _report_files(report: dict) -> dict[str, bytes]:
+    """report.json and report.md as bytes (written together, as one unit)."""
+    return {"report.json": json_bytes(report), "report.md": report_markdown(report).encode("utf-8")}
+
+
+def _same_path(a: str | Path, b: str | Path) -> bool:
+    return Path(a).resolve() == Path(b).resolve()
+
+
+def _finish(args: argparse.Namespace, report: dict, written: str) -> int:
     status = exit_status(report)
     if not args.quiet:
         summary = report["checks_summary"]
@@ -80,5 +151,5 @@ def main(args: argparse.Namespace) -> int:
               f"{summary['undetermined']} undetermined")
         for check in report["checks"]:
             print(f"  {check['outcome']:>12}  {check['name']}")
-        print(f"wrote {run_dir}/report.json and report.md")
+        print(written)
     return status
