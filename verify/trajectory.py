@@ -196,7 +196,10 @@ def validate_arrays(params: ProblemParams, source: str, arrays: Mapping[str, np.
     present; ``time`` is finite, >= 0 and strictly increasing with K >= 1 checkpoints; GD runs
     have integer ``step`` in 0..steps with ``time = step * step_size``; checkpoint arrays have K
     rows and per-sample arrays n = ``n_train`` entries, attention (K, n, T) with T = ``seq_len``;
-    losses are finite and >= 0, accuracies in [0, 1], attention rows finite and summing to 1;
+    losses are finite and >= 0, accuracies in [0, 1], attention rows finite and summing to 1,
+    recorded outputs ``train_outputs`` (K, n) and ``test_outputs`` (K, n_test) finite, and
+    ``test_labels`` +-1; an official run's final state, whose attention its code does not
+    record, may hold NaN attention, logits, outputs and clean / noisy accuracies;
     labels are +-1 and ``noisy`` is a boolean mask with as many entries set as the
     parameters flip (``numerics.data.label_layout``). Not-a-number
     is allowed only where it means "not measured": accuracies of a group that is empty, and the
@@ -231,8 +234,12 @@ def validate_arrays(params: ProblemParams, source: str, arrays: Mapping[str, np.
             raise ValueError(f"array 'time' must equal step * step_size (step_size={params.step_size!r} "
                              "in the parameters)")
     unmeasured = np.zeros(K, dtype=bool)
+    # Attention (and what follows from it) the official code does not record: its final state.
+    unrecorded = np.zeros(K, dtype=bool)
     if source == "official":
         unmeasured[0] = True
+        attention_rows = np.asarray(arrays["attention_train"], dtype=np.float64).reshape(K, -1)
+        unrecorded[-1] = K > 1 and bool(np.all(np.isnan(attention_rows[-1])))
     noisy = arrays["noisy"]
     if noisy.dtype != np.bool_ or noisy.shape != (n,):
         raise ValueError(f"array 'noisy' has dtype {noisy.dtype} and shape {noisy.shape}: must be "
@@ -253,6 +260,8 @@ def validate_arrays(params: ProblemParams, source: str, arrays: Mapping[str, np.
             continue
         values = out[name] = _float_array(arrays, name, (K,))
         allowed_nan = unmeasured.copy()
+        if name in ("train_acc_clean", "train_acc_noisy"):
+            allowed_nan |= unrecorded
         if name == "train_acc_noisy" and not noisy.any() or name == "train_acc_clean" and noisy.all():
             allowed_nan[:] = True
         if name == "train_loss":
@@ -266,15 +275,28 @@ def validate_arrays(params: ProblemParams, source: str, arrays: Mapping[str, np.
         if np.any(outside):
             raise ValueError(f"array {name!r} has values outside [{low:g}, {high:g}]")
     attention = out["attention_train"] = _float_array(arrays, "attention_train", (K, n, T))
-    if not np.all(np.isfinite(attention)) or np.any(attention < 0) \
-            or not np.allclose(attention.sum(axis=-1), 1.0, rtol=0, atol=1e-5):
+    recorded = attention[~unrecorded]
+    if not np.all(np.isfinite(recorded)) or np.any(recorded < 0) \
+            or not np.allclose(recorded.sum(axis=-1), 1.0, rtol=0, atol=1e-5):
         raise ValueError("array 'attention_train' must hold finite weights >= 0 summing to 1 over the tokens")
     if "logits_train" in arrays:
-        logits = out["logits_train"] = _float_array(arrays, "logits_train", (K, n, T))
+        logits = _float_array(arrays, "logits_train", (K, n, T))
+        out["logits_train"] = logits
+        logits = logits[~unrecorded]
         # The official run stores log-attention, which is -inf where its float32 weight is 0.
         bad = np.isnan(logits) | (np.isinf(logits) if source != "official" else logits == np.inf)
         if np.any(bad):
             raise ValueError(f"array 'logits_train' has {int(bad.sum())} non-finite values")
+    n_test = params.n_test
+    for name, shape in (("train_outputs", (K, n)), ("test_outputs", (K, n_test))):
+        if name in arrays:
+            values = out[name] = _float_array(arrays, name, shape)
+            if not np.all(np.isfinite(values[~unrecorded])):
+                raise ValueError(f"array {name!r} must hold finite outputs f at the recorded checkpoints")
+    if "test_labels" in arrays:
+        labels = out["test_labels"] = _float_array(arrays, "test_labels", (n_test,))
+        if not np.all(np.abs(labels) == 1):
+            raise ValueError("array 'test_labels' must hold labels +1 or -1")
     if "step_loss" in arrays:
         step_loss = out["step_loss"] = _float_array(arrays, "step_loss", arrays["step_loss"].shape)
         if step_loss.ndim != 1:

@@ -495,7 +495,7 @@ def _verify_out(prepare: Callable[[Path], None]):
     def setup(directory: Path):
         run = _saved_trajectory(directory)
         prepare(directory)
-        return ["verify", str(run), "--quiet", "--no-existence", "--out", str(directory / "reports")]
+        return ["verify", str(run), "--quiet", "--out", str(directory / "reports")]
     return setup
 
 
@@ -635,10 +635,10 @@ CASES += [
     _verify_case("verify-constant-huge-exponent", lambda run: None, "the exponent is beyond float64's range",
                  "--constant", "C_benign=1e999999999"),
     Case("verify-out-is-the-run-directory", "cli",
-         lambda d: ["verify", str(_saved_trajectory(d)), "--quiet", "--no-existence", "--out", str(d / "run")],
+         lambda d: ["verify", str(_saved_trajectory(d)), "--quiet", "--out", str(d / "run")],
          "is the run directory: replacing its report needs --overwrite", needs="verify"),
     Case("verify-out-current-directory", "cli",
-         lambda d: ["verify", str(_saved_trajectory(d)), "--quiet", "--no-existence", "--out", "."],
+         lambda d: ["verify", str(_saved_trajectory(d)), "--quiet", "--out", "."],
          "is the current directory or contains it", needs="verify"),
     # --- run directories read by verify: validated before any check
     _verify_case("verify-train-loss-nan", _edit_arrays(_poke("train_loss", 1, np.nan)),

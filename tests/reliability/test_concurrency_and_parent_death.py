@@ -80,7 +80,7 @@ def test_verify_racing_run_overwrite_keeps_report_and_trajectory_together(tmp_pa
     assert code == 0, stderr
     run = _start([*RUN, "--dim", "301", "--out", str(out), "--overwrite"], tmp_path)
     time.sleep(delay)
-    check = _start(["verify", str(out), "--no-existence", "--quiet", "--overwrite"], tmp_path)
+    check = _start(["verify", str(out), "--quiet", "--overwrite"], tmp_path)
     (run_code, run_err), (verify_code, verify_err) = _finish(run), _finish(check)
     assert run_code in (0, 2), run_err
     assert verify_code in (0, 1, 2), verify_err

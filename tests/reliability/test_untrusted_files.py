@@ -217,13 +217,13 @@ def test_verify_writes_only_where_asked_and_both_reports_at_once(tmp_path, saved
     for path in saved_run.iterdir():
         (run / path.name).write_bytes(path.read_bytes())
     before = sorted(p.name for p in run.iterdir())
-    assert main(["verify", str(run), "--no-existence", "--quiet"]) in (0, 1)
+    assert main(["verify", str(run), "--quiet"]) in (0, 1)
     assert sorted(p.name for p in run.iterdir()) == before, "verify without --out or --overwrite wrote files"
-    assert main(["verify", str(run), "--no-existence", "--quiet", "--out", str(tmp_path / "reports")]) in (0, 1)
+    assert main(["verify", str(run), "--quiet", "--out", str(tmp_path / "reports")]) in (0, 1)
     assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == ["report.json", "report.md"]
     assert oct((tmp_path / "reports").stat().st_mode & 0o777) == oct(0o777 & ~_umask())
     identity = (run.stat().st_ino, (run / "trajectory.npz").stat().st_ino)
-    assert main(["verify", str(run), "--no-existence", "--quiet", "--overwrite"]) in (0, 1)
+    assert main(["verify", str(run), "--quiet", "--overwrite"]) in (0, 1)
     # Replaced as one unit: a new directory, the untouched files hard-linked into it.
     assert run.stat().st_ino != identity[0] and (run / "trajectory.npz").stat().st_ino == identity[1]
     report = json.loads((run / "report.json").read_text())
