@@ -335,8 +335,10 @@ class Condition:
                         margin=float(difference), ratio=lhs / rhs if rhs != 0 else None, values=shown)
         if self.assumption and not holds:
             warnings.warn(
-                f"{self.name} fails ({self.lhs} {self.relation} {self.rhs}: {lhs:.6g} vs {rhs:.6g}); "
-                f"results relying on {self.reference} are outside its hypotheses",
+                # The reference is a noun phrase ("v1 condition A1 as ... checks it, with constant 1
+                # (...)"), so it is set off by commas and the sentence stays grammatical.
+                f"{self.name} fails: {self.lhs} {self.relation} {self.rhs} is false ({lhs:.6g} vs {rhs:.6g}), "
+                f"so results that assume {self.reference}, do not cover this setting",
                 AssumptionWarning, stacklevel=2)
         return result
 

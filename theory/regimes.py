@@ -50,6 +50,9 @@ class Prediction:
         C_benign and C_clean, or the harmful and clean conditions both fire).
     missing_constants : tuple of str
         Constants needed to decide the regime that were not given (non-empty iff undetermined).
+    reason : str
+        Why the regime is what it is, in words: which regime conditions hold and fail, or which
+        constants are missing.
     snr, n_snr_squared : float
     margins : tuple of Margin
         Every registered condition, in registry order.
@@ -72,6 +75,7 @@ class Prediction:
 
     regime: str
     missing_constants: tuple[str, ...]
+    reason: str
     snr: float
     n_snr_squared: float
     margins: tuple[Margin, ...]
@@ -103,6 +107,7 @@ class Prediction:
         return {
             "regime": self.regime,
             "missing_constants": list(self.missing_constants),
+            "reason": self.reason,
             "snr": self.snr,
             "n_snr_squared": self.n_snr_squared,
             "margins": [m.to_dict() for m in self.margins],
@@ -128,7 +133,31 @@ def _not(value: bool | None) -> bool | None:
     return None if value is None else not value
 
 
-def _decide(margins: Mapping[str, Margin]) -> tuple[str, tuple[str, ...]]:
+#: The regime conditions in words, as (holds, fails) phrases for ``_reason``.
+_WORDS = {
+    BENIGN_UPPER.name: ("n SNR^2 <= C_benign", "n SNR^2 > C_benign"),
+    CLEAN_LOWER.name: ("n SNR^2 >= C_clean", "n SNR^2 < C_clean"),
+    HARM_LOWER.name: ("SNR >= C_harm d^(-1/4)", "SNR < C_harm d^(-1/4)"),
+}
+
+
+def _reason(regime: str, margins: Mapping[str, Margin], missing: tuple[str, ...]) -> str:
+    if regime == "undetermined":
+        return f"needs the constants {', '.join(missing)} (--constant NAME=VALUE)"
+    facts = "; ".join(_WORDS[name][0 if margins[name].holds else 1] for name in _WORDS)
+    if regime != "boundary":
+        return facts
+    if margins[BENIGN_UPPER.name].holds and margins[CLEAN_LOWER.name].holds:
+        why = "n SNR^2 equals C_benign = C_clean, on the benign | not-overfitting boundary itself"
+    elif margins[HARM_LOWER.name].holds:
+        why = "n SNR^2 lies between C_benign and C_clean, in neither the benign nor the not-overfitting region"
+    else:
+        why = ("the harmful condition and the not-overfitting condition hold together, "
+               "a combination v3 Figure 1 assigns to no regime")
+    return f"{why} ({facts})"
+
+
+def _decide(margins: Mapping[str, Margin]) -> tuple[str, tuple[str, ...], str]:
     harm_ok = margins[HARM_LOWER.name].holds
     benign_ok = margins[BENIGN_UPPER.name].holds
     clean = margins[CLEAN_LOWER.name].holds
@@ -139,11 +168,13 @@ def _decide(margins: Mapping[str, Margin]) -> tuple[str, tuple[str, ...]]:
     }
     decided = [name for name, value in candidates.items() if value is True]
     if len(decided) == 1:
-        return decided[0], ()
-    if any(value is None for value in candidates.values()):
-        missing = sorted({c for m in margins.values() if m.holds is None for c in m.missing})
-        return "undetermined", tuple(missing)
-    return "boundary", ()
+        regime, missing = decided[0], ()
+    elif any(value is None for value in candidates.values()):
+        regime = "undetermined"
+        missing = tuple(sorted({c for m in margins.values() if m.holds is None for c in m.missing}))
+    else:
+        regime, missing = "boundary", ()
+    return regime, missing, _reason(regime, margins, missing)
 
 
 def _check_constants(constants: Mapping[str, Any]) -> dict[str, Any]:
@@ -198,7 +229,7 @@ def predict(params: Any, constants: Mapping[str, Any] | None = None, *,
     chosen_inputs = _check_inputs(inputs or {})
     margins = tuple(c.evaluate(params, constants, inputs=chosen_inputs) for c in CONDITIONS)
     by_name = {m.condition: m for m in margins}
-    regime, missing = _decide(by_name)
+    regime, missing, reason = _decide(by_name)
     thresholds = {c.name: threshold(c, params, constants, inputs=chosen_inputs) for c in CONDITIONS}
     plateaus = {
         "plateau_benign": bounds.PLATEAU_BENIGN.stable(label_noise=params.label_noise, rho=params.rho),
@@ -219,7 +250,7 @@ def predict(params: Any, constants: Mapping[str, Any] | None = None, *,
         time_scales["time_to_target_gap" + suffix] = flow_time
         time_scales["steps_to_target_gap" + suffix] = None if flow_time is None else flow_time / params.step_size
     return Prediction(
-        regime=regime, missing_constants=missing,
+        regime=regime, missing_constants=missing, reason=reason,
         snr=bounds.SNR.stable(dim=params.dim, signal_norm=params.signal_norm),
         n_snr_squared=bounds.N_SNR_SQUARED.stable(dim=params.dim, n_train=params.n_train, signal_norm=params.signal_norm),
         margins=margins, thresholds=thresholds, plateaus=plateaus, time_scales=time_scales,

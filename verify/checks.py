@@ -356,7 +356,7 @@ def check_regime(trajectory: Trajectory, classification: Classification, *,
     if prediction.regime == "undetermined":
         notes = f"constants missing to decide the regime: {', '.join(prediction.missing_constants)}"
     elif prediction.regime == "boundary":
-        notes = "the given constants place this point between regimes"
+        notes = f"the given constants place this point between regimes: {prediction.reason}"
     else:
         notes = f"constants used: {dict(prediction.constants)}"
     return CheckResult(name="regime", reference="arXiv 2409.17625 v3, Figure 1 (regime map)",

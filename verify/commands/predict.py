@@ -61,6 +61,11 @@ def _number(value: float | None) -> str:
     return "-" if value is None else f"{value:.6g}"
 
 
+def _time_scale(value: float | None) -> str:
+    # Only the times to the target gap can be absent, and only for want of the drive constant.
+    return "- (needs C_drive)" if value is None else f"{value:.6g}"
+
+
 def format_prediction(prediction: Prediction) -> str:
     """Human-readable text of a prediction.
 
@@ -69,6 +74,8 @@ def format_prediction(prediction: Prediction) -> str:
     lines = []
     if prediction.missing_constants:
         lines.append(f"regime: undetermined (missing constants: {', '.join(prediction.missing_constants)})")
+    elif prediction.regime == "boundary":
+        lines.append(f"regime: boundary — {prediction.reason}")
     else:
         lines.append(f"regime: {prediction.regime}")
     lines.append(f"SNR = {prediction.snr:.6g}   n*SNR^2 = {prediction.n_snr_squared:.6g}")
@@ -81,7 +88,7 @@ def format_prediction(prediction: Prediction) -> str:
         extra = "" if boundary is None else f"  boundary |mu| = {boundary:.6g}"
         lines.append(f"  {margin.condition:<{width}}  {margin.status.value:<12}  {detail}{extra}")
     lines.append("plateaus: " + ", ".join(f"{k} = {v:.6f}" for k, v in prediction.plateaus.items()))
-    lines.append("time scales: " + ", ".join(f"{k} = {_number(v)}" for k, v in prediction.time_scales.items()))
+    lines.append("time scales: " + ", ".join(f"{k} = {_time_scale(v)}" for k, v in prediction.time_scales.items()))
     if prediction.constants:
         lines.append("constants: " + ", ".join(f"{k} = {v:g}" for k, v in prediction.constants.items()))
     lines.append("inputs: " + ", ".join(f"{k} = {v:g}" for k, v in prediction.inputs.items()))
@@ -100,7 +107,8 @@ def main(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", AssumptionWarning)
         prediction = predict(params, constants, inputs=inputs)
-    notes = [str(w.message) for w in caught if issubclass(w.category, AssumptionWarning)]
+    # Each failing assumption is reported once, however often the prediction evaluated it.
+    notes = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, AssumptionWarning)))
     for note in notes:
         print(f"warning: {note}", file=sys.stderr)
     if args.json:
