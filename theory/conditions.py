@@ -48,11 +48,10 @@ _log_term = sympy.log(sym.seq_len * sym.n_train / sym.failure_prob)
 V1_A1_SIGNAL = Condition(
     name="v1_A1_signal",
     lhs=sym.dim, relation=">=", rhs=sym.n_train * sym.signal_norm**2,
-    reference=("v1 condition A1 (first part) as the authors' public notebook checks it, with constant 1 "
-               "(their constant, not the paper's)"),
+    reference=("v1 condition A1 (first part, equivalent to n SNR^2 <= 1) as the authors' public notebook "
+               "checks it, with constant 1 (their constant, not the paper's)"),
     tag=Tag.PAPER,
-    description=("dimension dominates the total signal: d >= n ||mu||^2, i.e. n SNR^2 <= 1 "
-                 "(order condition, constant 1 from the authors' check)"),
+    description="dimension dominates the total signal: d >= n ||mu||^2 (order condition, constant 1 from the authors' check)",
     assumption=True,
 )
 

@@ -42,7 +42,7 @@ def test_every_assumption_warning_is_one_grammatical_sentence(capsys):
     lines = err.splitlines()
     # The paper's default setting violates all three v1 order conditions (constant 1).
     assert [WARNING.match(line).group(1) for line in lines] == ["v1_A1_signal", "v1_A1_dimension", "v1_A2"], err
-    assert "equivalent to" not in err
+    assert "equivalent to n SNR^2 <= 1 are" not in err
 
 
 def test_assumption_references_read_as_noun_phrases():
