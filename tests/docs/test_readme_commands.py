@@ -2,6 +2,8 @@
 
 - The two set-up commands are exactly the documented ones, ``.ci/run`` runs the same test
   command, and the first one's ``benign-attn run`` writes the run folder the README lists.
+  ``pip install`` is not run (the test runs in the installed project), nor is the second
+  command's ``python -m pytest``: it is this suite.
 - Every ``$ `` line of an example block runs (``benign-attn`` as ``python -m verify.cli`` with
   the repository on PYTHONPATH), commands of one block in one folder and in order. It must
   exit 0, or 1 when the output the README shows reports a failed check ("run exits with status
