@@ -198,7 +198,8 @@ def test_synopsis_matches_help(name):
     text = synopsis_entries()[name]
     options = {s: a for a in parser._actions for s in a.option_strings}
     positionals = [a for a in parser._actions if not a.option_strings]
-    words = text.replace("[", " ").replace("]", " ").split()
+    # "[--out DIR | --overwrite]": a lone "|" separates alternatives, it is not a value.
+    words = [w for w in text.replace("[", " ").replace("]", " ").split() if w != "|"]
     for index, word in enumerate(words):
         if word.startswith("--"):
             assert word in options, f"synopsis of {name}: {word} is not an option of benign-attn {name}"
