@@ -9,12 +9,12 @@ figure above"). The commands run as real processes in an empty folder, and the
 ``matplotlib.testing.compare.compare_images``.
 
 Tolerance: RMS 2 (pixel values 0-255). The same software renders these figures bit for bit
-(RMS 0 for all six on the machine that committed them: float64 numerics with fixed seeds), so
-the tolerance only absorbs anti-aliasing differences between platforms. It is far below what a
-real change costs: the existence figure at another seed differs by RMS 13.8, the phase figure
-with today's regime counts by 21.8, the gaps figure with another gap definition by 41.9, any
-figure shifted by one pixel by 25-30; one changed short label (~400 pixels at full contrast of
-the ~900 000) is about RMS 4.
+(RMS 0 for the five up-to-date figures, re-rendered here: float64 numerics with fixed seeds),
+so the tolerance only absorbs anti-aliasing differences between platforms. It is far below what
+a real change costs, measured: the existence figure at another seed differs by RMS 13.8, the
+phase figure with today's regime counts by 21.8, the gaps figure with another gap definition
+by 41.9, any figure shifted by one pixel by 25-30; estimated: one changed short label (~400
+pixels at full contrast out of ~900 000) by about RMS 4.
 
 Seen to fail: the committed phase figure against today's sweep (RMS 21.8, recorded below as a
 known stale figure), and the existence figure rendered at ``--seed 43``.
