@@ -41,9 +41,6 @@ SLOW_COMMANDS = ("benign-attn sweep --grid paper",)
 #: Strict: once the README holds, the test passes, xfail turns it into a failure, and the entry
 #: must go.
 README_MISMATCHES = {
-    "benign-attn run --layout official --out runs/official":
-        "the README omits the last line run prints: "
-        "'wrote runs/official/ (params.toml, trajectory.npz, report.json, report.md, figures/dynamics.png)'",
     "benign-attn sweep --grid paper --out sweeps/paper":
         "the regime counts are stale (today: {'benign': 1171, 'harmful': 36, 'not_overfitting': 314, "
         "'undetermined': 0, 'failed': 0, 'missing': 0}) and two printed lines are not shown "
