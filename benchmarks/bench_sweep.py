@@ -67,7 +67,7 @@ def _references_single_threaded(dims: list[int]) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(allow_abbrev=False)
     parser.add_argument("--reference-dims", default="250,2625,5000",
                         help="d values at which the per-cell reference and one column are timed")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
