@@ -17,7 +17,7 @@ import os
 from theory.params import ProblemParams
 
 __all__ = ["DEFAULT_BUDGET_GIB", "MEMORY_ENV", "memory_budget", "data_bytes", "recording_bytes",
-           "direct_bytes", "reduced_bytes", "check_memory"]
+           "direct_bytes", "reduced_bytes", "latent_bytes", "check_memory"]
 
 DEFAULT_BUDGET_GIB = 8.0
 MEMORY_ENV = "BENIGN_ATTN_MEMORY_GIB"
@@ -93,6 +93,8 @@ def reduced_bytes(params: ProblemParams, *, data_given: bool = False, w0_given: 
     Paper: SPEC section 4, "A smaller exact state" (the reduced engine is O(m^2) per step once
     the d-dimensional set-up is done).
     """
+    if params.draw == "latent":
+        return latent_bytes(params) + recording_bytes(params, record_every)
     d, m = params.dim, params.n_train * params.seq_len
     uses_w0 = params.train == "joint" or w0_given
     k = 2 * m if params.train == "joint" else m
@@ -106,6 +108,19 @@ def reduced_bytes(params: ProblemParams, *, data_given: bool = False, w0_given: 
         size += 2 * params.n_test * params.seq_len * (k + 2)
     size += 4 * m * m                              # G, M_0, E and a temporary
     return _FLOAT * size + recording_bytes(params, record_every)
+
+
+def latent_bytes(params: ProblemParams) -> int:
+    """Peak bytes of the latent draw (``numerics.latent``), independent of d: the generator
+    coordinates (at most (2m + 4)^2) and their pieces, the test tokens in the frame with their
+    basis rows, and the m x m matrices G, M_0, E and a temporary.
+
+    Paper: none (the d-free draw's resource estimate).
+    """
+    m = params.n_train * params.seq_len
+    k = 2 * m + 4
+    count = params.n_test * params.seq_len
+    return _FLOAT * (4 * k * k + count * (k + 2 * m) + 6 * m * m)
 
 
 def check_memory(what: str, needed: int, params: ProblemParams, *, budget_gib: float | None = None) -> None:

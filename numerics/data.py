@@ -26,6 +26,7 @@ __all__ = [
     "noisy_mask",
     "label_layout",
     "add_signals",
+    "signal_coefficients",
     "draw_split",
     "make_data",
     "test_rng",
@@ -113,6 +114,15 @@ def add_signals(noise: np.ndarray, true_labels: np.ndarray, mu1, mu2, rho: float
     noise[:, WEAK_ALIGNED] += rho * own
     noise[:, WEAK_OPPOSITE] += rho * other
     return noise
+
+
+def signal_coefficients(true_labels: np.ndarray, T: int, rho: float, *, token_major: bool = False) -> np.ndarray:
+    """Per-token signal coefficients on (e_1, e_2), shape (count T, 2): the official recipe
+    applied to unit signals in the signal plane. Sample-major rows (index i T + t) unless
+    ``token_major`` (index t count + i)."""
+    plane = add_signals(np.zeros((true_labels.size, T, 2)), true_labels, np.array([1.0, 0.0]),
+                        np.array([0.0, 1.0]), rho)
+    return (plane.transpose(1, 0, 2) if token_major else plane).reshape(-1, 2)
 
 
 def draw_split(rng: np.random.Generator, count: int, params: ProblemParams, *, n_noisy: int) -> Split:

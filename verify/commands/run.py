@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from numerics.data import make_data
+from numerics.data import Split, label_layout, make_data
 from numerics.gd import check_initial_weights, run_direct
 from numerics.reduced import run_reduced
 from verify.commands.params_options import add_params_arguments, params_from_args
@@ -51,6 +51,13 @@ def load_initial_weights(path: str, dim: int) -> np.ndarray:
     return check_initial_weights(w0, dim)
 
 
+def _labels_only(params) -> Split:
+    """The training labels and noisy mask (all a trajectory reads from the split), no tokens."""
+    labels, true_labels, noisy = label_layout(params.n_train, params.n_noisy)
+    return Split(tokens=np.empty((params.n_train, params.seq_len, 0)), labels=labels,
+                 true_labels=true_labels, noisy=noisy)
+
+
 def default_out(params) -> Path:
     return Path("runs") / f"d{params.dim}-mu{params.signal_norm:g}-seed{params.seed}"
 
@@ -60,10 +67,21 @@ def main(args: argparse.Namespace) -> int:
     w0 = load_initial_weights(args.init_w, params.dim) if args.init_w else None
     out = check_output_dir(args.out or default_out(params), params, overwrite=args.overwrite)
     engine, source = ENGINES[args.engine]
-    data = make_data(params)
     progress = not args.quiet and sys.stderr.isatty()
-    recording = engine(params, data=data, w0=w0, record_every=args.record_every, progress=progress)
-    trajectory = Trajectory.from_recording(recording, params, data.train, source=source)
+    if params.draw == "latent":
+        if args.engine != "reduced":
+            raise ValueError(f"--engine {args.engine} with --draw latent: the latent draw has no "
+                             "d-dimensional tokens; use --engine reduced")
+        if w0 is not None:
+            raise ValueError("--init-w with --draw latent: the latent draw draws W_0 itself; use --draw full")
+        # No d-dimensional data: the engine draws what it reads (numerics.latent).
+        recording = engine(params, record_every=args.record_every, progress=progress)
+        train = _labels_only(params)
+    else:
+        data = make_data(params)
+        recording = engine(params, data=data, w0=w0, record_every=args.record_every, progress=progress)
+        train = data.train
+    trajectory = Trajectory.from_recording(recording, params, train, source=source)
     # The existence construction is left to `benign-attn verify`: it redraws d-dimensional data.
     report = build_report(trajectory, existence=False)
     write_run_dir(out, trajectory, report)
