@@ -69,14 +69,22 @@ def one_step_spread(problem) -> float:
 
 def smallest_p(full: np.ndarray, drawn: np.ndarray) -> tuple[float, str]:
     """The smallest KS p-value over the quantities, and its quantity."""
-    values = [stats.ks_2samp(full[:, j], drawn[:, j]).pvalue for j in range(full.shape[1])]
+    # The asymptotic distribution: several quantities are discrete (test error, fit step), where
+    # it is conservative and the exact one may not converge.
+    values = [stats.ks_2samp(full[:, j], drawn[:, j], method="asymp").pvalue for j in range(full.shape[1])]
     j = int(np.argmin(values))
     return values[j], QUANTITIES[j]
 
 
 def wrong(kind: str):
-    """A deliberately wrong ``wishart_factor``: "dof" gives W_0's image V d - r_1 degrees of
-    freedom instead of d; "cross" drops the cross term A_2^T V of X (W_0 W_0^T)^2 X^T."""
+    """A deliberately wrong ``wishart_factor``.
+
+    "dof": W_0's image V gets d - r_1 degrees of freedom instead of d. Its effect on M_0 is a
+    factor 1 - r_1 / d, so it is detectable at small d only (r_1 = m + 2 = 42: 14 % at d = 300).
+    "swap": the outside factor gets r_1 degrees of freedom instead of d - r_1 (size and degrees
+    of freedom swapped), "cross": the cross term A_2^T V of X (W_0 W_0^T)^2 X^T is dropped; both
+    change that block by a factor of about two at every d.
+    """
     right = latent.wishart_factor
     calls = itertools.count()
 
@@ -86,6 +94,8 @@ def wrong(kind: str):
             return right(rng, size, dof - size)
         if kind == "cross" and which == 2:
             return np.zeros((0, size))
+        if kind == "swap" and which == 2:
+            return right(rng, size, size)
         return right(rng, size, dof)
 
     return factor
@@ -148,8 +158,8 @@ def test_reduced_dynamics_match_over_200_seeds(dim):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sabotage", ["dof", "cross"])
-@pytest.mark.parametrize("dim", [300, 1000, 3000])
+@pytest.mark.parametrize("dim, sabotage", [(300, "dof"), (300, "swap"), (300, "cross"), (1000, "swap"),
+                                           (1000, "cross"), (3000, "swap"), (3000, "cross")])
 def test_wrong_sampler_is_rejected_over_200_seeds(monkeypatch, dim, sabotage):
     p, quantity = compare(dim, 200, monkeypatch, sabotage)
     assert p < LEVEL / len(QUANTITIES), (p, quantity)
