@@ -400,8 +400,8 @@ class _Watcher:
     def _values(self, y, *, with_test: bool):
         """Event functions, each crossing upward through 0: per-sample attention minus the
         level, the smallest noisy margin, floor + epsilon minus the test loss, the smallest
-        clean margin, and epsilon_err minus the test error (a step function: its root is the
-        jump, located by bisection on the dense output)."""
+        clean margin, and the test errors allowed by epsilon_err minus those made (a step
+        function: its root is the jump, located by bisection on the dense output)."""
         system = self.system
         problem = system.problem
         z, b, w = system.logits(y)
@@ -419,7 +419,12 @@ class _Watcher:
             if self.watch_test:
                 test = self.floor + self.events.test_loss_tolerance - float(np.mean(logistic_loss(test_margins)))
             if self.watch_error:
-                error = self.events.test_error_tolerance - float(np.mean(test_margins <= 0))
+                # Errors allowed minus errors made, offset by half a sample: positive exactly
+                # when the error rate is within the tolerance, and never zero, so the root
+                # search lands on the jump (a function that is 0 on an interval would stop it
+                # at the interval's end).
+                allowed = math.floor(self.events.test_error_tolerance * test_margins.size + 1e-9)
+                error = allowed + 0.5 - float(np.count_nonzero(test_margins <= 0))
         return attention, fitted, test, s, clean, error
 
     def start(self, u: float, y) -> None:

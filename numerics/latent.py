@@ -66,7 +66,7 @@ from numerics.data import (Split, add_signals, class_labels, init_rng, init_vari
 from numerics.subspace import ProjectedSplit, ReducedProblem
 from theory.params import ProblemParams
 
-__all__ = ["LatentFrame", "wishart_factor", "draw_frame", "reduce_latent"]
+__all__ = ["LatentFrame", "wishart_factor", "draw_frame", "draw_test_noise", "latent_problem", "reduce_latent"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -140,32 +140,49 @@ def reduce_latent(params: ProblemParams) -> ReducedProblem:
     and the flow consume, with no d-dimensional array.
 
     Paper: SPEC section 4 quantities (G, M_0, token scores, test logits) drawn as in the module
-    docstring. The training split's ``tokens`` are the training tokens' coordinates in the
-    r-dimensional frame (all their inner products with the generators and nu are exact).
+    docstring.
     """
     frame = draw_frame(params)
+    return latent_problem(params, frame, draw_test_noise(params, frame))
+
+
+def draw_test_noise(params: ProblemParams, frame: LatentFrame) -> np.ndarray:
+    """Test noise in the frame, (n_test, T, r) standard normal from ``test_rng`` (step 3)."""
+    return test_rng(params).standard_normal((params.n_test, params.seq_len, frame.rank))
+
+
+def latent_problem(params: ProblemParams, frame: LatentFrame, test_noise: np.ndarray) -> ReducedProblem:
+    """Assemble the reduced problem at ``params.signal_norm`` from a drawn frame and test noise.
+
+    Paper: SPEC section 4 (G, M_0, scores, test logits). The frame and the test noise do not
+    depend on ||mu||, so a column of signal norms (same d, seeds) can share them. The training
+    split's ``tokens`` are the training tokens' coordinates in the r-dimensional frame (all
+    their inner products with the generators and nu are exact).
+    """
     n, T, m, mu = params.n_train, params.seq_len, frame.m, params.signal_norm
     labels, true_labels, noisy = label_layout(n, params.n_noisy)
     C = frame.generators
     signal = signal_coefficients(true_labels, T, params.rho)         # (m, 2), sample-major
     tokens = C[:, :m] + mu * (C[:, m:m + 2] @ signal.T)              # X^T in the frame
-    if params.train == "joint":
-        images = C[:, m + 2:2 * m + 2] + mu * (C[:, 2 * m + 2:] @ signal.T)   # N X^T
-        columns = np.concatenate((tokens, images), axis=1)
-    else:
-        images, columns = tokens, tokens
+    joint = params.train == "joint"
+    # N X^T in the frame (N = I for p-only training).
+    images = C[:, m + 2:2 * m + 2] + mu * (C[:, 2 * m + 2:] @ signal.T) if joint else tokens
     gram = tokens.T @ tokens
-    metric = tokens.T @ images if params.train == "joint" else gram
+    metric = tokens.T @ images if joint else gram
     nu = np.zeros(frame.rank)
     nu[0], nu[1] = 1.0 / (np.sqrt(2.0) * mu), -1.0 / (np.sqrt(2.0) * mu)
     train_tokens = np.ascontiguousarray(tokens.T).reshape(n, T, frame.rank)
     train = Split(tokens=train_tokens, labels=labels, true_labels=true_labels, noisy=noisy)
     test_true = class_labels(params.n_test)
-    test_tokens = test_rng(params).standard_normal((params.n_test, T, frame.rank))
+    test_tokens = test_noise.copy()
     unit = np.eye(2, frame.rank)
     add_signals(test_tokens, test_true, mu * unit[0], mu * unit[1], params.rho)
-    test = ProjectedSplit(basis=test_tokens @ columns, gamma=test_tokens @ nu, labels=test_true.copy(),
-                          true_labels=test_true, noisy=np.zeros(params.n_test, dtype=bool))
+    # Test tokens stay in the r-dimensional frame and q is rebuilt there per evaluation
+    # (``ProjectedSplit``'s on-demand mode): r <= 2m + 4, so this costs what basis rows would,
+    # without an (n_test T) x r x 2m product at set-up.
+    test = ProjectedSplit(tokens=test_tokens, train_tokens=tokens.T if joint else None, y0=images.T, w0=None,
+                          gamma=test_tokens @ nu, labels=test_true.copy(), true_labels=test_true,
+                          noisy=np.zeros(params.n_test, dtype=bool))
     return ReducedProblem(train=train, gamma=train_tokens @ nu, gram=gram, metric=metric, test=test,
                           train_mode=params.train, test_source="latent")
 
