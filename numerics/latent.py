@@ -139,8 +139,8 @@ def reduce_latent(params: ProblemParams) -> ReducedProblem:
     """The reduced problem of ``params`` from the latent draw: the record the reduced GD engine
     and the flow consume, with no d-dimensional array.
 
-    Paper: SPEC section 4 quantities (G, M_0, token scores, test logits) drawn as in the module
-    docstring.
+    Paper: Section 3 model; the exact reduced dynamics' quantities (G, M_0, token scores, test
+    logits, ``numerics.subspace``) drawn as in the module docstring.
     """
     frame = draw_frame(params)
     return latent_problem(params, frame, draw_test_noise(params, frame))
@@ -154,8 +154,8 @@ def draw_test_noise(params: ProblemParams, frame: LatentFrame) -> np.ndarray:
 def latent_problem(params: ProblemParams, frame: LatentFrame, test_noise: np.ndarray) -> ReducedProblem:
     """Assemble the reduced problem at ``params.signal_norm`` from a drawn frame and test noise.
 
-    Paper: SPEC section 4 (G, M_0, scores, test logits). The frame and the test noise do not
-    depend on ||mu||, so a column of signal norms (same d, seeds) can share them. The training
+    Paper: the reduced dynamics' G, M_0, scores and test logits (``numerics.subspace``). The
+    frame and the test noise do not depend on ||mu||, so a column of signal norms (same d, seeds) can share them. The training
     split's ``tokens`` are the training tokens' coordinates in the r-dimensional frame (all
     their inner products with the generators and nu are exact).
     """
