@@ -98,7 +98,8 @@ def main() -> None:
         "workers": args.workers,
         "sweep": {"cells": counts["cells"], "computed": counts["computed"], "failed": counts["failed"],
                   "wall_s": sweep_s, "per_cell_s": sweep_s * args.workers / max(counts["computed"], 1),
-                  "regimes": regimes, "outcomes_at_horizon": outcomes, "events_reached": reached},
+                  "regimes": regimes, "outcomes_at_horizon": outcomes, "events_reached": reached,
+                  "failures": [[c["cell"], c.get("error")] for c in cells if c["status"] != "success"]},
         "target_s": TARGET_S, "meets_target": sweep_s <= TARGET_S,
         "reference_full_draw": {
             "what": "the same flow cell with the d-dimensional draw, measured at the dims below with one "
