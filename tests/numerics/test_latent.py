@@ -194,3 +194,25 @@ def test_latent_refuses_what_it_cannot_draw():
         reduce_problem(params, w0=np.eye(50))
     with pytest.raises(ValueError):
         run_direct(params)
+
+
+@pytest.mark.parametrize("sabotage", [False, True])
+def test_p_only_problem_matches_the_full_draw(monkeypatch, sabotage):
+    """p-only training (W = I): tr G, the one-step test-logit mean square and the mean score,
+    latent vs full; the twin halves the noise remainder's Wishart degrees of freedom."""
+    if sabotage:
+        right = latent.wishart_factor
+        monkeypatch.setattr(latent, "wishart_factor", lambda rng, size, dof: right(rng, size, dof // 2))
+    base = ProblemParams(n_train=4, seq_len=3, dim=40, n_test=30, train="p_only", signal_norm=3.0)
+
+    def summary(params):
+        problem = reduce_problem(params)
+        labels = problem.train.labels
+        m = problem.gram.shape[0]
+        _, c = drive_flat(np.zeros(m), problem.gamma, labels=labels, label_weights=labels / len(labels))
+        return [np.trace(problem.gram), float(np.mean(problem.test.logits(c) ** 2)), float(np.mean(problem.gamma))]
+
+    full = np.array([summary(base.replace(seed=s)) for s in range(600)])
+    drawn = np.array([summary(base.replace(seed=s, draw="latent")) for s in range(10**6, 10**6 + 600)])
+    smallest = min(stats.ks_2samp(full[:, j], drawn[:, j], method="asymp").pvalue for j in range(full.shape[1]))
+    assert (smallest < 1e-3) if sabotage else (smallest > 1e-3), smallest
