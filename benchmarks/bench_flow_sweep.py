@@ -93,7 +93,8 @@ def main() -> None:
     reference_s = sum(per_cell) * args.size * args.seeds / args.workers
     report = {
         "benchmark": f"{args.size} x {args.size} log grid, d = 1e2..1e8, ||mu|| = 1..1e5, {args.seeds} seeds, "
-                     "flow to tau = 1e8 with events (DOP853, rtol 1e-8), latent draw, Gaussian W_0, "
+                     f"flow to tau = 1e8 with events ({SETTINGS.method}, rtol {SETTINGS.rtol:g}, atol {SETTINGS.atol:g}), "
+                     "latent draw, Gaussian W_0, "
                      "n = 20, T = 8, n_test = 1000",
         "workers": args.workers,
         "sweep": {"cells": counts["cells"], "computed": counts["computed"], "failed": counts["failed"],
