@@ -116,9 +116,12 @@ def compare(dim: int, seeds: int, monkeypatch=None, sabotage: str | None = None)
     return smallest_p(full, drawn)
 
 
-def test_generator_moments_match_the_full_draw():
+# d = 30: every Wishart factor is a Bartlett factor; d = 12: the outside factor has d - r_1 = 1
+# < r_1 degrees of freedom (singular branch); d = 8: the noise remainder too (d - 2 = 6 < m = 9).
+@pytest.mark.parametrize("dim", [30, 12, 8])
+def test_generator_moments_match_the_full_draw(dim):
     """Means of Gram-type blocks: tr G, tr M_0, tr X N^2 X^T, cross blocks with e_1, e_2."""
-    base = ProblemParams(n_train=3, seq_len=3, dim=30, init="gaussian", n_test=1)
+    base = ProblemParams(n_train=3, seq_len=3, dim=dim, init="gaussian", n_test=1)
     m, k = 9, 11
 
     def blocks(gram):
