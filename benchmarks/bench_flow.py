@@ -29,7 +29,7 @@ def _relative(a, b) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(allow_abbrev=False)
     parser.add_argument("--horizon", type=float, default=1e8)
     parser.add_argument("--prefix", type=float, default=0.01)
     parser.add_argument("--gd-steps", type=int, default=10_000)

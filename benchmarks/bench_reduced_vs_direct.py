@@ -28,7 +28,7 @@ from theory.params import ProblemParams
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(allow_abbrev=False)
     parser.add_argument("--dim", type=int, default=5000)
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--record-every", type=int, default=100)

@@ -17,7 +17,8 @@ import os
 from theory.params import ProblemParams
 
 __all__ = ["DEFAULT_BUDGET_GIB", "MEMORY_ENV", "LIMITS", "check_limit", "memory_budget", "data_bytes",
-           "recording_bytes", "direct_bytes", "reduced_bytes", "flow_bytes", "check_memory", "check_bytes"]
+           "recording_bytes", "direct_bytes", "reduced_bytes", "latent_bytes", "flow_bytes", "check_memory",
+           "check_bytes"]
 
 DEFAULT_BUDGET_GIB = 8.0
 MEMORY_ENV = "BENIGN_ATTN_MEMORY_GIB"
@@ -128,6 +129,8 @@ def reduced_bytes(params: ProblemParams, *, data_given: bool = False, w0_given: 
     Paper: the reduced exact state of derivations/joint_flow.py (the reduced engine is O(m^2) per step once
     the d-dimensional set-up is done).
     """
+    if params.draw == "latent":
+        return latent_bytes(params) + recording_bytes(params, record_every)
     d, m = params.dim, params.n_train * params.seq_len
     uses_w0 = params.train == "joint" or w0_given
     k = 2 * m if params.train == "joint" else m
@@ -166,6 +169,19 @@ def check_bytes(what: str, needed: float, *, budget_gib: float | None = None) ->
     if needed > budget:
         raise ValueError(f"{what} would need about {float(needed) / _GIB:.3g} GiB: more than the memory "
                          f"budget of {budget / _GIB:.3g} GiB (set {MEMORY_ENV} to change it)")
+
+
+def latent_bytes(params: ProblemParams) -> int:
+    """Peak bytes of the latent draw (``numerics.latent``), independent of d: the generator
+    coordinates (at most (2m + 4)^2) and their pieces, the test tokens in the frame with their
+    basis rows, and the m x m matrices G, M_0, E and a temporary.
+
+    Paper: none (the d-free draw's resource estimate).
+    """
+    m = params.n_train * params.seq_len
+    k = 2 * m + 4
+    count = params.n_test * params.seq_len
+    return _FLOAT * (4 * k * k + count * (k + 2 * m) + 6 * m * m)
 
 
 def check_memory(what: str, needed: int, params: ProblemParams, *, budget_gib: float | None = None) -> None:

@@ -25,7 +25,9 @@ from the test generator is exact in distribution for every test logit and score,
 ||mu|| of the column sees the same test noise, as the d-dimensional draw with one test seed
 would give. When d <= 2m + 4 the d coordinates themselves are used, and the draw is then the
 very ``make_data`` test noise. (``numerics.subspace`` draws in a mu-dependent subspace, so its
-test numbers differ from these; both are exact in distribution.)
+test numbers differ from these; both are exact in distribution.) With ``draw="latent"`` the
+coordinates of the generators come from ``numerics.latent`` without any d-dimensional work, and
+a column then gives the numbers of ``run_reduced`` on the latent draw, cell by cell.
 
 Independence of the batch. Every product in the recursion is a per-cell matrix-vector or
 matrix-matrix call (numpy's stacked ``matmul``) or an elementwise operation, never a product
@@ -45,8 +47,9 @@ import numpy as np
 from scipy.special import expit
 
 from numerics.attention import attend
-from numerics.budget import check_memory, recording_bytes
-from numerics.data import add_signals, class_labels, initial_weights, label_layout, test_rng
+from numerics.budget import check_memory, latent_bytes, recording_bytes
+from numerics.data import class_labels, initial_weights, label_layout, signal_coefficients, test_rng
+from numerics.latent import draw_frame
 from numerics.metrics import checkpoint_metrics
 from numerics.recording import (Recording, checkpoint_steps, default_record_every, finish,
                                 stack_checkpoints)
@@ -188,6 +191,10 @@ def column_bytes(base: ProblemParams, *, batch: int = DEFAULT_BATCH, test_given:
     """
     d, m = base.dim, base.n_train * base.seq_len
     k = 2 * m + 4
+    if base.draw == "latent":
+        # No d-dimensional set-up: the frame has at most k rows.
+        descent = batch * (4 * m * m + (2 * _HISTORY + _BLOCK) * m) + base.n_test * base.seq_len * (k + 4)
+        return latent_bytes(base) + 8 * (descent + 4 * m * m) + batch * recording_bytes(base, record_every)
     r = d if test_given or d <= k else k
     setup = d * d + 3 * m * d + 2 * k * d + base.n_test * base.seq_len * (r + 4)
     descent = batch * (4 * m * m + (2 * _HISTORY + _BLOCK) * m) + base.n_test * base.seq_len * (r + 4)
@@ -232,12 +239,34 @@ def prepare_column(base: ProblemParams, *, test_noise: np.ndarray | None = None,
             raise ValueError(f"test_noise of shape {test_noise.shape}: must be (n_test, T, d) = "
                              f"{(base.n_test, T, d)}")
     check_memory("the column engine", column_bytes(base, batch=batch, test_given=test_noise is not None), base)
+    labels, true_labels, noisy = label_layout(n, base.n_noisy)
+    if base.draw == "latent":
+        if test_noise is not None:
+            raise ValueError("test_noise with draw='latent': the latent draw has no d-dimensional test "
+                             "noise; use draw='full'")
+        blocks = _latent_blocks(base)
+    else:
+        blocks = _full_blocks(base, test_noise)
+    noise_signal, gram, metric, metric_signal, signal_metric, frame, test, source = blocks
+    test_labels = class_labels(base.n_test)
+    return SignalColumn(
+        base=base, train=_Labels(labels, noisy),
+        signal=signal_coefficients(true_labels, T, base.rho, token_major=True), noise_signal=noise_signal,
+        gram=gram, metric=metric, metric_signal=metric_signal, signal_metric=signal_metric,
+        generators=frame, test_noise=test, test_noise_signal=test @ frame[:, m:m + 2],
+        test_signal=signal_coefficients(test_labels, T, base.rho, token_major=False),
+        test=_Labels(test_labels, np.zeros(base.n_test, dtype=bool)), test_source=source)
+
+
+def _full_blocks(base: ProblemParams, test_noise: np.ndarray | None):
+    """The column's blocks from d-dimensional noise and W_0 (O(m d^2))."""
+    n, T, d = base.n_train, base.seq_len, base.dim
+    m = n * T
     # The same first draw of default_rng(seed) as numerics.data.draw_split, before signals are
     # added. Training tokens are ordered token-major (index t n + i) inside this module: the
     # softmax over a sample's T tokens then reduces over a leading axis, which numpy does in a
     # few vectorised passes instead of one short reduction per sample.
     noise = np.random.default_rng(base.seed).standard_normal((n, T, d)).transpose(1, 0, 2).reshape(m, d)
-    labels, true_labels, noisy = label_layout(n, base.n_noisy)
     W0 = initial_weights(base)
     Y = noise @ W0
     head = W0[:2]
@@ -257,21 +286,27 @@ def prepare_column(base: ProblemParams, *, test_noise: np.ndarray | None = None,
         frame = np.linalg.qr(generators, mode="r")
         test = test_rng(base).standard_normal((base.n_test * T, frame.shape[0]))
         source = "subspace"
-    test_labels = class_labels(base.n_test)
-    return SignalColumn(
-        base=base, train=_Labels(labels, noisy),
-        signal=_signal_coefficients(true_labels, T, base.rho, token_major=True), noise_signal=noise[:, :2].copy(),
-        gram=noise @ noise.T, metric=Y @ Y.T, metric_signal=Y @ head.T, signal_metric=head @ head.T,
-        generators=frame, test_noise=test, test_noise_signal=test @ frame[:, m:m + 2],
-        test_signal=_signal_coefficients(test_labels, T, base.rho, token_major=False),
-        test=_Labels(test_labels, np.zeros(base.n_test, dtype=bool)), test_source=source)
+    return (noise[:, :2].copy(), noise @ noise.T, Y @ Y.T, Y @ head.T, head @ head.T, frame, test, source)
 
 
-def _signal_coefficients(true_labels: np.ndarray, T: int, rho: float, *, token_major: bool) -> np.ndarray:
-    # The official recipe applied to unit signals in the 2-dimensional signal plane.
-    plane = add_signals(np.zeros((true_labels.size, T, 2)), true_labels, np.array([1.0, 0.0]),
-                        np.array([0.0, 1.0]), rho)
-    return (plane.transpose(1, 0, 2) if token_major else plane).reshape(-1, 2)
+def _latent_blocks(base: ProblemParams):
+    """The column's blocks from the d-free draw of ``numerics.latent`` (O(m^3), any d).
+
+    The latent frame holds exactly the generators S* of this module's docstring, so every
+    block is an inner product of its columns: Xi Xi^T, Y Y^T = Xi N Xi^T, L = Xi N E_2^T and
+    P = E_2 N E_2^T with N = W_0 W_0^T.
+    """
+    n, T = base.n_train, base.seq_len
+    m = n * T
+    frame = draw_frame(base).generators.copy()
+    # The latent draw orders tokens sample-major (i T + t); this module token-major (t n + i).
+    order = np.arange(m).reshape(n, T).T.ravel()
+    frame[:, :m] = frame[:, order]
+    frame[:, m + 2:2 * m + 2] = frame[:, m + 2 + order]
+    noise, images, heads = frame[:, :m], frame[:, m + 2:2 * m + 2], frame[:, 2 * m + 2:]
+    test = test_rng(base).standard_normal((base.n_test * T, frame.shape[0]))
+    return (noise[:2].T.copy(), noise.T @ noise, noise.T @ images, noise.T @ heads,
+            frame[:, m:m + 2].T @ heads, frame, test, "latent")
 
 
 def run_reduced_column(base: ProblemParams, signal_norms: Sequence[float], *,

@@ -26,10 +26,13 @@ __all__ = [
     "noisy_mask",
     "label_layout",
     "add_signals",
+    "signal_coefficients",
     "draw_split",
     "make_data",
     "test_rng",
     "initial_weights",
+    "init_rng",
+    "init_variance",
 ]
 
 RELEVANT, WEAK_ALIGNED, WEAK_OPPOSITE, FIRST_IRRELEVANT = 0, 1, 2, 3
@@ -113,6 +116,15 @@ def add_signals(noise: np.ndarray, true_labels: np.ndarray, mu1, mu2, rho: float
     return noise
 
 
+def signal_coefficients(true_labels: np.ndarray, T: int, rho: float, *, token_major: bool = False) -> np.ndarray:
+    """Per-token signal coefficients on (e_1, e_2), shape (count T, 2): the official recipe
+    applied to unit signals in the signal plane. Sample-major rows (index i T + t) unless
+    ``token_major`` (index t count + i)."""
+    plane = add_signals(np.zeros((true_labels.size, T, 2)), true_labels, np.array([1.0, 0.0]),
+                        np.array([0.0, 1.0]), rho)
+    return (plane.transpose(1, 0, 2) if token_major else plane).reshape(-1, 2)
+
+
 def draw_split(rng: np.random.Generator, count: int, params: ProblemParams, *, n_noisy: int) -> Split:
     """Draw ``count`` samples: one ``standard_normal((count, T, d))`` call, then signals and flips."""
     mu1, mu2, _ = signals(params)
@@ -150,11 +162,32 @@ def make_data(params: ProblemParams) -> Data:
     return Data(train=train, test=test, mu1=mu1, mu2=mu2, nu=nu)
 
 
+def init_rng(params: ProblemParams) -> np.random.Generator:
+    """W_0's generator: ``default_rng(init_seed)``, or ``default_rng([seed, 2])`` when unset.
+
+    Its own stream keeps the data draws unchanged whatever W_0 is.
+    """
+    if params.init_seed is not None:
+        return np.random.default_rng(params.init_seed)
+    return np.random.default_rng([params.seed, 2])
+
+
+def init_variance(dim: int) -> float:
+    """Variance 1/(3d) of W_0's entries, for both initialisations (U(-a, a) has variance a^2/3)."""
+    return 1.0 / (3.0 * dim)
+
+
 def initial_weights(params: ProblemParams) -> np.ndarray:
-    """Kaiming-uniform W_0 with entries U(-1/sqrt(d), 1/sqrt(d)), from ``default_rng([seed, 2])``.
+    """W_0 (d x d) from ``init_rng``: Kaiming-uniform U(-1/sqrt(d), 1/sqrt(d)) entries
+    (``init="uniform"``) or N(0, 1/(3d)) entries (``init="gaussian"``).
 
     Paper: v3 initialises W as PyTorch's Linear default (kaiming_uniform, a = sqrt(5)),
-    whose bound is 1/sqrt(fan_in). Its own stream keeps the data draws unchanged.
+    whose bound is 1/sqrt(fan_in). The Gaussian has the same variance; its rotation
+    invariance is what the d-free draw of ``numerics.latent`` needs.
     """
+    check_memory("the initial weights W_0", 8 * params.dim**2, params)
+    rng, shape = init_rng(params), (params.dim, params.dim)
+    if params.init == "gaussian":
+        return rng.normal(0.0, np.sqrt(init_variance(params.dim)), shape)
     bound = 1.0 / np.sqrt(params.dim)
-    return np.random.default_rng([params.seed, 2]).uniform(-bound, bound, (params.dim, params.dim))
+    return rng.uniform(-bound, bound, shape)

@@ -75,6 +75,9 @@ class FlowOptions:
         Smallest positive checkpoint time.
     dps : int
         Decimal digits of the mpmath back end (>= 30).
+    extra_checkpoints : tuple of float
+        Further checkpoint times in (0, horizon] (e.g. the horizons at which a sweep reads the
+        outcome), merged with the log-spaced ones.
     """
 
     horizon: float = 1e8
@@ -85,8 +88,15 @@ class FlowOptions:
     checkpoints: int = 120
     first_checkpoint: float = 1e-2
     dps: int = 30
+    extra_checkpoints: tuple = ()
 
     def __post_init__(self) -> None:
+        extra = tuple(self.extra_checkpoints)
+        for value in extra:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                    or not 0 < value <= self.horizon:
+                raise ValueError(f"extra checkpoint {value!r}: must be a finite time in (0, horizon]")
+        object.__setattr__(self, "extra_checkpoints", tuple(sorted({float(v) for v in extra})))
         for name in ("horizon", "rtol", "atol", "first_checkpoint"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) \
@@ -120,11 +130,19 @@ class FlowEvents:
     test_loss_floor : float or None
         The floor. ``None`` uses the test loss of attention entirely on the relevant token,
         mean_i l(y_i gamma_{i,1}) on this test set (derivations/plateaus.py, about l(1/sqrt 2)).
+    test_error_tolerance : float or None
+        epsilon_err in [0, 1): record when the test error (fraction of test samples with
+        y f <= 0) first drops to at most epsilon_err. ``None`` (default) turns it off; like the
+        test-loss event it costs one test-logit evaluation per solver step.
+
+    The first time every clean training label is fitted (y_i f_i > 0 for all clean i) is always
+    recorded, as is the first time every noisy one is.
     """
 
     attention_level: float = 0.9
     test_loss_tolerance: float | None = 0.01
     test_loss_floor: float | None = None
+    test_error_tolerance: float | None = None
 
     def __post_init__(self) -> None:
         level = self.attention_level
@@ -143,13 +161,24 @@ class FlowEvents:
                     or not math.isfinite(floor) or floor < 0:
                 raise ValueError(f"test_loss_floor={floor!r}: must be a finite number >= 0 or None")
             object.__setattr__(self, "test_loss_floor", float(floor))
+        err = self.test_error_tolerance
+        if err is not None:
+            if isinstance(err, bool) or not isinstance(err, (int, float)) or not 0 <= err < 1:
+                raise ValueError(f"test_error_tolerance={err!r}: must be a number in [0, 1) or None")
+            object.__setattr__(self, "test_error_tolerance", float(err))
 
 
 def flow_times(options: FlowOptions) -> np.ndarray:
-    """Checkpoint times: 0, then ``checkpoints`` log-spaced times up to the horizon."""
+    """Checkpoint times: 0, then ``checkpoints`` log-spaced times up to the horizon, with the
+    ``extra_checkpoints`` merged in (sorted, no repeats; the horizon stays last)."""
     if options.horizon <= options.first_checkpoint:
-        return np.array([0.0, options.horizon])
-    return np.r_[0.0, np.geomspace(options.first_checkpoint, options.horizon, options.checkpoints)]
+        times = np.array([0.0, options.horizon])
+    else:
+        times = np.r_[0.0, np.geomspace(options.first_checkpoint, options.horizon, options.checkpoints)]
+    if options.extra_checkpoints:
+        times = np.union1d(times[:-1], options.extra_checkpoints)
+        times = np.r_[times[times < options.horizon], options.horizon]
+    return times
 
 
 class FlowSystem:
@@ -333,7 +362,7 @@ def _integrate_scipy(system: FlowSystem, watcher, recorder: Checkpoints, times, 
                 status = Status.NONFINITE
                 message = f"non-finite state at tau = {math.expm1(solver.t):.6g}"
                 break
-            dense = solver.dense_output()
+            dense = _LazyDense(solver)
             while next_check < len(u_checks) and u_checks[next_check] <= solver.t:
                 record_state(recorder, system, times[next_check], dense(u_checks[next_check]))
                 next_check += 1
@@ -347,6 +376,19 @@ def _integrate_scipy(system: FlowSystem, watcher, recorder: Checkpoints, times, 
     return status, message, stats
 
 
+class _LazyDense:
+    """The step's dense output, built on first use: most steps hold no checkpoint and no event,
+    and building it costs DOP853 three extra right-side evaluations."""
+
+    def __init__(self, solver) -> None:
+        self.solver, self.interpolant = solver, None
+
+    def __call__(self, u):
+        if self.interpolant is None:
+            self.interpolant = self.solver.dense_output()
+        return self.interpolant(u)
+
+
 class _Watcher:
     """First crossing times of the events of ``FlowEvents``, located on dense output."""
 
@@ -358,8 +400,11 @@ class _Watcher:
         self.attention_time = np.full(n, np.nan)
         self.attention_token = np.full(n, -1, dtype=np.int64)
         self.all_noisy_fitted = None
+        self.all_clean_fitted = None
         self.test_near_floor = None
+        self.test_error_within = None
         self.watch_test = events.test_loss_tolerance is not None
+        self.watch_error = events.test_error_tolerance is not None
         if events.test_loss_floor is None:
             self.floor = float(np.mean(logistic_loss(problem.test.labels * problem.test.gamma[:, RELEVANT])))
         else:
@@ -367,7 +412,9 @@ class _Watcher:
 
     def _values(self, y, *, with_test: bool):
         """Event functions, each crossing upward through 0: per-sample attention minus the
-        level, the smallest noisy margin, and floor + epsilon minus the test loss."""
+        level, the smallest noisy margin, floor + epsilon minus the test loss, the smallest
+        clean margin, and the test errors allowed by epsilon_err minus those made (a step
+        function: its root is the jump, located by bisection on the dense output)."""
         system = self.system
         problem = system.problem
         z, b, w = system.logits(y)
@@ -375,15 +422,23 @@ class _Watcher:
         target = np.where(self.noisy, s.max(axis=1), s[:, RELEVANT])
         attention = target - self.events.attention_level
         f = np.sum(s * problem.gamma, axis=1)
-        margins = problem.train.labels[self.noisy] * f[self.noisy]
-        fitted = float(margins.min()) if margins.size else math.nan
-        test = math.nan
+        margins = problem.train.labels * f
+        fitted = float(margins[self.noisy].min()) if self.noisy.any() else math.nan
+        clean = float(margins[~self.noisy].min()) if (~self.noisy).any() else math.nan
+        test = error = math.nan
         if with_test:
             s_test = softmax(logits_on_test(problem, b, w))
-            f_test = np.sum(s_test * problem.test.gamma, axis=1)
-            loss = float(np.mean(logistic_loss(problem.test.labels * f_test)))
-            test = self.floor + self.events.test_loss_tolerance - loss
-        return attention, fitted, test, s
+            test_margins = problem.test.labels * np.sum(s_test * problem.test.gamma, axis=1)
+            if self.watch_test:
+                test = self.floor + self.events.test_loss_tolerance - float(np.mean(logistic_loss(test_margins)))
+            if self.watch_error:
+                # Errors allowed minus errors made, offset by half a sample: positive exactly
+                # when the error rate is within the tolerance, and never zero, so the root
+                # search lands on the jump (a function that is 0 on an interval would stop it
+                # at the interval's end).
+                allowed = math.floor(self.events.test_error_tolerance * test_margins.size + 1e-9)
+                error = allowed + 0.5 - float(np.count_nonzero(test_margins <= 0))
+        return attention, fitted, test, s, clean, error
 
     def start(self, u: float, y) -> None:
         self._record(u, u, y, None)
@@ -393,7 +448,8 @@ class _Watcher:
 
     def _record(self, u_old, u_new, y, dense) -> None:
         pending_test = self.watch_test and self.test_near_floor is None
-        attention, fitted, test, s = self._values(y, with_test=pending_test)
+        pending_error = self.watch_error and self.test_error_within is None
+        attention, fitted, test, s, clean, error = self._values(y, with_test=pending_test or pending_error)
         for i in np.flatnonzero((attention >= 0) & np.isnan(self.attention_time)):
             u = self._root(dense, u_old, u_new, lambda yy, i=i: self._values(yy, with_test=False)[0][i])
             self.attention_time[i] = math.expm1(u)
@@ -402,9 +458,15 @@ class _Watcher:
         if self.all_noisy_fitted is None and fitted > 0:
             u = self._root(dense, u_old, u_new, lambda yy: self._values(yy, with_test=False)[1])
             self.all_noisy_fitted = math.expm1(u)
+        if self.all_clean_fitted is None and clean > 0:
+            u = self._root(dense, u_old, u_new, lambda yy: self._values(yy, with_test=False)[4])
+            self.all_clean_fitted = math.expm1(u)
         if pending_test and test >= 0:
             u = self._root(dense, u_old, u_new, lambda yy: self._values(yy, with_test=True)[2])
             self.test_near_floor = math.expm1(u)
+        if pending_error and error >= 0:
+            u = self._root(dense, u_old, u_new, lambda yy: self._values(yy, with_test=True)[5])
+            self.test_error_within = math.expm1(u)
 
     @staticmethod
     def _root(dense, u_old, u_new, function) -> float:
@@ -441,7 +503,10 @@ class _Watcher:
             "noisy_single_token_first": first_any(self.noisy),
             "noisy_single_token_all": first_all(self.noisy),
             "all_noisy_fitted": self.all_noisy_fitted,
+            "all_clean_fitted": self.all_clean_fitted,
             "test_loss_floor": self.floor,
             "test_loss_tolerance": self.events.test_loss_tolerance,
             "test_loss_near_floor": self.test_near_floor,
+            "test_error_tolerance": self.events.test_error_tolerance,
+            "test_error_within_tolerance": self.test_error_within,
         }

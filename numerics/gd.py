@@ -96,6 +96,9 @@ def run_direct(params: ProblemParams, *, data: Data | None = None, w0=None,
     """
     from tqdm import tqdm
 
+    if params.draw == "latent":
+        raise ValueError("draw='latent' with the direct engine: the latent draw has no d-dimensional "
+                         "tokens or W; use the reduced engine or the flow (or draw='full')")
     check_memory("the direct engine", direct_bytes(params, w0_given=w0 is not None,
                                                    record_every=record_every), params)
 

@@ -156,7 +156,17 @@ def reduce_problem(params: ProblemParams, *, data: Data | None = None, w0=None,
     test_evaluations : int, optional
         How often the caller will evaluate d-dimensional test tokens. When few, they are kept
         and evaluated on demand rather than projected (``ProjectedSplit``); ``None`` projects.
+
+    With ``params.draw == "latent"`` the problem comes from ``numerics.latent.reduce_latent``
+    (no d-dimensional array at all), which draws its own data and W_0.
     """
+    if params.draw == "latent":
+        if data is not None or w0 is not None:
+            raise ValueError("draw='latent' draws its own training set, test set and W_0: give no data "
+                             "or initial W (or use draw='full')")
+        from numerics.latent import reduce_latent
+
+        return reduce_latent(params)
     if data is not None:
         train, nu = data.train, data.nu
     else:

@@ -13,10 +13,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ProblemParams", "OFFICIAL_ALIASES", "LAYOUTS", "TRAIN_MODES"]
+__all__ = ["ProblemParams", "OFFICIAL_ALIASES", "LAYOUTS", "TRAIN_MODES", "INITS", "DRAWS"]
 
 LAYOUTS = ("independent", "official")
 TRAIN_MODES = ("joint", "p_only")
+#: Distributions of W_0's entries: Kaiming-uniform U(-1/sqrt(d), 1/sqrt(d)) (PyTorch's Linear
+#: default, the paper's code) or Gaussian N(0, 1/(3d)) with the same variance.
+INITS = ("uniform", "gaussian")
+#: How the reduced engines get their data: d-dimensional tokens and W_0 ("full"), or the
+#: Gram-type quantities drawn directly in distribution at a cost independent of d ("latent").
+DRAWS = ("full", "latent")
 
 #: Names used by the official code's Hydra configuration, mapped to ours.
 OFFICIAL_ALIASES: Mapping[str, str] = {
@@ -79,6 +85,16 @@ class ProblemParams:
         Gradient-descent step h > 0.
     steps : int
         Number of GD steps (>= 0).
+    init : {"uniform", "gaussian"}
+        Distribution of W_0's entries: U(-1/sqrt(d), 1/sqrt(d)) (the paper's code) or
+        N(0, 1/(3d)) (same variance). Not used by p-only training (W = I).
+    init_seed : int or None
+        Seed of W_0, separate from the data seed. ``None`` draws W_0 from ``default_rng([seed, 2])``.
+    draw : {"full", "latent"}
+        "full" draws d-dimensional tokens and W_0; "latent" draws only what the reduced
+        dynamics read, exactly in distribution and at a cost independent of d
+        (``numerics.latent``). Latent draws need the independent layout, and for joint
+        training the Gaussian initialisation (the construction relies on its rotation invariance).
     """
 
     n_train: int = 20
@@ -94,12 +110,16 @@ class ProblemParams:
     train: str = "joint"
     step_size: float = 5e-3
     steps: int = 1000
+    init: str = "uniform"
+    init_seed: int | None = None
+    draw: str = "full"
 
     def __post_init__(self) -> None:
         for name, minimum in _INT_RULES.items():
             _check_int(name, getattr(self, name), minimum)
-        if self.test_seed is not None:
-            _check_int("test_seed", self.test_seed, 0)
+        for name in ("test_seed", "init_seed"):
+            if getattr(self, name) is not None:
+                _check_int(name, getattr(self, name), 0)
         for name in ("signal_norm", "rho", "label_noise", "step_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -123,6 +143,16 @@ class ProblemParams:
             raise ValueError(f"layout={self.layout!r}: must be one of {', '.join(LAYOUTS)}")
         if self.train not in TRAIN_MODES:
             raise ValueError(f"train={self.train!r}: must be one of {', '.join(TRAIN_MODES)}")
+        if self.init not in INITS:
+            raise ValueError(f"init={self.init!r}: must be one of {', '.join(INITS)}")
+        if self.draw not in DRAWS:
+            raise ValueError(f"draw={self.draw!r}: must be one of {', '.join(DRAWS)}")
+        if self.draw == "latent" and self.layout != "independent":
+            raise ValueError(f"draw='latent' with layout={self.layout!r}: the official test set reuses "
+                             "the training noise draw for draw; use draw='full'")
+        if self.draw == "latent" and self.train == "joint" and self.init != "gaussian":
+            raise ValueError(f"draw='latent' with init={self.init!r}: the latent draw is exact only for "
+                             "init='gaussian' (rotation invariance of W_0); use init='gaussian' or draw='full'")
         if self.layout == "official" and self.test_seed is not None:
             raise ValueError(
                 f"test_seed={self.test_seed!r}: the official layout draws the test set from seed; "

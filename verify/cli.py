@@ -31,15 +31,17 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict]:
+    # allow_abbrev=False everywhere: a prefix must never silently select a longer option
+    # (``--init`` is its own option, not ``--init-w``).
     parser = _Parser(
-        prog="benign-attn",
+        prog="benign-attn", allow_abbrev=False,
         description="Check benign overfitting in token selection of attention "
                     "(Sakamoto & Sato, ICML 2025) against exact training dynamics.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     handlers = {}
     for module_name in COMMANDS:
         module = importlib.import_module(f"verify.commands.{module_name}")
-        command = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        command = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP, allow_abbrev=False)
         module.add_arguments(command)
         handlers[module.NAME] = module.main
     return parser, handlers

@@ -37,18 +37,19 @@ from theory.params import ProblemParams
 from verify.classify import REGIMES, OutcomeTolerances, classify
 from verify.claims import claim
 from verify.files import read_json_file, write_json
+from verify.flow_cells import FlowSweep, flow_column, horizon_outcomes
 from verify.rundir import check_writable_parent
 from verify.trajectory import Trajectory
 
 __all__ = ["GRIDS", "ENGINES", "EXECUTORS", "METRICS", "SweepSpec", "SweepResult", "grid_axes",
-           "parse_axis", "run_cell", "run_column", "run_sweep", "load_sweep", "read_cell",
+           "parse_axis", "run_cell", "run_column", "run_flow_column", "run_sweep", "load_sweep", "read_cell",
            "check_sweep_memory"]
 
 #: 2: reduced-engine cells are computed per column, whose test noise is drawn in a
 #: ||mu||-independent subspace (numerics.column); version-1 directories hold the per-cell draw
 #: and are not resumed with these numbers.
 SPEC_VERSION = 2
-ENGINES = ("reduced", "direct")
+ENGINES = ("reduced", "direct", "flow")
 EXECUTORS = ("local", "dask", "serial")
 METRICS = ("train_loss", "test_loss", "train_acc", "train_acc_clean", "train_acc_noisy", "test_acc")
 _AXIS_TYPES = {"n_train": int, "seq_len": int, "dim": int, "n_test": int, "steps": int,
@@ -83,14 +84,23 @@ GRIDS = ("paper", "v1")
 
 
 def parse_axis(text: str) -> tuple[str, tuple]:
-    """``NAME=START:STOP:STEP`` (inclusive) or ``NAME=V1,V2,...`` for a numeric ProblemParams field."""
+    """``NAME=START:STOP:STEP`` (inclusive), ``NAME=log:START:STOP:COUNT`` or ``NAME=V1,V2,...``
+    for a numeric ProblemParams field.
+
+    ``log:START:STOP:COUNT`` gives COUNT log-spaced values from START to STOP (0 < START <= STOP).
+    Integer fields (``dim``, ...) are rounded to the nearest integer and repeats are dropped, so an
+    integer axis can have fewer than COUNT values (e.g. ``dim=log:2:10:20``); float fields keep
+    12 significant digits.
+    """
     name, sep, values = text.partition("=")
     name = name.strip().replace("-", "_")
     if not sep or not values.strip():
-        raise ValueError(f"axis {text!r}: must be NAME=START:STOP:STEP or NAME=V1,V2,...")
+        raise ValueError(f"axis {text!r}: must be NAME=START:STOP:STEP, NAME=log:START:STOP:COUNT or NAME=V1,V2,...")
     if name not in _AXIS_TYPES:
         raise ValueError(f"axis {name!r}: must be one of {', '.join(sorted(_AXIS_TYPES))}")
     kind = _AXIS_TYPES[name]
+    if values.strip().startswith("log:"):
+        return name, _log_axis(text, name, kind, values.strip()[4:])
     try:
         if ":" in values:
             start, stop, step = (float(v) for v in values.split(":"))
@@ -116,6 +126,24 @@ def parse_axis(text: str) -> tuple[str, tuple]:
     return name, tuple(round(v, 12) for v in numbers)
 
 
+def _log_axis(text: str, name: str, kind: type, spec: str) -> tuple:
+    """Values of ``log:START:STOP:COUNT`` (see ``parse_axis``)."""
+    try:
+        start_text, stop_text, count_text = spec.split(":")
+        start, stop, count = float(start_text), float(stop_text), int(count_text)
+        if not (math.isfinite(start) and math.isfinite(stop) and 0 < start <= stop and count >= 1):
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"axis {text!r}: log axes are NAME=log:START:STOP:COUNT with 0 < START <= STOP "
+                         "and an integer COUNT >= 1") from None
+    if count > MAX_AXIS_VALUES:
+        raise ValueError(f"axis {text!r}: more than {MAX_AXIS_VALUES} values")
+    numbers = np.geomspace(start, stop, count) if count > 1 else np.array([start])
+    if kind is int:
+        return tuple(dict.fromkeys(int(round(v)) for v in numbers))
+    return tuple(dict.fromkeys(float(f"{v:.12g}") for v in numbers))
+
+
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class SweepSpec:
     """What a sweep computes: a base parameter point, axes varied over their product, seeds.
@@ -128,13 +156,17 @@ class SweepSpec:
     axes : tuple of (field name, values)
     seeds : tuple of int
         Each cell is run once per seed (``seed`` field); results are kept per seed.
-    engine : {"reduced", "direct"}
+    engine : {"reduced", "direct", "flow"}
+    flow : FlowSweep, optional
+        Horizon, outcome horizons and tolerances of a flow sweep (default ``FlowSweep()``);
+        only with ``engine="flow"``.
     """
 
     base: ProblemParams
     axes: tuple[tuple[str, tuple], ...]
     seeds: tuple[int, ...]
     engine: str = "reduced"
+    flow: FlowSweep | None = None
 
     def __post_init__(self) -> None:
         names = [name for name, _ in self.axes]
@@ -155,6 +187,13 @@ class SweepSpec:
         # Counted before any cell is built; then building every cell validates every parameter
         # point before any work starts.
         check_limit("sweep_cells", math.prod(self.shape), "cells of the sweep")
+        if self.engine == "flow" and self.flow is None:
+            object.__setattr__(self, "flow", FlowSweep())
+        if self.engine != "flow" and self.flow is not None:
+            raise ValueError(f"flow settings with engine={self.engine!r}: they need engine='flow'")
+        if self.engine == "direct" and self.base.draw == "latent":
+            raise ValueError("engine='direct' with draw='latent': the latent draw has no d-dimensional "
+                             "tokens; use engine 'reduced' or 'flow'")
         list(self.cells())
 
     @property
@@ -170,9 +209,12 @@ class SweepSpec:
                 yield cell_id(changes), self.base.replace(**changes)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"spec_version": SPEC_VERSION, "base": self.base.to_dict(),
+        data = {"spec_version": SPEC_VERSION, "base": self.base.to_dict(),
                 "axes": [[name, list(values)] for name, values in self.axes],
                 "seeds": list(self.seeds), "engine": self.engine}
+        if self.flow is not None:
+            data["flow"] = self.flow.to_dict()
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SweepSpec:
@@ -191,8 +233,16 @@ class SweepSpec:
             axes.append((axis[0], tuple(axis[1])))
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in data["seeds"]):
             raise ValueError("field 'seeds' must hold integers")
+        flow = data.get("flow")
+        if flow is not None and not isinstance(flow, Mapping):
+            raise ValueError("field 'flow' must be a JSON object or null")
         return cls(base=ProblemParams.from_mapping(data["base"]), axes=tuple(axes),
-                   seeds=tuple(data["seeds"]), engine=data["engine"])
+                   seeds=tuple(data["seeds"]), engine=data["engine"],
+                   flow=FlowSweep.from_dict(flow) if flow is not None else None)
+
+    def runner(self) -> str | FlowSweep:
+        """What a task needs to run a cell: the engine name, or the flow settings."""
+        return self.flow if self.engine == "flow" else self.engine
 
 
 def cell_id(changes: Mapping[str, Any]) -> str:
@@ -200,15 +250,18 @@ def cell_id(changes: Mapping[str, Any]) -> str:
     return "_".join(f"{name}={value!r}" for name, value in changes.items())
 
 
-def run_cell(params: ProblemParams, engine: str = "reduced") -> dict[str, Any]:
+def run_cell(params: ProblemParams, engine: str | FlowSweep = "reduced") -> dict[str, Any]:
     """Run one cell and return its final metrics and observed regime (never raises).
 
     Only the first and last steps are recorded (the step loss is kept at every step). With the
     reduced engine a cell that the column engine covers is run as a column of one, so the result
-    is the one a sweep writes for it.
+    is the one a sweep writes for it. ``engine`` may be a ``FlowSweep``: the cell is then
+    integrated on the gradient flow (``run_flow_column``).
 
     Paper: Figure 5 (final train and test loss per cell) and the regime classification.
     """
+    if isinstance(engine, FlowSweep):
+        return run_flow_column(params, [params.signal_norm], engine)[0]
     if engine == "reduced" and _column_engine_applies(params):
         return run_column(params, [params.signal_norm])[0]
     try:
@@ -240,6 +293,30 @@ def run_column(base: ProblemParams, signal_norms: Sequence[float]) -> list[dict[
             for mu, recording in zip(signal_norms, recordings)]
 
 
+def run_flow_column(base: ProblemParams, signal_norms: Sequence[float], settings: FlowSweep) -> list[dict[str, Any]]:
+    """Flow cells ``base.replace(signal_norm=mu)``: ``run_cell``-style results plus ``events``
+    (first times, ``None`` = not within the horizon), ``horizons`` (metrics and coarse outcome at
+    each outcome horizon) and ``tau_reached`` (never raises).
+
+    Paper: Section 4 (gradient flow to exponential horizons).
+    """
+    try:
+        recordings = flow_column(base, signal_norms, settings)
+    except Exception as exc:  # noqa: BLE001 - failed cells are recorded, the sweep goes on
+        return [_failed(exc) for _ in signal_norms]
+    results = []
+    for mu, recording in zip(signal_norms, recordings):
+        if isinstance(recording, Exception):
+            results.append(_failed(recording))
+            continue
+        result = _cell_result(base.replace(signal_norm=mu), recording, "flow")
+        if "train_loss" in recording.arrays:
+            result.update(events=recording.stats["events"], horizons=horizon_outcomes(recording, settings),
+                          tau_reached=float(recording.arrays["time"][-1]))
+        results.append(result)
+    return results
+
+
 def _column_engine_applies(params: ProblemParams) -> bool:
     return params.train == "joint" and params.layout == "independent"
 
@@ -255,7 +332,8 @@ def _cell_result(params: ProblemParams, recording, engine: str) -> dict[str, Any
         labels, true_labels, noisy = label_layout(params.n_train, params.n_noisy)
         arrays = dict(recording.arrays) | {"noisy": noisy, "train_labels": labels,
                                            "train_true_labels": true_labels}
-        trajectory = Trajectory(params=params, source=f"gd:{engine}", arrays=arrays)
+        source = "flow:scipy" if engine == "flow" else f"gd:{engine}"
+        trajectory = Trajectory(params=params, source=source, arrays=arrays)
         # A cell keeps only its last step, so the regime is decided at the sweep's horizon.
         horizon = float(trajectory.arrays["time"][-1])
         classification = classify(trajectory, tolerances=OutcomeTolerances(decide_at=horizon))
@@ -269,9 +347,15 @@ def _cell_result(params: ProblemParams, recording, engine: str) -> dict[str, Any
     return result
 
 
-def _run_chunk(chunk: Sequence[tuple[str, dict]], engine: str) -> list[tuple[str, dict]]:
-    """Run a task's cells: those of one column together (reduced engine), the others one by one."""
+def _run_chunk(chunk: Sequence[tuple[str, dict]], engine: str | FlowSweep) -> list[tuple[str, dict]]:
+    """Run a task's cells: those of one column together (reduced engine, flow), the others one by one."""
     cells = [(key, ProblemParams.from_mapping(params)) for key, params in chunk]
+    if isinstance(engine, FlowSweep):
+        results = {}
+        for group in _columns(cells).values():
+            flow_results = run_flow_column(group[0][1], [p.signal_norm for _, p in group], engine)
+            results.update((key, result) for (key, _), result in zip(group, flow_results))
+        return [(key, results[key]) for key, _ in cells]
     if engine == "reduced" and all(_column_engine_applies(params) for _, params in cells):
         results = {}
         for group in _columns(cells).values():
@@ -298,10 +382,10 @@ def _columns(cells: list) -> dict[str, list]:
 
 
 def _tasks(todo: list[tuple[str, dict]], engine: str, chunk_size: int | None, workers: int) -> list[list]:
-    """Split the missing cells into tasks: with the reduced engine one column per task (at most
+    """Split the missing cells into tasks: with the reduced engine or the flow one column per task (at most
     ``chunk_size`` cells), largest d first so the slowest set-ups do not come last; otherwise
     ``chunk_size`` cells per task (default about 8 tasks per worker)."""
-    if engine == "reduced":
+    if engine in ("reduced", "flow"):
         parsed = [(key, ProblemParams.from_mapping(params)) for key, params in todo]
         groups = sorted(_columns(parsed).values(), key=lambda group: -group[0][1].dim)
         size = chunk_size or max(len(group) for group in groups)
@@ -454,11 +538,14 @@ def _finished_cells(out: Path, keys: set[str]) -> set[str]:
     return done
 
 
-def _cell_bytes(params: ProblemParams, engine: str) -> int:
+def _cell_bytes(params: ProblemParams, engine: str, flow: FlowSweep | None = None) -> int:
     """Peak bytes of one task of a sweep (a column of up to ``DEFAULT_BATCH`` cells, or a cell)."""
-    from numerics.budget import direct_bytes, reduced_bytes
+    from numerics.budget import direct_bytes, flow_bytes, reduced_bytes
 
     every = max(params.steps, 1)
+    if engine == "flow":
+        settings = flow or FlowSweep()
+        return flow_bytes(params, checkpoints=settings.checkpoints + len(settings.outcome_horizons))
     if engine == "direct":
         return direct_bytes(params, record_every=every)
     if _column_engine_applies(params):
@@ -480,7 +567,7 @@ def check_sweep_memory(spec: SweepSpec, workers: int) -> None:
         if sizes in seen:
             continue
         seen.add(sizes)
-        needed = _cell_bytes(params, spec.engine)
+        needed = _cell_bytes(params, spec.engine, spec.flow)
         if needed > largest:
             largest, where = needed, params
     tasks = min(workers, math.prod(spec.shape))
@@ -537,9 +624,10 @@ def _run_claimed(spec: SweepSpec, out: Path, *, executor, workers, scheduler, ch
     if not todo:
         return counts
     chunks = _tasks(todo, spec.engine, chunk_size, workers)
-    results = {"local": lambda: _local_results(chunks, spec.engine, workers),
-               "dask": lambda: _dask_results(chunks, spec.engine, workers, scheduler),
-               "serial": lambda: _serial_results(chunks, spec.engine)}[executor]()
+    runner = spec.runner()
+    results = {"local": lambda: _local_results(chunks, runner, workers),
+               "dask": lambda: _dask_results(chunks, runner, workers, scheduler),
+               "serial": lambda: _serial_results(chunks, runner)}[executor]()
     with tqdm(total=len(cells), initial=counts["already_done"], unit="cell", desc="sweep",
               disable=not progress, file=sys.stderr) as bar, contextlib.closing(results):
         # closing: an interrupt while a cell is written still stops the workers at once.

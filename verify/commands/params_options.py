@@ -8,11 +8,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from theory.params import LAYOUTS, TRAIN_MODES, ProblemParams
+from theory.params import DRAWS, INITS, LAYOUTS, TRAIN_MODES, ProblemParams
 
 __all__ = ["add_params_arguments", "params_from_args"]
 
-_TYPES = {"n_train": int, "seq_len": int, "dim": int, "n_test": int, "seed": int, "test_seed": int,
+_TYPES = {"n_train": int, "seq_len": int, "dim": int, "n_test": int, "seed": int, "test_seed": int, "init_seed": int,
           "steps": int, "signal_norm": float, "rho": float, "label_noise": float, "step_size": float}
 _HELP = {
     "n_train": "training samples n", "seq_len": "tokens per sample T", "dim": "embedding dimension d",
@@ -21,7 +21,13 @@ _HELP = {
     "seed": "data seed", "test_seed": "seed of the independent test set",
     "layout": "test-set layout", "train": "train W and p (joint) or p only with W = I",
     "step_size": "GD step size h", "steps": "number of GD steps",
+    "init": "distribution of W_0: uniform U(-1/sqrt(d), 1/sqrt(d)) or gaussian N(0, 1/(3d))",
+    "init_seed": "seed of W_0, separate from the data seed (unset: derived from --seed)",
+    "draw": "full: d-dimensional data and W_0; latent: d-free exact-in-distribution draw "
+            "(needs --init gaussian for joint training)",
 }
+#: Fields whose options take one of a fixed set of words.
+_CHOICES = {"layout": LAYOUTS, "train": TRAIN_MODES, "init": INITS, "draw": DRAWS}
 
 
 def add_params_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,10 +41,8 @@ def add_params_arguments(parser: argparse.ArgumentParser) -> None:
         default = getattr(defaults, field.name)
         kwargs = {"dest": field.name, "default": None,
                   "help": f"{_HELP[field.name]} (default {default})"}
-        if field.name == "layout":
-            kwargs["choices"] = LAYOUTS
-        elif field.name == "train":
-            kwargs["choices"] = TRAIN_MODES
+        if field.name in _CHOICES:
+            kwargs["choices"] = _CHOICES[field.name]
         else:
             kwargs["type"] = _TYPES[field.name]
         group.add_argument(flag, **kwargs)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from numerics.budget import check_limit, check_memory, data_bytes, direct_bytes, reduced_bytes
-from numerics.data import make_data
+from numerics.data import Split, class_labels, label_layout, make_data
 from numerics.gd import check_initial_weights, run_direct
 from numerics.recording import default_record_every
 from numerics.reduced import run_reduced
@@ -70,6 +70,13 @@ def check_run_budget(params, engine: str, *, w0_given: bool, record_every: int |
     check_memory(f"the {engine} engine", needed, params)
 
 
+def _labels_only(params) -> Split:
+    """The training labels and noisy mask (all a trajectory reads from the split), no tokens."""
+    labels, true_labels, noisy = label_layout(params.n_train, params.n_noisy)
+    return Split(tokens=np.empty((params.n_train, params.seq_len, 0)), labels=labels,
+                 true_labels=true_labels, noisy=noisy)
+
+
 def default_out(params) -> Path:
     return Path("runs") / f"d{params.dim}-mu{params.signal_norm:g}-seed{params.seed}"
 
@@ -85,17 +92,28 @@ def main(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, params, w0, claim) -> int:
     out = args.out or default_out(params)
     engine, source = ENGINES[args.engine]
-    data = make_data(params)
     progress = not args.quiet and sys.stderr.isatty()
-    recording = engine(params, data=data, w0=w0, record_every=args.record_every, progress=progress,
-                       throw=False)
+    if params.draw == "latent":
+        if args.engine != "reduced":
+            raise ValueError(f"--engine {args.engine} with --draw latent: the latent draw has no "
+                             "d-dimensional tokens; use --engine reduced")
+        if w0 is not None:
+            raise ValueError("--init-w with --draw latent: the latent draw draws W_0 itself; use --draw full")
+        # No d-dimensional data: the engine draws what it reads (numerics.latent).
+        recording = engine(params, record_every=args.record_every, progress=progress, throw=False)
+        train = _labels_only(params)
+    else:
+        data = make_data(params)
+        recording = engine(params, data=data, w0=w0, record_every=args.record_every, progress=progress,
+                           throw=False)
+        train = data.train
     if not recording.status.ok:
         # A numerical failure is a result, not a crash: one line naming the step, exit 1.
         print(f"benign-attn run: {recording.status.value}: {recording.message}; nothing written "
               "(a smaller --step-size may help)", file=sys.stderr)
         return 1
-    trajectory = Trajectory.from_recording(recording, params, data.train, source=source,
-                                         test_labels=data.test.labels)
+    trajectory = Trajectory.from_recording(recording, params, train, source=source,
+                                         test_labels=class_labels(params.n_test))
     report = build_report(trajectory)
     write_run_dir(claim.path, trajectory, report, claim=claim)
     if not args.quiet:

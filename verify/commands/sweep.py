@@ -13,7 +13,12 @@ from numerics.budget import LIMITS
 from verify.commands.params_options import add_params_arguments, params_from_args
 from verify.files import write_json
 from verify.phase import phase_analysis
+from verify.flow_cells import FlowSweep
 from verify.sweep import ENGINES, EXECUTORS, GRIDS, SweepSpec, grid_axes, load_sweep, parse_axis, run_sweep
+
+#: Options that only the flow engine reads, by FlowSweep field.
+_FLOW_OPTIONS = ("horizon", "outcome_horizons", "test_loss_tolerance", "test_error_tolerance", "rtol", "atol")
+_DEFAULT_FLOW = FlowSweep()
 
 NAME = "sweep"
 HELP = "run a resumable parameter sweep (local processes or Dask) and summarise its phase diagram"
@@ -22,11 +27,25 @@ HELP = "run a resumable parameter sweep (local processes or Dask) and summarise 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_params_arguments(parser)
     parser.add_argument("--grid", choices=GRIDS, help="the paper's (d, ||mu||) grid: paper (39 x 39) or v1 (20 x 20)")
-    parser.add_argument("--axis", action="append", default=[], metavar="NAME=START:STOP:STEP|V1,V2",
-                        help="a swept ProblemParams field (repeatable; added to --grid's axes)")
+    parser.add_argument("--axis", action="append", default=[], metavar="NAME=START:STOP:STEP|log:START:STOP:COUNT|V1,V2",
+                        help="a swept ProblemParams field (repeatable; added to --grid's axes); log:START:STOP:COUNT "
+                             "gives COUNT log-spaced values, rounded to integers (repeats dropped) for integer fields")
     parser.add_argument("--seeds", default="1", metavar="N|S1,S2",
                         help="seeds per cell: a count (from --seed on) or a comma-separated list (default 1)")
-    parser.add_argument("--engine", choices=ENGINES, default="reduced", help="GD engine (default: %(default)s)")
+    parser.add_argument("--engine", choices=ENGINES, default="reduced",
+                        help="GD engine, or the gradient flow with event times (default: %(default)s)")
+    flow = parser.add_argument_group("gradient flow (--engine flow)")
+    flow.add_argument("--horizon", type=float, metavar="TAU", help=f"final flow time (default {_DEFAULT_FLOW.horizon:g})")
+    flow.add_argument("--outcome-horizons", metavar="T1,T2,...",
+                      help="flow times at which each cell's outcome is recorded (default: the decades "
+                           "1, 10, ... up to the horizon, and the horizon)")
+    flow.add_argument("--test-loss-tolerance", type=float, metavar="EPS",
+                      help=f"event: test loss within EPS of its floor (default {_DEFAULT_FLOW.test_loss_tolerance:g})")
+    flow.add_argument("--test-error-tolerance", type=float, metavar="EPS_ERR",
+                      help="event: test error <= EPS_ERR; also splits benign from harmful in the outcomes "
+                           f"(default {_DEFAULT_FLOW.test_error_tolerance:g})")
+    flow.add_argument("--rtol", type=float, help=f"solver relative tolerance (default {_DEFAULT_FLOW.rtol:g})")
+    flow.add_argument("--atol", type=float, help=f"solver absolute tolerance (default {_DEFAULT_FLOW.atol:g})")
     parser.add_argument("--executor", choices=EXECUTORS, default="local",
                         help="local processes, a Dask cluster, or serial in this process (default: %(default)s)")
     parser.add_argument("--scheduler", metavar="ADDRESS",
@@ -63,7 +82,25 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
     axes += [parse_axis(text) for text in args.axis]
     if not axes:
         raise ValueError("give --grid or at least one --axis")
-    return SweepSpec(base=base, axes=tuple(axes), seeds=parse_seeds(args.seeds, base.seed), engine=args.engine)
+    return SweepSpec(base=base, axes=tuple(axes), seeds=parse_seeds(args.seeds, base.seed), engine=args.engine,
+                     flow=flow_settings(args))
+
+
+def flow_settings(args: argparse.Namespace) -> FlowSweep | None:
+    """The ``FlowSweep`` of ``--engine flow`` from the flow options; they are refused otherwise."""
+    given = {name: getattr(args, name) for name in _FLOW_OPTIONS if getattr(args, name) is not None}
+    if args.engine != "flow":
+        if given:
+            flags = ", ".join("--" + name.replace("_", "-") for name in given)
+            raise ValueError(f"{flags}: only used with --engine flow")
+        return None
+    if "outcome_horizons" in given:
+        try:
+            given["outcome_horizons"] = tuple(float(v) for v in given["outcome_horizons"].split(","))
+        except ValueError:
+            raise ValueError(f"--outcome-horizons {args.outcome_horizons!r}: must be comma-separated "
+                             "numbers") from None
+    return FlowSweep(**given)
 
 
 def main(args: argparse.Namespace) -> int:
