@@ -168,3 +168,14 @@ def test_run_checks_returns_every_check_of_the_report(make_trajectory):
     _, checks = run_checks(trajectory)
     assert [c.name for c in checks] == ["regime", "loss_plateau", "g_growth_lambda_clean", "g_growth_gamma_noisy",
                                         "delayed_generalization", "mass_balance"]
+
+
+def test_g_growth_leaves_gaps_beyond_float64_resolution_unmeasured(make_trajectory):
+    # A gap of 60 puts the weight at exactly 1.0 in float64: the predicted growth of the gap
+    # (about e^-60 per unit time) cannot show, so a frozen gap there is not evidence against g.
+    huge = make_trajectory(TIMES, clean_gap=lambda t: 60.0, noisy_gap=lambda t: 60.0)
+    result = check_g_growth(huge, "clean", classify(huge))
+    assert result.passed is None and len(result.observed["unresolved_samples"]) == 8
+    # The same frozen gap at a resolvable size fails.
+    frozen = make_trajectory(TIMES, clean_gap=lambda t: 5.0, noisy_gap=lambda t: 5.0)
+    assert check_g_growth(frozen, "clean", classify(frozen)).passed is False

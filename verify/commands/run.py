@@ -62,11 +62,13 @@ def check_run_budget(params, engine: str, *, w0_given: bool, record_every: int |
     every = record_every or default_record_every(params.n_train, params.seq_len, params.steps)
     check_limit("checkpoints", params.steps // every + 1, "checkpoints (steps / --record-every)")
     # The same estimates as the data draw and the engine make, before anything is allocated.
-    check_memory("the data draw", data_bytes(params), params)
+    if params.draw == "full":
+        check_memory("the data draw", data_bytes(params), params)
     if engine == "direct":
         needed = direct_bytes(params, w0_given=w0_given, record_every=record_every)
     else:
-        needed = reduced_bytes(params, data_given=True, w0_given=w0_given, record_every=record_every)
+        needed = reduced_bytes(params, data_given=params.draw == "full", w0_given=w0_given,
+                               record_every=record_every)
     check_memory(f"the {engine} engine", needed, params)
 
 
