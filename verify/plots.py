@@ -414,6 +414,7 @@ def noisy_fit_time_figure(records: Sequence[dict], *, n_train: int):
     ax.set_xlabel("$d$")
     ax.set_ylabel("$\\|\\mu\\|$")
     ax.set_title(f"noisy-fit time, $n = {n_train}$")
-    ax.legend(fontsize=7, loc="upper left")
+    if never:
+        ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     return fig

@@ -43,7 +43,8 @@ from verify.boundary_fit import BoundaryFit, Outcomes, calibrate_constant, fit_b
 from verify.files import write_json
 
 __all__ = ["PREDICTED", "RegimeMapDesign", "signal_range", "design_sweeps", "collect", "outcomes_at",
-           "analyse", "observed_regime", "validate_constants", "regime_map_markdown"]
+           "analyse", "observed_regime", "validate_constants", "regime_map_markdown", "statement",
+           "run_regime_map", "write_outputs"]
 
 #: The theory's exponents (a, b) of ||mu||* ∝ d^a n^b for each boundary.
 PREDICTED = {"harmful_benign": (0.25, 0.0), "benign_not_overfitting": (0.5, -0.5)}
@@ -334,3 +335,67 @@ def write_outputs(out: Path, result: dict[str, Any]) -> None:
     write_json(out / "constants.json", {"constants": constants,
                                         "intervals": {k: v for k, v in result["constants"].items()},
                                         "source": "benign-attn regime-map", "design": result["design"]})
+
+
+def statement(boundaries: dict[str, Any], goal: dict[str, float]) -> str:
+    """The answer in words, per exponent: confirmed (the 95 % interval holds the prediction and
+    is at most ``goal`` wide on each side), contradicted (it excludes it) or not resolvable."""
+    parts = []
+    for name, entry in boundaries.items():
+        label = name.replace("_", " | ")
+        if "undetermined" in entry:
+            parts.append(f"{label}: not resolvable ({entry['undetermined']})")
+            continue
+        for key in ("exponent_d", "exponent_n"):
+            interval = entry.get(key)
+            if interval is None:
+                continue
+            predicted = entry["predicted"][key]
+            inside = interval["ci_low"] <= predicted <= interval["ci_high"]
+            tight = interval["half_width"] <= goal[key]
+            verdict = "contradicted" if not inside else "confirmed" if tight else "not resolvable (interval too wide)"
+            parts.append(f"{label}, {key.replace('exponent_', 'exponent of ')}: {interval['estimate']:.3f} "
+                         f"(95 % CI {interval['ci_low']:.3f} … {interval['ci_high']:.3f}) against {predicted:g}: "
+                         f"{verdict}")
+    return "; ".join(parts) + "."
+
+
+def run_regime_map(design: RegimeMapDesign, out: str | Path, *, quick: bool, executor: str = "local",
+                   workers: int | None = None, scheduler: str | None = None, bootstrap: int = 200,
+                   error_tolerance: float = 0.05, progress: bool = False, log: bool = False) -> dict[str, Any]:
+    """Run (or resume) the design's sweeps and the held-out sweeps under ``out``, analyse them,
+    and write ``regime_map.json``, ``regime_map.md``, ``constants.json`` and ``figures/``."""
+    import sys
+
+    from verify.plots import noisy_fit_time_figure, regime_map_figure, regime_map_sensitivity_figure, save_figure
+    from verify.provenance import provenance
+    from verify.sweep import run_sweep
+
+    out = Path(out)
+    for heldout, folder in ((False, "sweeps"), (True, "heldout")):
+        for name, spec in design_sweeps(design, heldout=heldout):
+            counts = run_sweep(spec, out / folder / name, executor=executor, workers=workers,
+                               scheduler=scheduler, progress=progress)
+            if log:
+                print(f"{folder}/{name}: {counts['cells']} cells, {counts['computed']} computed, "
+                      f"{counts['failed']} failed", file=sys.stderr)
+    records = collect(out / "sweeps", design)
+    result = analyse(records, design, bootstrap=bootstrap, error_tolerance=error_tolerance)
+    constants = {k: v["estimate"] for k, v in result["constants"].items() if isinstance(v, dict)}
+    result["validation"] = validate_constants(collect(out / "heldout", design, heldout=True), constants,
+                                              horizon=design.horizon, error_tolerance=error_tolerance,
+                                              base=design.base)
+    goal = {"exponent_d": 0.1 if quick else 0.05, "exponent_n": 0.2 if quick else 0.1}
+    result["goal_half_width"] = goal
+    result["statement"] = statement(result["boundaries"], goal)
+    result["design"] = design.to_dict() | {"quick": bool(quick), "runs": len(records),
+                                           "error_tolerance": error_tolerance}
+    result["provenance"] = provenance()
+    write_outputs(out, result)
+    (out / "figures").mkdir(exist_ok=True)
+    save_figure(regime_map_figure(records, result, horizon=design.horizon, error_tolerance=error_tolerance),
+                out / "figures" / "regime_map")
+    save_figure(regime_map_sensitivity_figure(result), out / "figures" / "sensitivity")
+    save_figure(noisy_fit_time_figure(records, n_train=design.n_values[len(design.n_values) // 2]),
+                out / "figures" / "noisy_fit_time")
+    return result

@@ -90,7 +90,7 @@ def test_verify_racing_run_overwrite_keeps_report_and_trajectory_together(tmp_pa
     from verify.trajectory import Trajectory
 
     report = json.loads((out / "report.json").read_text())
-    assert report["params"] == Trajectory.load(out).params.to_dict() == _params(out) | {"test_seed": None}
+    assert report["params"] == Trajectory.load(out).params.to_dict() == _params(out) | {"test_seed": None, "init_seed": None}
 
 
 def _children(pid: int) -> set[int]:
