@@ -301,6 +301,9 @@ def save_figure(fig, stem: str | Path, formats: Sequence[str] = ("png", "pdf")) 
 
 
 _REGIME_COLORS = {"benign": "C2", "harmful": "C3", "not_overfitting": "C0", None: "0.7"}
+_BOUNDARY_LABELS = {"harmful_benign": "harmful | benign (test error)",
+                    "harmful_benign_loss": "harmful | benign (excess test loss)",
+                    "benign_not_overfitting": "benign | not overfitting"}
 
 
 def _majority(values: list) -> object:
@@ -332,7 +335,7 @@ def regime_map_figure(records: Sequence[dict], result: dict, *, horizon: float, 
             if xy:
                 ax.scatter(*zip(*xy), s=14, color=color, label=(regime or "clean not fitted").replace("_", " "))
         dims = np.geomspace(min(d for d, _ in points), max(d for d, _ in points), 50)
-        for (name, (a, b)), style in zip(PREDICTED.items(), ("-", "-.")):
+        for (name, (a, b)), style in zip(PREDICTED.items(), ("-", "--", "-.")):
             entry = result["boundaries"][name]
             if "coefficients" not in entry:
                 continue
@@ -342,12 +345,12 @@ def regime_map_figure(records: Sequence[dict], result: dict, *, horizon: float, 
                 return np.exp(-(c[0] + c[2] * np.log(dims) + extra) / c[1])
             line = contour(entry["coefficients"])
             draws = np.array([contour(c) for c in entry["coefficient_draws"]])
-            ax.plot(dims, line, "k", ls=style, lw=1.2, label=f"fit: {name.replace('_', ' | ')}")
+            ax.plot(dims, line, "k", ls=style, lw=1.2, label="fit: " + _BOUNDARY_LABELS[name])
             if len(draws):
                 ax.fill_between(dims, *np.percentile(draws, [2.5, 97.5], axis=0), color="k", alpha=0.12, lw=0)
             middle = len(dims) // 2
             ax.plot(dims, line[middle] * (dims / dims[middle]) ** a, color="C1", ls=":", lw=1,
-                    label=f"theory slope {a:g}" if ax is axes[0, 0] else None)
+                    label=f"theory slope {a:g} through the fit" if ax is axes[0, 0] else None)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("$d$")

@@ -12,7 +12,10 @@ boundaries, several n and seeds (data and W_0 vary with the seed). Each (d, n) i
 (resumable, on local processes or Dask). The boundaries are estimated from outcomes only:
 
 - harmful | benign: among runs that fitted every label by the horizon, whether the clean test
-  error exceeds epsilon_err;
+  error exceeds epsilon_err, and (separately) whether the test loss has failed to come within
+  epsilon of its floor (the test loss of attention on the relevant token) by the horizon. The
+  first reads the head's own noise floor as well (a model attending perfectly still errs with
+  probability Phi(-||mu||/sqrt 2)); the second measures harm relative to the best attention;
 - benign | not overfitting: among runs that fitted every clean label, whether every noisy
   label is fitted by the horizon;
 
@@ -46,15 +49,18 @@ __all__ = ["PREDICTED", "RegimeMapDesign", "signal_range", "design_sweeps", "col
            "analyse", "observed_regime", "validate_constants", "regime_map_markdown", "statement",
            "run_regime_map", "write_outputs"]
 
-#: The theory's exponents (a, b) of ||mu||* ∝ d^a n^b for each boundary.
-PREDICTED = {"harmful_benign": (0.25, 0.0), "benign_not_overfitting": (0.5, -0.5)}
+#: The theory's exponents (a, b) of ||mu||* ∝ d^a n^b for each boundary. The harmful | benign
+#: boundary is located twice: by the clean test error crossing epsilon_err, and by the test loss
+#: failing to reach its floor (within the flow sweep's epsilon) by the horizon.
+PREDICTED = {"harmful_benign": (0.25, 0.0), "harmful_benign_loss": (0.25, 0.0),
+             "benign_not_overfitting": (0.5, -0.5)}
 
 
-def signal_range(dim: int, n_train: int, span: float) -> tuple[float, float]:
-    """||mu|| from ``1/span`` of the lower predicted boundary to ``span`` times the upper one."""
+def signal_range(dim: int, n_train: int, span: tuple[float, float]) -> tuple[float, float]:
+    """||mu|| from ``1/span[0]`` of the lower predicted boundary to ``span[1]`` times the upper one."""
     harm = dim**0.25
     clean = math.sqrt(dim / n_train)
-    return min(harm, clean) / span, max(harm, clean) * span
+    return min(harm, clean) / span[0], max(harm, clean) * span[1]
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,7 +71,9 @@ class RegimeMapDesign:
     ----------
     dims, n_values : the d and n of the design
     signal_points : ||mu|| values per (d, n), log-spaced over ``signal_range``
-    span : how far beyond the predicted boundaries the ||mu|| range reaches (factor)
+    span : how far below the lower and above the upper predicted boundary the ||mu|| range
+        reaches (two factors; noisy labels are fitted well above n SNR^2 = 1 at long horizons,
+        so the upper factor is large)
     seeds : data and W_0 seeds of the fitted runs
     heldout_seeds : seeds of the validation runs (at ||mu|| between the design's values)
     horizon : flow time of every run; outcomes are also read at each decade below it
@@ -76,7 +84,7 @@ class RegimeMapDesign:
     dims: tuple[int, ...]
     n_values: tuple[int, ...]
     signal_points: int
-    span: float
+    span: tuple[float, float]
     seeds: tuple[int, ...]
     heldout_seeds: tuple[int, ...]
     horizon: float
@@ -88,8 +96,8 @@ class RegimeMapDesign:
             raise ValueError("a regime-map design needs dims, n values and seeds")
         if self.signal_points < 3:
             raise ValueError(f"signal_points={self.signal_points!r}: must be >= 3")
-        if not (math.isfinite(self.span) and self.span > 1):
-            raise ValueError(f"span={self.span!r}: must be a finite number > 1")
+        if len(self.span) != 2 or not all(math.isfinite(v) and v > 1 for v in self.span):
+            raise ValueError(f"span={self.span!r}: must be two finite factors > 1")
         if set(self.seeds) & set(self.heldout_seeds):
             raise ValueError("held-out seeds must differ from the fitted seeds")
         if self.base.draw != "latent" or self.base.init != "gaussian":
@@ -97,16 +105,16 @@ class RegimeMapDesign:
 
     @classmethod
     def quick(cls) -> RegimeMapDesign:
-        """About 10 minutes on 2 cores: d = 1e2 .. 1e8 by decades, n = 10, 20, 40, 10 ||mu|| values,
+        """About 10 minutes on 2 cores: d = 1e2 .. 1e8 by decades, n = 10, 20, 40, 14 ||mu|| values,
         5 seeds, flow to tau = 1e6."""
-        return cls(dims=tuple(10**k for k in range(2, 9)), n_values=(10, 20, 40), signal_points=10, span=3.0,
+        return cls(dims=tuple(10**k for k in range(2, 9)), n_values=(10, 20, 40), signal_points=14, span=(3.0, 100.0),
                    seeds=tuple(range(5)), heldout_seeds=(100,), horizon=1e6)
 
     @classmethod
     def full(cls) -> RegimeMapDesign:
         """d by half decades, n = 10 .. 80, 16 ||mu|| values, 8 seeds, flow to tau = 1e8."""
         return cls(dims=tuple(int(round(10 ** (k / 2))) for k in range(4, 17)), n_values=(10, 20, 40, 80),
-                   signal_points=16, span=3.0, seeds=tuple(range(8)), heldout_seeds=(100, 101), horizon=1e8)
+                   signal_points=20, span=(3.0, 100.0), seeds=tuple(range(8)), heldout_seeds=(100, 101), horizon=1e8)
 
     def signal_norms(self, dim: int, n_train: int, *, heldout: bool = False) -> tuple[float, ...]:
         lo, hi = signal_range(dim, n_train, self.span)
@@ -181,6 +189,11 @@ def outcomes_at(records: Iterable[dict[str, Any]], boundary: str, *, horizon: fl
             if regime == "not_overfitting":
                 continue
             outcome = regime == "harmful"
+        elif boundary == "harmful_benign_loss":
+            if regime == "not_overfitting":
+                continue
+            reached = record["events"].get("test_loss_near_floor")
+            outcome = reached is None or reached > horizon
         elif boundary == "benign_not_overfitting":
             outcome = regime != "not_overfitting"
         else:
@@ -342,7 +355,9 @@ def statement(boundaries: dict[str, Any], goal: dict[str, float]) -> str:
     is at most ``goal`` wide on each side), contradicted (it excludes it) or not resolvable."""
     parts = []
     for name, entry in boundaries.items():
-        label = name.replace("_", " | ")
+        label = {"harmful_benign": "harmful | benign (test error)",
+                 "harmful_benign_loss": "harmful | benign (excess test loss)",
+                 "benign_not_overfitting": "benign | not overfitting"}[name]
         if "undetermined" in entry:
             parts.append(f"{label}: not resolvable ({entry['undetermined']})")
             continue

@@ -35,7 +35,7 @@ from verify.cli import build_parser
 SETUP = ("pip install . && benign-attn run", "pip install '.[test,dask]' && python -m pytest")
 
 #: Commands that take more than ~20 s (the paper grid is 1521 cells, ~45-75 s on 2 cores).
-SLOW_COMMANDS = ("benign-attn sweep --grid paper",)
+SLOW_COMMANDS = ("benign-attn sweep --grid paper", "benign-attn regime-map")
 
 #: README examples whose shown output does not hold today, with the fix proposed for the README.
 #: Strict: once the README holds, the test passes, xfail turns it into a failure, and the entry

@@ -44,3 +44,24 @@ def test_readme_table_is_printed_from_the_committed_examples():
     high = max(r[1] for r in committed["balanced_flow"]["g_growth_exponent_range"].values())
     top = max(r[1] for r in committed["large_signal_5000"]["g_growth_exponent_range"].values())
     assert f"{low:.2f}–{high:.2f}" in readme and f"up to {top:.2f}" in readme
+
+
+def test_readme_regime_map_numbers_come_from_the_committed_result():
+    result = json.loads((REPO / "docs" / "results" / "regime_map_quick" / "regime_map.json").read_text())
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+
+    def interval(x):
+        return f"{x['estimate']:.3f} ({x['ci_low']:.3f} … {x['ci_high']:.3f})"
+
+    for name, entry in result["boundaries"].items():
+        assert interval(entry["exponent_d"]) in readme, name
+        assert interval(entry["exponent_n"]) in readme, name
+    benign = result["constants"]["C_benign"]
+    assert f"n·SNR² ≈ {benign['estimate']:.0f}" in readme
+    assert f"95 % CI {benign['ci_low']:.0f}–{benign['ci_high']:.0f}" in readme
+    assert f"accuracy\n{result['validation']['accuracy']:.3f} ({result['validation']['runs']} runs)" in readme
+    assert f"moved by\n{result['not_overfitting_boundary']['log_constant_shift']:.3f} in log" in readme
+    b = result["boundaries"]
+    assert f"{b['benign_not_overfitting']['exponent_d']['estimate']:.2f} for d" in readme
+    assert f"d^{b['harmful_benign_loss']['exponent_d']['estimate']:.2f}" in readme
+    assert result["design"]["runs"] and f"; {result['design']['runs']} runs" in readme

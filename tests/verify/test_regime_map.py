@@ -10,14 +10,14 @@ from theory.params import ProblemParams
 from verify.cli import main as cli_main
 from verify.regime_map import RegimeMapDesign, run_regime_map, signal_range, statement
 
-TINY = RegimeMapDesign(dims=(100, 10_000, 1_000_000), n_values=(6, 12), signal_points=5, span=3.0,
+TINY = RegimeMapDesign(dims=(100, 10_000, 1_000_000), n_values=(6, 12), signal_points=5, span=(3.0, 30.0),
                        seeds=(0, 1, 2), heldout_seeds=(50,), horizon=1e3, error_tolerances=(0.05, 0.1),
                        base=ProblemParams(draw="latent", init="gaussian", seq_len=4, n_test=100))
 
 
 def test_signal_range_brackets_both_predicted_boundaries():
-    lo, hi = signal_range(10**6, 20, 3.0)
-    assert lo == pytest.approx(10**1.5 / 3) and hi == pytest.approx((10**6 / 20) ** 0.5 * 3)
+    lo, hi = signal_range(10**6, 20, (3.0, 30.0))
+    assert lo == pytest.approx(10**1.5 / 3) and hi == pytest.approx((10**6 / 20) ** 0.5 * 30)
 
 
 def test_tiny_regime_map_writes_its_files_and_resumes(tmp_path):
