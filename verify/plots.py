@@ -118,6 +118,8 @@ def phase_figure(result, analysis: dict, *, constants: Sequence[float] = ()):
     """Heatmaps of final train loss, test loss and observed regime over (d, ||mu||), with the
     boundary curves n ||mu||^2 / d = C for the given constants and the fitted one.
 
+    The fitted curve is drawn only over the range of d where boundary points were found.
+
     Paper: Figure 5 (phase diagram) and v3 Figure 1 (boundary n SNR^2 ~ 1).
     """
     from verify.phase import regime_grid
@@ -132,8 +134,13 @@ def phase_figure(result, analysis: dict, *, constants: Sequence[float] = ()):
               ("observed regime", np.vectorize(codes.get)(regimes).astype(float))]
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
     extent = [dims[0], dims[-1], mus[0], mus[-1]]
-    fitted = analysis.get("boundary_fit", {}).get("fitted_C") if isinstance(analysis, dict) else None
+    fit = analysis.get("boundary_fit", {}) if isinstance(analysis, dict) else {}
+    fitted = fit.get("fitted_C")
     curve_d = np.linspace(dims[0], dims[-1], 200)
+    # The fitted curve is drawn only over the d range of the boundary points it was fitted to.
+    points = np.asarray(fit.get("points") or [[np.nan, np.nan]], dtype=float)
+    fitted_d = curve_d[(curve_d >= np.nanmin(points[:, 0])) & (curve_d <= np.nanmax(points[:, 0]))] \
+        if fitted else curve_d[:0]
     for ax, (title, values) in zip(axes, panels):
         grid = values
         if title == "observed regime":
@@ -148,15 +155,17 @@ def phase_figure(result, analysis: dict, *, constants: Sequence[float] = ()):
             fig.colorbar(image, ax=ax)
         for k, C in enumerate(constants):
             ax.plot(curve_d, np.sqrt(C * curve_d / n), "w--", lw=1, label=f"$n\\|\\mu\\|^2/d = {C:g}$" if k == 0 else None)
-        if fitted:
-            ax.plot(curve_d, np.sqrt(fitted * curve_d / n), "w-", lw=1.2, label=f"fitted C = {fitted:.3g}")
+        if fitted_d.size:
+            ax.plot(fitted_d, np.sqrt(fitted * fitted_d / n), "w-", lw=1.2,
+                    label=(f"fitted $n\\|\\mu\\|^2/d = {fitted:.3g}$ ({len(points)} boundary points, "
+                           f"$d \\leq {np.nanmax(points[:, 0]):g}$)"))
         ax.set_xlim(dims[0], dims[-1])
         ax.set_ylim(mus[0], mus[-1])
         ax.set_xlabel("dimension $d$")
         ax.set_ylabel("$\\|\\mu\\|$")
         ax.set_title(title)
         ax.grid(False)
-    if constants or fitted:
+    if constants or fitted_d.size:
         axes[2].legend(loc="upper left", fontsize=6)
     fig.tight_layout()
     return fig

@@ -40,12 +40,7 @@ SLOW_COMMANDS = ("benign-attn sweep --grid paper", "benign-attn regime-map")
 #: README examples whose shown output does not hold today, with the fix proposed for the README.
 #: Strict: once the README holds, the test passes, xfail turns it into a failure, and the entry
 #: must go.
-README_MISMATCHES = {
-    "benign-attn sweep --grid paper --out sweeps/paper":
-        "the regime counts are stale (today: {'benign': 1171, 'harmful': 36, 'not_overfitting': 314, "
-        "'undetermined': 0, 'failed': 0, 'missing': 0}) and two printed lines are not shown "
-        "(the boundary exponent and 'wrote sweeps/paper/ (...)')",
-}
+README_MISMATCHES: dict[str, str] = {}
 
 DURATION = re.compile(r"\b\d+(\.\d+)? s\b")
 

@@ -65,3 +65,14 @@ def test_readme_regime_map_numbers_come_from_the_committed_result():
     assert f"{b['benign_not_overfitting']['exponent_d']['estimate']:.2f} for d" in readme
     assert f"d^{b['harmful_benign_loss']['exponent_d']['estimate']:.2f}" in readme
     assert result["design"]["runs"] and f"; {result['design']['runs']} runs" in readme
+
+
+def test_readme_phase_table_comes_from_the_committed_sweep_summary():
+    summary = json.loads((REPO / "docs" / "results" / "paper_sweep_summary.json").read_text())
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for key, entry in summary["phase"]["boundaries"].items():
+        low, high = entry["exponent_ci95"]
+        separation = summary["phase"]["separation"][key]
+        assert f"| {entry['exponent']:.2f} ({low:.2f} … {high:.2f}) |" in readme, key
+        assert f"{separation['n_snr_squared']:.3f} · {separation['mu_over_d_quarter']:.3f}" in readme, key
+        assert f"| {len(entry['points'])} (d " in readme, key
