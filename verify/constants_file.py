@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
+from theory.records import parse_assignment
 from theory.symbols import CONSTANT_SYMBOLS
 
-__all__ = ["MAX_CONSTANTS_FILE_BYTES", "load_constants", "merge_constants"]
+__all__ = ["MAX_CONSTANTS_FILE_BYTES", "load_constants", "merge_constants", "parse_constant_options"]
 
 #: A constants file is a few hundred bytes; anything far larger is not one.
 MAX_CONSTANTS_FILE_BYTES = 1 << 20
@@ -52,3 +54,37 @@ def merge_constants(from_file: Mapping[str, object], from_options: Mapping[str, 
     if both:
         raise ValueError(f"constant(s) {both} given both in --constants and as --constant")
     return {**from_file, **from_options}
+
+
+#: Decimal exponents beyond float64's range (about 1e-324 .. 1.8e308), with a margin; a longer
+#: one would make the exact parser build a huge integer.
+_EXPONENT = re.compile(r"[eE]([+-]?\d+)")
+_MAX_EXPONENT = 400
+
+
+def parse_constant_options(items: list[str]) -> dict[str, object]:
+    """``NAME=VALUE`` options into a mapping of exact fractions (the theory's whitelist parser).
+
+    A value must be representable in float64, where the checks use it: finite, and not a
+    nonzero number that rounds to 0.
+    """
+    constants = {}
+    for item in items:
+        exponent = _EXPONENT.search(item.partition("=")[2])
+        if exponent and abs(int(exponent.group(1)[:6])) > _MAX_EXPONENT:
+            raise ValueError(f"--constant {item[:60]!r}: the exponent is beyond float64's range")
+        name, value = parse_assignment(item)
+        if name not in CONSTANT_SYMBOLS:
+            raise ValueError(f"--constant {item[:60]!r}: unknown name {name!r}; expected one of "
+                             f"{', '.join(sorted(CONSTANT_SYMBOLS))}")
+        if name in constants:
+            raise ValueError(f"--constant {name} given twice")
+        try:
+            as_float = float(value)
+        except OverflowError:
+            as_float = math.inf
+        if not math.isfinite(as_float) or (value != 0 and as_float == 0):
+            raise ValueError(f"--constant {item[:60]!r}: must be a number float64 can hold "
+                             "(about 1e-308 to 1e308 in size)")
+        constants[name] = value
+    return constants

@@ -50,7 +50,8 @@ def coarse_outcome(train_acc_clean: float, train_acc_noisy: float, test_acc: flo
         return "not fitted"
     if not math.isnan(train_acc_noisy) and train_acc_noisy < 1:
         return "not overfitting"
-    return "benign" if 1.0 - test_acc <= error_tolerance else "harmful"
+    # An accuracy is a count over n_test: 1 - 0.95 must compare equal to 0.05.
+    return "benign" if round(1.0 - test_acc, 12) <= error_tolerance else "harmful"
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

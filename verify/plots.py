@@ -310,9 +310,7 @@ def save_figure(fig, stem: str | Path, formats: Sequence[str] = ("png", "pdf")) 
 
 
 _REGIME_COLORS = {"benign": "C2", "harmful": "C3", "not_overfitting": "C0", None: "0.7"}
-_BOUNDARY_LABELS = {"harmful_benign": "harmful | benign (test error)",
-                    "harmful_benign_loss": "harmful | benign (excess test loss)",
-                    "benign_not_overfitting": "benign | not overfitting"}
+
 
 
 def _majority(values: list) -> object:
@@ -327,7 +325,7 @@ def regime_map_figure(records: Sequence[dict], result: dict, *, horizon: float, 
 
     Paper: arXiv 2409.17625 v3 Figure 1 (boundaries ||mu|| ∝ d^(1/4) and ||mu|| ∝ (d/n)^(1/2)).
     """
-    from verify.regime_map import PREDICTED, observed_regime
+    from verify.regime_map import BOUNDARY_LABELS, PREDICTED, observed_regime
 
     n_values = sorted({r["n_train"] for r in records})
     fig, axes = plt.subplots(1, len(n_values), figsize=(4.2 * len(n_values), 3.8), squeeze=False, sharey=True)
@@ -354,7 +352,7 @@ def regime_map_figure(records: Sequence[dict], result: dict, *, horizon: float, 
                 return np.exp(-(c[0] + c[2] * np.log(dims) + extra) / c[1])
             line = contour(entry["coefficients"])
             draws = np.array([contour(c) for c in entry["coefficient_draws"]])
-            ax.plot(dims, line, "k", ls=style, lw=1.2, label="fit: " + _BOUNDARY_LABELS[name])
+            ax.plot(dims, line, "k", ls=style, lw=1.2, label="fit: " + BOUNDARY_LABELS[name])
             if len(draws):
                 ax.fill_between(dims, *np.percentile(draws, [2.5, 97.5], axis=0), color="k", alpha=0.12, lw=0)
             middle = len(dims) // 2

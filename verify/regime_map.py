@@ -45,7 +45,7 @@ from theory.regimes import predict
 from verify.boundary_fit import BoundaryFit, Outcomes, calibrate_constant, fit_boundary
 from verify.files import write_json
 
-__all__ = ["PREDICTED", "RegimeMapDesign", "signal_range", "design_sweeps", "collect", "outcomes_at",
+__all__ = ["PREDICTED", "BOUNDARY_LABELS", "RegimeMapDesign", "signal_range", "design_sweeps", "collect", "outcomes_at",
            "analyse", "observed_regime", "validate_constants", "regime_map_markdown", "statement",
            "run_regime_map", "write_outputs"]
 
@@ -54,6 +54,10 @@ __all__ = ["PREDICTED", "RegimeMapDesign", "signal_range", "design_sweeps", "col
 #: failing to reach its floor (within the flow sweep's epsilon) by the horizon.
 PREDICTED = {"harmful_benign": (0.25, 0.0), "harmful_benign_loss": (0.25, 0.0),
              "benign_not_overfitting": (0.5, -0.5)}
+#: How reports and figures name each boundary.
+BOUNDARY_LABELS = {"harmful_benign": "harmful | benign (test error)",
+                   "harmful_benign_loss": "harmful | benign (excess test loss)",
+                   "benign_not_overfitting": "benign | not overfitting"}
 
 
 def signal_range(dim: int, n_train: int, span: tuple[float, float]) -> tuple[float, float]:
@@ -166,14 +170,15 @@ def _at(record: dict[str, Any], horizon: float) -> dict[str, Any] | None:
 
 
 def observed_regime(row: dict[str, Any], error_tolerance: float) -> str | None:
-    """The outcome at one horizon: benign / harmful / not_overfitting, None if a clean label is
-    not fitted (the run says nothing about the map there)."""
+    """The outcome at one horizon (``verify.flow_cells.coarse_outcome``): benign / harmful /
+    not_overfitting, None if a clean label is not fitted (the run says nothing about the map)."""
+    from verify.flow_cells import coarse_outcome
+
     clean, noisy, test = row.get("train_acc_clean"), row.get("train_acc_noisy"), row.get("test_acc")
-    if clean is None or test is None or clean < 1:
+    if clean is None or test is None:
         return None
-    if noisy is not None and noisy < 1:
-        return "not_overfitting"
-    return "benign" if round(1.0 - test, 12) <= error_tolerance else "harmful"
+    outcome = coarse_outcome(clean, math.nan if noisy is None else noisy, test, error_tolerance)
+    return {"not fitted": None, "not overfitting": "not_overfitting"}.get(outcome, outcome)
 
 
 def outcomes_at(records: Iterable[dict[str, Any]], boundary: str, *, horizon: float,
@@ -355,9 +360,7 @@ def statement(boundaries: dict[str, Any], goal: dict[str, float]) -> str:
     is at most ``goal`` wide on each side), contradicted (it excludes it) or not resolvable."""
     parts = []
     for name, entry in boundaries.items():
-        label = {"harmful_benign": "harmful | benign (test error)",
-                 "harmful_benign_loss": "harmful | benign (excess test loss)",
-                 "benign_not_overfitting": "benign | not overfitting"}[name]
+        label = BOUNDARY_LABELS.get(name, name)
         if "undetermined" in entry:
             parts.append(f"{label}: not resolvable ({entry['undetermined']})")
             continue

@@ -7,7 +7,6 @@ growth (gaps), delayed generalisation (delay) and loss plateaus (plateaus).
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import warnings
 from pathlib import Path

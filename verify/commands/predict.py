@@ -18,7 +18,7 @@ from theory.records import AssumptionWarning, parse_assignment
 from theory.regimes import DEFAULT_INPUTS, Prediction, predict
 from theory.symbols import CONSTANT_SYMBOLS
 from verify.commands.params_options import add_params_arguments, params_from_args
-from verify.constants_file import load_constants, merge_constants
+from verify.constants_file import load_constants, merge_constants, parse_constant_options
 
 NAME = "predict"
 HELP = "predict the regime, condition margins, plateaus and time scales (no simulation)"
@@ -102,7 +102,7 @@ def main(args: argparse.Namespace) -> int:
     """
     params = params_from_args(args)
     constants = merge_constants(load_constants(args.constants) if args.constants else {},
-                                parse_assignments(args.constant, CONSTANT_SYMBOLS, "--constant"))
+                                parse_constant_options(args.constant))
     inputs = parse_assignments(args.input, DEFAULT_INPUTS, "--input")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", AssumptionWarning)

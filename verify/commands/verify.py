@@ -7,14 +7,11 @@ generalisation, mass balance); the regime is decided by outcome (``verify.classi
 from __future__ import annotations
 
 import argparse
-import math
-import re
 from pathlib import Path
 
-from theory.records import parse_assignment
 from verify.checks import GAP_COUNTS, GAP_KINDS, GapDefinition
 from verify.classify import OutcomeTolerances
-from verify.constants_file import load_constants, merge_constants
+from verify.constants_file import load_constants, merge_constants, parse_constant_options
 from verify.claims import claim as claim_run
 from verify.files import atomic_write_bytes, json_bytes
 from verify.report import build_report, exit_status, report_markdown
@@ -62,41 +59,10 @@ def tolerances_from_args(args: argparse.Namespace) -> OutcomeTolerances:
                              decide_at=args.decide_at)
 
 
-#: Decimal exponents beyond float64's range (about 1e-324 .. 1.8e308), with a margin; a longer
-#: one would make the exact parser build a huge integer.
-_EXPONENT = re.compile(r"[eE]([+-]?\d+)")
-_MAX_EXPONENT = 400
-
-
-def parse_constants(items: list[str]) -> dict[str, str]:
-    """``NAME=VALUE`` options into a mapping of exact fractions (the theory's whitelist parser).
-
-    A value must be representable in float64, where the checks use it: finite, and not a
-    nonzero number that rounds to 0.
-    """
-    constants = {}
-    for item in items:
-        exponent = _EXPONENT.search(item.partition("=")[2])
-        if exponent and abs(int(exponent.group(1)[:6])) > _MAX_EXPONENT:
-            raise ValueError(f"--constant {item[:60]!r}: the exponent is beyond float64's range")
-        name, value = parse_assignment(item)
-        if name in constants:
-            raise ValueError(f"--constant {name} given twice")
-        try:
-            as_float = float(value)
-        except OverflowError:
-            as_float = math.inf
-        if not math.isfinite(as_float) or (value != 0 and as_float == 0):
-            raise ValueError(f"--constant {item[:60]!r}: must be a number float64 can hold "
-                             "(about 1e-308 to 1e308 in size)")
-        constants[name] = value
-    return constants
-
-
 def main(args: argparse.Namespace) -> int:
     run_dir = Path(args.run_dir)
     constants = merge_constants(load_constants(args.constants) if args.constants else {},
-                                parse_constants(args.constant))
+                                parse_constant_options(args.constant))
     into_run_dir = args.out is not None and _same_path(args.out, run_dir)
     if into_run_dir and not args.overwrite:
         raise ValueError(f"--out {args.out!r} is the run directory: replacing its report needs --overwrite")
