@@ -33,6 +33,7 @@ from numerics.data import Data, RELEVANT
 from numerics.recording import Recording, finish, stack_checkpoints
 from numerics.reduced import Checkpoints, drive_flat, logits_on_test, train_logits
 from numerics.stable import logistic_loss, softmax
+from numerics.progress import PROGRESS_FORMAT
 from numerics.status import Status
 from numerics.subspace import ReducedProblem, reduce_problem
 from theory.params import ProblemParams
@@ -335,7 +336,8 @@ def _integrate_scipy(system: FlowSystem, watcher, recorder: Checkpoints, times, 
     with np.errstate(all="ignore"):
         solver = METHODS[options.method](system, 0.0, y, u_end, rtol=options.rtol, atol=options.atol)
     status, message, steps = Status.SUCCESS, f"reached tau = {options.horizon:g}", 0
-    bar = tqdm(total=u_end, disable=not progress, desc=f"flow:{options.method}", unit="log-time")
+    bar = tqdm(total=u_end, disable=not progress, desc=f"flow:{options.method} to tau = {options.horizon:g}",
+               bar_format=PROGRESS_FORMAT)
     try:
         while solver.status == "running":
             if steps >= options.max_steps:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 
+from numerics.progress import PROGRESS_FORMAT
 from numerics.status import Status
 
 __all__ = ["MpFlowSystem", "integrate_mpmath", "gbs_step"]
@@ -167,7 +168,8 @@ def integrate_mpmath(system, watcher, recorder, times, options, progress: bool):
         H = min(u_checks[1], mpmath.mpf("0.01"))
         status, message = Status.SUCCESS, f"reached tau = {float(times[-1]):g}"
         steps = rejected = 0
-        bar = tqdm(total=float(u_checks[-1]), disable=not progress, desc="flow:mpmath", unit="log-time")
+        bar = tqdm(total=float(u_checks[-1]), disable=not progress, desc="flow:mpmath",
+                   bar_format=PROGRESS_FORMAT)
         try:
             for target, tau in zip(u_checks[1:], times[1:]):
                 while u < target:

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ProblemParams", "OFFICIAL_ALIASES", "LAYOUTS", "TRAIN_MODES", "INITS", "DRAWS"]
+__all__ = ["ProblemParams", "OFFICIAL_ALIASES", "OFFICIAL_IGNORED_KEYS", "LAYOUTS", "TRAIN_MODES", "INITS",
+           "DRAWS"]
 
 LAYOUTS = ("independent", "official")
 TRAIN_MODES = ("joint", "p_only")
@@ -25,6 +26,10 @@ INITS = ("uniform", "gaussian")
 DRAWS = ("full", "latent")
 
 #: Names used by the official code's Hydra configuration, mapped to ours.
+#: Keys of the official configuration that do not describe the problem (the v1 failure
+#: probability, logging, the experiment tracker): a TOML config may carry them, and they are ignored.
+OFFICIAL_IGNORED_KEYS = ("delta", "log_interval", "wandb")
+
 OFFICIAL_ALIASES: Mapping[str, str] = {
     "train_n": "n_train",
     "T": "seq_len",
@@ -212,13 +217,15 @@ class ProblemParams:
 
     @classmethod
     def from_toml(cls, text: str) -> ProblemParams:
-        """Parse TOML text (a flat table, or one ``[params]`` table)."""
+        """Parse TOML text (a flat table, or one ``[params]`` table); the official configuration's
+        own non-problem keys (``OFFICIAL_IGNORED_KEYS``) are ignored."""
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ValueError(f"malformed TOML: {exc}") from None
         if set(data) == {"params"} and isinstance(data["params"], dict):
             data = data["params"]
+        data = {k: v for k, v in data.items() if k not in OFFICIAL_IGNORED_KEYS}
         nested = [k for k, v in data.items() if isinstance(v, dict)]
         if nested:
             raise ValueError(f"unexpected table(s) {nested} in TOML: parameters must be flat keys")

@@ -32,7 +32,7 @@ import numpy as np
 from numerics.budget import LIMITS, check_memory, memory_budget
 from numerics.data import label_layout, signals
 from numerics.subspace import training_split
-from theory.params import OFFICIAL_ALIASES, ProblemParams
+from theory.params import OFFICIAL_ALIASES, OFFICIAL_IGNORED_KEYS, ProblemParams
 from verify.files import read_json_file, read_text_file
 from verify.provenance import provenance
 from verify.trajectory import Trajectory, validate_arrays
@@ -40,7 +40,7 @@ from verify.trajectory import Trajectory, validate_arrays
 __all__ = ["parse_flat_yaml", "official_params", "official_bytes", "read_official_run", "IGNORED_CONFIG_KEYS"]
 
 #: Official configuration keys that do not describe the problem (logging, the v1 delta).
-IGNORED_CONFIG_KEYS = ("delta", "log_interval", "wandb")
+IGNORED_CONFIG_KEYS = OFFICIAL_IGNORED_KEYS
 _OUR_KEYS = ("seq_len", "rho", "signal_norm", "seed")
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _INT = re.compile(r"[+-]?\d+")

@@ -86,3 +86,10 @@ def test_frozen_and_keyword_only():
 def test_noisy_count_follows_the_official_ceil():
     assert ProblemParams(n_train=20, label_noise=0.2).n_noisy == 4
     assert ProblemParams(n_train=100, label_noise=0.07).n_noisy == math.ceil(100 * 0.07) == 8
+
+
+def test_toml_ignores_the_official_configs_non_problem_keys():
+    text = "embed_dim = 300\ndelta = 0.01\nlog_interval = 10\n[wandb]\nproject = 'x'\n"
+    assert ProblemParams.from_toml(text).dim == 300
+    with pytest.raises(ValueError, match="unknown"):
+        ProblemParams.from_toml("embed_dim = 300\nwarp = 1\n")

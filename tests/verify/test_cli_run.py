@@ -130,3 +130,13 @@ def test_ctrl_c_surfacing_as_an_import_failure_is_an_interrupt(monkeypatch, caps
     monkeypatch.setattr(cli, "build_parser", broken_import)
     with pytest.raises(ImportError, match="a real import failure"):
         cli.main(["run"])
+
+
+def test_default_run_folders_differ_by_layout_training_and_draw():
+    from theory.params import ProblemParams
+    from verify.commands.run import default_out
+
+    folders = {default_out(ProblemParams(**kw)) for kw in
+               ({}, {"layout": "official"}, {"train": "p_only"}, {"draw": "latent", "init": "gaussian"})}
+    assert len(folders) == 4
+    assert str(default_out(ProblemParams())) == "runs/d2000-mu20-seed42"

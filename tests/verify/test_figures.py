@@ -68,3 +68,13 @@ def test_figures_leave_matplotlib_global_state_alone(make_trajectory):
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+def test_figure_refuses_to_overwrite_without_overwrite(tmp_path):
+    args = ["figure", "existence", "--dim", "400", "--n-train", "10", "--n-test", "20", "--lambdas", "0.01,1",
+            "--out", str(tmp_path), "--quiet"]
+    assert cli_main(args) == 0
+    before = (tmp_path / "existence.png").read_bytes()
+    assert cli_main(args) == 2
+    assert (tmp_path / "existence.png").read_bytes() == before
+    assert cli_main([*args, "--overwrite"]) == 0

@@ -50,6 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lambdas", metavar="L1,L2,...", help="(existence) lambda values (default: 1e-4..10, log grid)")
     parser.add_argument("--gap", choices=("min", "mean", "soft"), default=GapDefinition().kind, help="(gaps) gap definition")
     parser.add_argument("--out", metavar="DIR", default="figures", help="output directory (default: %(default)s)")
+    parser.add_argument("--overwrite", action="store_true", help="replace the figure if --out already holds it")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
 
 
@@ -82,6 +83,9 @@ def _run_or_load(args, params, progress) -> Trajectory:
 def main(args: argparse.Namespace) -> int:
     # Checked before any work, created only when the figure is ready.
     out = check_writable_parent(args.out)
+    existing = [str(out / f"{args.name}.{fmt}") for fmt in ("png", "pdf") if (out / f"{args.name}.{fmt}").exists()]
+    if existing and not args.overwrite:
+        raise ValueError(f"{existing[0]} already exists: choose another --out or pass --overwrite")
     progress = not args.quiet and sys.stderr.isatty()
     name = args.name
     if name in ("dynamics", "plateaus"):
@@ -117,6 +121,9 @@ def main(args: argparse.Namespace) -> int:
         else:
             lambdas = list(np.logspace(-4, 1, 16)) + list(EXISTENCE_MARKS)
         data = make_data(params)
+        if not args.quiet:
+            print(f"existence construction at d = {params.dim}, ||mu|| = {params.signal_norm:g}, n = {params.n_train}, "
+                  f"rho = {params.rho:g}, n_test = {params.n_test} (v1 Figure 1 values for options not given)")
         rows = [existence_construction(params, scale, data=data) for scale in sorted(set(lambdas))]
         fig = existence_figure(rows, existence_window(params), marks=EXISTENCE_MARKS, params=params)
     elif name == "gaps":

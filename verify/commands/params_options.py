@@ -27,6 +27,8 @@ _HELP = {
             "(needs --init gaussian for joint training)",
 }
 #: Fields whose options take one of a fixed set of words.
+#: What an unset optional field means, for --help.
+_UNSET = {"test_seed": "drawn from the data seed", "init_seed": "drawn from the data seed"}
 _CHOICES = {"layout": LAYOUTS, "train": TRAIN_MODES, "init": INITS, "draw": DRAWS}
 
 
@@ -39,8 +41,8 @@ def add_params_arguments(parser: argparse.ArgumentParser) -> None:
     for field in dataclasses.fields(ProblemParams):
         flag = "--" + field.name.replace("_", "-")
         default = getattr(defaults, field.name)
-        kwargs = {"dest": field.name, "default": None,
-                  "help": f"{_HELP[field.name]} (default {default})"}
+        shown = default if default is not None else _UNSET[field.name]
+        kwargs = {"dest": field.name, "default": None, "help": f"{_HELP[field.name]} (default: {shown})"}
         if field.name in _CHOICES:
             kwargs["choices"] = _CHOICES[field.name]
         else:

@@ -80,7 +80,11 @@ def _labels_only(params) -> Split:
 
 
 def default_out(params) -> Path:
-    return Path("runs") / f"d{params.dim}-mu{params.signal_norm:g}-seed{params.seed}"
+    """runs/d<dim>-mu<signal>-seed<seed>, with a suffix for settings other than the defaults'
+    layout and training (so `run` and `run --layout official` do not collide)."""
+    suffix = "".join(f"-{value}" for value, default in ((params.layout, "independent"), (params.train, "joint"),
+                                                         (params.draw, "full")) if value != default)
+    return Path("runs") / f"d{params.dim}-mu{params.signal_norm:g}-seed{params.seed}{suffix}"
 
 
 def main(args: argparse.Namespace) -> int:
