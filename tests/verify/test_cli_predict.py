@@ -87,3 +87,13 @@ def test_commands_plug_into_the_cli_core(monkeypatch, capsys):
     assert verify.cli.main(["predict", "--constant", "C_harm=exp(1)"]) == 2
     assert "must be a decimal" in capsys.readouterr().err
     assert verify.cli.main(["derive", "--list"]) == 0
+
+
+def test_derive_writes_snapshots_only_where_asked_and_says_what_runs(tmp_path, capsys):
+    import verify.cli
+
+    assert verify.cli.main(["derive", "plateaus", "--out", str(tmp_path / "snap")]) == 0
+    captured = capsys.readouterr()
+    assert "derive: plateaus" in captured.err and captured.out.strip()
+    assert sorted(p.name for p in (tmp_path / "snap").iterdir()) == ["plateaus.md", "plateaus.tex"]
+    assert (tmp_path / "snap" / "plateaus.tex").read_text().startswith("\\documentclass")

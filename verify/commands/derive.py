@@ -1,7 +1,8 @@
 """``benign-attn derive [NAME]``: run the executable derivations and print them.
 
-Each derivation proves its identities before printing; ``--write`` also refreshes the
-snapshots in ``derivations/_generated``.
+Each derivation proves its identities before printing; ``--out DIR`` also writes its Markdown
+and standalone LaTeX into DIR (the committed snapshots live in ``derivations/_generated``, which
+a test regenerates).
 
 Paper: our derivations (see ``derivations``).
 """
@@ -9,8 +10,10 @@ Paper: our derivations (see ``derivations``).
 from __future__ import annotations
 
 import argparse
+import sys
 
 import derivations
+from verify.rundir import check_writable_parent
 
 NAME = "derive"
 HELP = "run the symbolic derivations (each proves its identities) and print Markdown or LaTeX"
@@ -26,8 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--list", action="store_true", help="list the derivations and exit")
     parser.add_argument("--format", choices=("md", "tex"), default="md",
                         help="print Markdown with LaTeX math or plain LaTeX (default: %(default)s)")
-    parser.add_argument("--write", action="store_true",
-                        help="also write the snapshots to derivations/_generated")
+    parser.add_argument("--out", metavar="DIR",
+                        help="also write each derivation's Markdown and standalone LaTeX into DIR")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -39,8 +43,12 @@ def main(args: argparse.Namespace) -> int:
         for name in derivations.NAMES:
             print(f"{name}: {derivations.summary(name)}")
         return 0
+    out = None if args.out is None else check_writable_parent(args.out)
     for name in (args.name,) if args.name else derivations.NAMES:
-        if args.write:
-            derivations.write(name)
+        if not args.quiet:
+            # Some derivations take seconds of SymPy work: say what is running.
+            print(f"derive: {name} (proving its identities) ...", file=sys.stderr, flush=True)
+        if out is not None:
+            derivations.write(name, out)
         print(derivations.render(name)[args.format])
     return 0
