@@ -319,8 +319,10 @@ def _growth_family(count: str) -> dict[str, Formula]:
             description=f"logit gap at which the attention error reaches epsilon: log K + log((1-eps)/eps); {words}",
             stable=lambda *, seq_len, target_attention_error: (
                 math.log(number(seq_len)) + math.log1p(-target_attention_error) - math.log(target_attention_error)),
+            # A target is an attention error the tracked token reaches by winning: below 1/2 (the
+            # gap at epsilon = K/(K + 1) is 0, where the formula is ill-conditioned in epsilon).
             domain={"seq_len": _COUNT_DOMAIN,
-                    "target_attention_error": (sympy.Rational(1, 10**6), sympy.Rational(999, 1000))}, **common),
+                    "target_attention_error": (sympy.Rational(1, 10**6), sympy.Rational(1, 2))}, **common),
         Formula(
             name="time_to_gap" + suffix, expr=difference / sym.drive,
             stable_expr=gr.growth_difference_stable_expr(sym.gap_target, sym.gap_initial, K) / sym.drive,
