@@ -173,7 +173,7 @@ def test_large_signal_setting_reports_whether_and_when_noisy_are_fitted():
         after = run.arrays["time"] >= fitted_at
         assert run.arrays["train_acc_noisy"][after][0] == 1.0
         assert np.all(run.arrays["train_acc_noisy"][run.arrays["time"] < fitted_at] < 1)
-        # GD with h = 5e-3 is not fitted at step 1000 (tau = 5) in this setting (SPEC section 6).
+        # GD with h = 5e-3 is not fitted at step 1000 (tau = 5) in this setting (the paper's large-signal setting).
         assert fitted_at > 1.0
 
 

@@ -97,7 +97,7 @@ def test_initial_weights_are_validated(w0, fragment):
 
 
 def test_balanced_official_reference_run():
-    """SPEC section 6: official layout, seed 42, d = 2000, ||mu|| = 20 -> train 1.0, test 0.996."""
+    """The paper's balanced setting (official code, default configuration): official layout, seed 42, d = 2000, ||mu|| = 20 -> train 1.0, test 0.996."""
     rec = run_direct(ProblemParams(layout="official"), record_every=100)
     assert rec.arrays["train_acc"][-1] == 1.0
     assert rec.arrays["test_acc"][-1] == 0.996

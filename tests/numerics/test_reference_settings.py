@@ -1,6 +1,6 @@
-"""SPEC section 6: the three reference settings (official layout, seed 42, 1000 steps), run
-by the reduced engine. The numbers are the official code's; our float64 run with our W_0
-draw reproduces them where SPEC says it must."""
+"""The paper's three reference settings (official layout, seed 42, 1000 steps), run by the
+reduced engine. The numbers are the official code's; our float64 run with our W_0 draw
+reproduces them where they do not depend on the initial weights."""
 
 import pytest
 

@@ -4,7 +4,7 @@ Cheap properties run ``settings.default.max_examples`` examples of the active pr
 (``HYPOTHESIS_PROFILE=ci``: 2 000, ``thorough``: 10 000); properties that train a model run a
 twentieth of that (at least 10).
 
-Paper: Section 3 (softmax attention, logistic loss, GD on (W, p)); SPEC sections 2-4.
+Paper: the model (softmax attention, logistic loss, GD on (W, p)); derivations/model_loss.py, gradients.py, joint_flow.py.
 """
 
 from __future__ import annotations
@@ -170,7 +170,7 @@ def test_a_label_flip_changes_only_its_own_sample(seed, n, T, d, sample, scale):
     sample bitwise equal; c_i is multiplied by -e^{y_i f_i}, the loss moves by y_i f_i / n and
     the gradient in p by exactly W^T X_i^T (c_i' - c_i).
 
-    Paper: SPEC section 4 (c_{i,t} = (1/n) g_i y_i s_{i,t} (gamma_{i,t} - f_i)).
+    Paper: derivations/gradients.py (c_{i,t} = (1/n) g_i y_i s_{i,t} (gamma_{i,t} - f_i)).
     """
     assume(sample < n)
     rng = np.random.default_rng(seed)
@@ -199,7 +199,7 @@ def test_a_label_flip_changes_only_its_own_sample(seed, n, T, d, sample, scale):
 def test_reduced_and_direct_engines_agree(params, custom_w):
     """The reduced recursion is the same map as direct GD: equal records up to rounding.
 
-    Paper: SPEC section 4 (exact reduced discrete GD).
+    Paper: derivations/joint_flow.py (exact reduced discrete GD).
     """
     data = make_data(params)
     w0 = np.random.default_rng(params.seed).standard_normal((params.dim, params.dim)) / params.dim \

@@ -1,4 +1,4 @@
-"""The three settings of SPEC section 6 at step 1000, classified from reduced-engine runs."""
+"""The paper's three settings (balanced, large noise, large signal) at step 1000, classified from reduced-engine runs."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def test_classifier_on_the_papers_three_settings(dim, signal_norm, regime):
     assert result["regime"] == regime
     if regime == "benign":
         assert result["train_acc"] == 1.0 and result["test_acc"] >= 0.99
-        # SPEC 4.2: benign plateau (1-eta) l(1/sqrt2) + eta l(rho/sqrt2) = 0.452.
+        # derivations/plateaus.py: benign plateau (1-eta) l(1/sqrt2) + eta l(rho/sqrt2) = 0.452.
         assert result["train_loss"] == pytest.approx(0.452, abs=0.01)
     if regime == "harmful":
         assert result["train_acc"] == 1.0 and result["test_acc"] < 0.95
