@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     except BaseException as exc:
         if not _interrupted(exc):
             raise
-        terminated = _terminated(exc)
+        terminated = _caused_by(exc, Terminated)
         # Clean-up has run; a second signal now must not print a traceback.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         if previous is not None:
@@ -86,16 +86,6 @@ def _install_sigterm():
         return None
 
 
-def _terminated(exc: BaseException) -> bool:
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        if isinstance(exc, Terminated):
-            return True
-        seen.add(id(exc))
-        exc = exc.__cause__ or exc.__context__
-    return False
-
-
 #: Longest error message printed; a longer one is cut in the middle.
 MAX_MESSAGE = 600
 
@@ -109,19 +99,24 @@ def one_line(text: str) -> str:
     return text
 
 
+def _caused_by(exc: BaseException | None, kind: type[BaseException]) -> bool:
+    """Whether ``exc`` is, or was raised while handling, an exception of ``kind``."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, kind):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def _interrupted(exc: BaseException) -> bool:
     """Whether ``exc`` is, or was raised while handling, a Ctrl-C.
 
     Ctrl-C during the start-up imports can surface as an ``ImportError`` ("initialization
     failed") of a compiled module, with the ``KeyboardInterrupt`` only in its context.
     """
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        if isinstance(exc, KeyboardInterrupt):
-            return True
-        seen.add(id(exc))
-        exc = exc.__cause__ or exc.__context__
-    return False
+    return _caused_by(exc, KeyboardInterrupt)
 
 
 def _dispatch(handler, args: argparse.Namespace) -> int:
