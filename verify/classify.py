@@ -28,7 +28,7 @@ from numerics.metrics import ROLE_NAMES
 from theory.bounds import BASELINE_TEST_ACCURACY, CLEAN_TEST_LOSS_FLOOR
 from verify.trajectory import Trajectory
 
-__all__ = ["Classification", "OutcomeTolerances", "REGIMES", "classify", "clean_test_loss_floor",
+__all__ = ["Classification", "OutcomeTolerances", "REGIMES", "classify", "clean_test_loss_floor", "error_from_accuracy",
            "baseline_test_accuracy", "selected_roles"]
 
 REGIMES = ("benign", "harmful", "not_overfitting", "undetermined")
@@ -165,15 +165,20 @@ def _fitted_fractions(trajectory: Trajectory, margins: np.ndarray | None) -> tup
 
 def _test_error(trajectory: Trajectory) -> np.ndarray:
     """Clean test error per checkpoint (the test labels are clean): from the test margins when
-    recorded, else 1 - accuracy rounded to 12 decimals (an accuracy is a count over n_test, so
-    1 - 0.95 must compare equal to 0.05)."""
+    recorded, else ``error_from_accuracy``."""
     a = trajectory.arrays
     if "test_outputs" in a and "test_labels" in a:
         margins = np.asarray(a["test_outputs"], dtype=np.float64) * np.asarray(a["test_labels"], dtype=np.float64)
         error = np.mean(margins <= 0, axis=1)
         error[~np.all(np.isfinite(margins), axis=1)] = np.nan
         return error
-    return np.round(1.0 - np.asarray(a["test_acc"], dtype=np.float64), 12)
+    return error_from_accuracy(np.asarray(a["test_acc"], dtype=np.float64))
+
+
+def error_from_accuracy(accuracy):
+    """1 - accuracy, rounded to 12 decimals: an accuracy is a count over n_test, so 1 - 0.95
+    must compare equal to a tolerance of 0.05 (floats or arrays)."""
+    return np.round(1.0 - accuracy, 12)
 
 
 def _settled(time: np.ndarray, margins: np.ndarray | None, noisy: np.ndarray, k: int,

@@ -26,6 +26,7 @@ import numpy as np
 from numerics.flow import FlowEvents, FlowOptions, integrate_flow
 from numerics.recording import Recording
 from theory.params import ProblemParams
+from verify.classify import error_from_accuracy
 
 __all__ = ["FlowSweep", "OUTCOMES", "coarse_outcome", "flow_column", "horizon_outcomes"]
 
@@ -50,8 +51,7 @@ def coarse_outcome(train_acc_clean: float, train_acc_noisy: float, test_acc: flo
         return "not fitted"
     if not math.isnan(train_acc_noisy) and train_acc_noisy < 1:
         return "not overfitting"
-    # An accuracy is a count over n_test: 1 - 0.95 must compare equal to 0.05.
-    return "benign" if round(1.0 - test_acc, 12) <= error_tolerance else "harmful"
+    return "benign" if error_from_accuracy(test_acc) <= error_tolerance else "harmful"
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
