@@ -25,6 +25,7 @@ __all__ = [
     "class_labels",
     "noisy_mask",
     "label_layout",
+    "labels_only",
     "add_signals",
     "signal_coefficients",
     "draw_split",
@@ -99,6 +100,14 @@ def label_layout(count: int, n_noisy: int) -> tuple[np.ndarray, np.ndarray, np.n
     true_labels = class_labels(count)
     noisy = noisy_mask(count, n_noisy)
     return np.where(noisy, -true_labels, true_labels), true_labels, noisy
+
+
+def labels_only(params: ProblemParams) -> Split:
+    """The training split without tokens: labels, true labels and noisy mask (all a trajectory
+    reads from it), with no d-dimensional draw."""
+    labels, true_labels, noisy = label_layout(params.n_train, params.n_noisy)
+    return Split(tokens=np.empty((params.n_train, params.seq_len, 0)), labels=labels,
+                 true_labels=true_labels, noisy=noisy)
 
 
 def add_signals(noise: np.ndarray, true_labels: np.ndarray, mu1, mu2, rho: float) -> np.ndarray:

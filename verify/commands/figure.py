@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from numerics.data import make_data
+from numerics.data import class_labels, labels_only, make_data
 from theory.records import AssumptionWarning
 from theory.regimes import predict
 from verify.checks import GapDefinition, check_delayed_generalization, g_growth_series
@@ -71,9 +71,8 @@ def _reduced_run(params, progress: bool) -> Trajectory:
     from numerics.reduced import run_reduced
 
     recording = run_reduced(params, progress=progress)
-    data = make_data(params)
-    return Trajectory.from_recording(recording, params, data.train, source="gd:reduced",
-                                     test_labels=data.test.labels)
+    return Trajectory.from_recording(recording, params, labels_only(params), source="gd:reduced",
+                                     test_labels=class_labels(params.n_test))
 
 
 def _run_or_load(args, params, progress) -> Trajectory:

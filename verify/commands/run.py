@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from numerics.budget import check_limit, check_memory, data_bytes, direct_bytes, reduced_bytes
-from numerics.data import Split, class_labels, label_layout, make_data
+from numerics.data import class_labels, labels_only, make_data
 from numerics.gd import check_initial_weights, run_direct
 from numerics.recording import default_record_every
 from numerics.reduced import run_reduced
@@ -72,13 +72,6 @@ def check_run_budget(params, engine: str, *, w0_given: bool, record_every: int |
     check_memory(f"the {engine} engine", needed, params)
 
 
-def _labels_only(params) -> Split:
-    """The training labels and noisy mask (all a trajectory reads from the split), no tokens."""
-    labels, true_labels, noisy = label_layout(params.n_train, params.n_noisy)
-    return Split(tokens=np.empty((params.n_train, params.seq_len, 0)), labels=labels,
-                 true_labels=true_labels, noisy=noisy)
-
-
 def default_out(params) -> Path:
     """runs/d<dim>-mu<signal>-seed<seed>, with a suffix for settings other than the defaults'
     layout and training (so `run` and `run --layout official` do not collide)."""
@@ -107,7 +100,7 @@ def _run(args: argparse.Namespace, params, w0, claim) -> int:
             raise ValueError("--init-w with --draw latent: the latent draw draws W_0 itself; use --draw full")
         # No d-dimensional data: the engine draws what it reads (numerics.latent).
         recording = engine(params, record_every=args.record_every, progress=progress, throw=False)
-        train = _labels_only(params)
+        train = labels_only(params)
     else:
         data = make_data(params)
         recording = engine(params, data=data, w0=w0, record_every=args.record_every, progress=progress,
