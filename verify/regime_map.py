@@ -30,6 +30,7 @@ Paper: arXiv 2409.17625 v3 Figure 1 (regime map; its constants are unknown, name
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import warnings
@@ -43,11 +44,11 @@ from theory.params import ProblemParams
 from theory.records import AssumptionWarning
 from theory.regimes import predict
 from verify.boundary_fit import BoundaryFit, Outcomes, calibrate_constant, fit_boundary
-from verify.files import write_json
+from verify.files import atomic_write_text, write_json
 
 __all__ = ["PREDICTED", "BOUNDARY_LABELS", "RegimeMapDesign", "signal_range", "design_sweeps", "collect", "outcomes_at",
            "analyse", "observed_regime", "validate_constants", "regime_map_markdown", "statement",
-           "run_regime_map", "write_outputs"]
+           "run_regime_map", "write_outputs", "calibrated_constants"]
 
 #: The theory's exponents (a, b) of ||mu||* ∝ d^a n^b for each boundary. The harmful | benign
 #: boundary is located twice: by the clean test error crossing epsilon_err, and by the test loss
@@ -227,10 +228,16 @@ def analyse(records: Sequence[dict[str, Any]], design: RegimeMapDesign, *, boots
     """Both boundaries at the design's horizon, their sensitivity to epsilon_err and the horizon,
     whether benign | not overfitting settles as the horizon grows, and calibrated constants."""
     horizon = float(design.horizon)
+
+    @functools.cache
+    def fit_at(boundary: str, tau: float, eps: float) -> BoundaryFit | str:
+        # The sensitivity scans pass through the main fits' settings: each fit is made once.
+        return _fit_or_reason(lambda: outcomes_at(records, boundary, horizon=tau, error_tolerance=eps),
+                              bootstrap=bootstrap)
+
     boundaries: dict[str, Any] = {}
     for boundary, (a, b) in PREDICTED.items():
-        fit = _fit_or_reason(lambda: outcomes_at(records, boundary, horizon=horizon, error_tolerance=error_tolerance),
-                             bootstrap=bootstrap)
+        fit = fit_at(boundary, horizon, error_tolerance)
         entry: dict[str, Any] = {"predicted": {"exponent_d": a, "exponent_n": b}}
         if isinstance(fit, str):
             entry["undetermined"] = fit
@@ -245,12 +252,10 @@ def analyse(records: Sequence[dict[str, Any]], design: RegimeMapDesign, *, boots
         boundaries[boundary] = entry
     sensitivity = {"error_tolerance": {}, "horizon": {}}
     for eps in design.error_tolerances:
-        fit = _fit_or_reason(lambda: outcomes_at(records, "harmful_benign", horizon=horizon, error_tolerance=eps),
-                             bootstrap=bootstrap)
+        fit = fit_at("harmful_benign", horizon, float(eps))
         sensitivity["error_tolerance"][repr(eps)] = fit if isinstance(fit, str) else fit.exponent_d
     for tau in _horizons(design):
-        fit = _fit_or_reason(lambda: outcomes_at(records, "benign_not_overfitting", horizon=tau,
-                                                 error_tolerance=error_tolerance), bootstrap=bootstrap)
+        fit = fit_at("benign_not_overfitting", tau, error_tolerance)
         sensitivity["horizon"][repr(tau)] = fit if isinstance(fit, str) else {
             "exponent_d": fit.exponent_d, "exponent_n": fit.exponent_n, "log_constant": fit.log_constant}
     return {"boundaries": boundaries, "sensitivity": sensitivity,
@@ -345,13 +350,17 @@ def regime_map_markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def calibrated_constants(result: dict[str, Any]) -> dict[str, float]:
+    """The constants ``analyse`` could calibrate, by name (their point estimates)."""
+    return {name: value["estimate"] for name, value in result["constants"].items() if isinstance(value, dict)}
+
+
 def write_outputs(out: Path, result: dict[str, Any]) -> None:
     """``regime_map.json``, ``regime_map.md`` and ``constants.json`` (for ``--constants``)."""
     write_json(out / "regime_map.json", result)
-    (out / "regime_map.md").write_text(regime_map_markdown(result), encoding="utf-8")
-    constants = {name: value["estimate"] for name, value in result["constants"].items() if isinstance(value, dict)}
-    write_json(out / "constants.json", {"constants": constants,
-                                        "intervals": {k: v for k, v in result["constants"].items()},
+    atomic_write_text(out / "regime_map.md", regime_map_markdown(result))
+    write_json(out / "constants.json", {"constants": calibrated_constants(result),
+                                        "intervals": dict(result["constants"]),
                                         "source": "benign-attn regime-map", "design": result["design"]})
 
 
@@ -399,8 +408,8 @@ def run_regime_map(design: RegimeMapDesign, out: str | Path, *, quick: bool, exe
                       f"{counts['failed']} failed", file=sys.stderr)
     records = collect(out / "sweeps", design)
     result = analyse(records, design, bootstrap=bootstrap, error_tolerance=error_tolerance)
-    constants = {k: v["estimate"] for k, v in result["constants"].items() if isinstance(v, dict)}
-    result["validation"] = validate_constants(collect(out / "heldout", design, heldout=True), constants,
+    result["validation"] = validate_constants(collect(out / "heldout", design, heldout=True),
+                                              calibrated_constants(result),
                                               horizon=design.horizon, error_tolerance=error_tolerance,
                                               base=design.base)
     goal = {"exponent_d": 0.1 if quick else 0.05, "exponent_n": 0.2 if quick else 0.1}
