@@ -37,8 +37,13 @@ def test_paper_and_v1_grids():
             parse_axis(bad)
 
 
+#: TINY with cells long enough (3000 steps, ~0.1 s each) that a kill after the first two finished
+#: cells lands before the last one; at 60 steps an idle machine finished all 12 within the poll.
+KILLABLE = [value if value != "60" else "3000" for value in TINY]
+
+
 def test_kill_and_resume_gives_identical_cells(tmp_path):
-    command = [sys.executable, "-m", "verify.cli", "sweep", *TINY, "--executor", "local", "--workers", "1",
+    command = [sys.executable, "-m", "verify.cli", "sweep", *KILLABLE, "--executor", "local", "--workers", "1",
                "--chunk-size", "1", "--quiet"]
     reference = tmp_path / "reference"
     subprocess.run([*command, "--out", str(reference)], check=True, timeout=300)
