@@ -11,7 +11,12 @@ so the 50 % contour is log ||mu||* = -(b0 + b_d log d + b_n log n) / b_mu, i.e.
 ||mu||* ∝ d^a n^b with a = -b_d / b_mu and b = -b_n / b_mu. A small ridge penalty keeps the
 coefficients finite when the outcomes are perfectly separated (the ratio a, b stays defined).
 Confidence intervals come from a cluster bootstrap: each design point keeps its position and
-its seeds are resampled with replacement.
+its seeds are resampled with replacement. Where every seed of a design point agrees (the usual
+case away from the boundary, and often at it), resampling seeds changes nothing and the
+interval would shrink to a point although the grid only brackets the contour. Each bootstrap
+draw therefore also moves every (d, n) column of the grid by its own uniform offset within one
+grid step of log ||mu|| — the boundary is known only to lie somewhere inside the grid cell that
+brackets it — so the intervals carry the grid's resolution as well as the seeds' scatter.
 
 Paper: arXiv 2409.17625 v3 Figure 1 (harmful below SNR ~ d^(-1/4): ||mu|| ∝ d^(1/4), n-free;
 not overfitting above SNR ~ n^(-1/2): ||mu|| ∝ d^(1/2) n^(-1/2)).
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -134,6 +140,17 @@ class BoundaryFit:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def log_boundary_at(self, dim: float, n_train: float, *, level: float = 0.95) -> dict[str, float]:
+        """log ||mu||* at one (d, n), with its bootstrap interval: where the boundary is, free of
+        the exponent-intercept correlation that widens ``log_constant`` (an intercept at d = n = 1)."""
+        def contour(b: Sequence[float]) -> float:
+            if b[1] == 0:
+                return math.nan
+            return -(b[0] + b[2] * math.log(dim) + (b[3] * math.log(n_train) if len(b) > 3 else 0.0)) / b[1]
+
+        draws = np.array([contour(b) for b in self.coefficient_draws]) if self.coefficient_draws else np.array([])
+        return _interval(contour(self.coefficients), draws, level)
+
 
 def _interval(estimate: float, samples: np.ndarray, level: float) -> dict[str, float]:
     finite = samples[np.isfinite(samples)]
@@ -141,6 +158,28 @@ def _interval(estimate: float, samples: np.ndarray, level: float) -> dict[str, f
     low, high = (np.quantile(finite, [alpha, 1.0 - alpha]) if finite.size else (math.nan, math.nan))
     return {"estimate": float(estimate), "ci_low": float(low), "ci_high": float(high),
             "half_width": float((high - low) / 2)}
+
+
+def _grid_jitter(outcomes: Outcomes, rng: np.random.Generator) -> Outcomes:
+    """The outcomes with each (d, n) column's log ||mu|| shifted by one uniform draw in
+    (-step/2, step/2), where step is the column's median spacing of log ||mu||."""
+    columns = np.column_stack([outcomes.dim, outcomes.n_train])
+    _, column = np.unique(columns, axis=0, return_inverse=True)
+    column = column.ravel()
+    log_mu = np.log(outcomes.signal_norm)
+    shifted = log_mu.copy()
+    for c in np.unique(column):
+        members = column == c
+        values = np.unique(log_mu[members])
+        step = float(np.median(np.diff(values))) if values.size > 1 else 0.0
+        shifted[members] += rng.uniform(-step / 2, step / 2)
+    return Outcomes(dim=outcomes.dim, n_train=outcomes.n_train, signal_norm=np.exp(shifted), seed=outcomes.seed,
+                    outcome=outcomes.outcome)
+
+
+def _bootstrap_sample(outcomes: Outcomes, rng: np.random.Generator) -> Outcomes:
+    """Seeds resampled within each design point, then the grid-resolution shift."""
+    return _grid_jitter(outcomes.subset(_cluster_bootstrap_index(outcomes, rng)), rng)
 
 
 def _cluster_bootstrap_index(outcomes: Outcomes, rng: np.random.Generator) -> np.ndarray:
@@ -170,7 +209,7 @@ def fit_boundary(outcomes: Outcomes, *, use_n: bool | None = None, bootstrap: in
     draws = {key: np.full(bootstrap, np.nan) for key in point}
     coefficient_draws = []
     for k in range(bootstrap):
-        sample = outcomes.subset(_cluster_bootstrap_index(outcomes, rng))
+        sample = _bootstrap_sample(outcomes, rng)
         if sample.outcome.all() or not sample.outcome.any():
             continue
         refit = fit_logistic(sample.features(use_n=use_n), sample.outcome, ridge=ridge)
@@ -201,7 +240,7 @@ def calibrate_constant(outcomes: Outcomes, *, exponent_d: float, exponent_n: flo
     rng = np.random.default_rng(seed)
     draws = np.full(bootstrap, np.nan)
     for k in range(bootstrap):
-        sample = outcomes.subset(_cluster_bootstrap_index(outcomes, rng))
+        sample = _bootstrap_sample(outcomes, rng)
         if sample.outcome.any() and not sample.outcome.all():
             draws[k] = constant(sample)
     return _interval(constant(outcomes), draws, level)

@@ -22,6 +22,7 @@ from verify.files import atomic_write_bytes
 from verify.trajectory import Trajectory
 
 __all__ = ["setting_title", "dynamics_figure", "regime_map_figure", "regime_map_sensitivity_figure",
+           "local_exponents_figure",
            "noisy_fit_time_figure", "phase_figure", "existence_figure", "gaps_figure", "delay_figure",
            "plateaus_figure", "save_figure"]
 
@@ -394,6 +395,34 @@ def regime_map_sensitivity_figure(result: dict):
         ax.set_title("harmful | benign" if key == "error_tolerance" else "benign | not overfitting")
         ax.legend(fontsize=7)
     axes[0].set_ylabel("fitted exponent")
+    fig.tight_layout()
+    return fig
+
+
+@_styled
+def local_exponents_figure(result: dict, *, labels: dict[str, str]):
+    """The exponent of d of each boundary fitted in windows of two decades of d, against the
+    window's centre, with 95 % intervals and the predicted value: a drifting exponent is a
+    boundary that is not one power law over the design.
+
+    Paper: arXiv 2409.17625 v3 Figure 1 (predicted exponents 1/4 and 1/2).
+    """
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    for k, (name, windows) in enumerate(result["local_exponents"].items()):
+        rows = [w for w in windows if "exponent_d" in w]
+        if rows:
+            centre = np.array([math.sqrt(w["dim_low"] * w["dim_high"]) for w in rows])
+            est = np.array([w["exponent_d"]["estimate"] for w in rows])
+            err = np.array([[w["exponent_d"]["estimate"] - w["exponent_d"]["ci_low"],
+                             w["exponent_d"]["ci_high"] - w["exponent_d"]["estimate"]] for w in rows]).T
+            ax.errorbar(centre * 1.04**k, est, yerr=err, fmt="o-", color=f"C{k}", capsize=3, ms=4,
+                        label=labels.get(name, name))
+        ax.axhline(result["boundaries"][name]["predicted"]["exponent_d"], color=f"C{k}", ls=":", lw=1)
+    ax.set_xscale("log")
+    ax.set_xlabel("centre of the $d$ window (two decades)")
+    ax.set_ylabel("fitted exponent of $d$")
+    ax.set_title("local exponents (dotted: predicted)")
+    ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 

@@ -48,7 +48,7 @@ from verify.files import atomic_write_text, write_json
 
 __all__ = ["PREDICTED", "BOUNDARY_LABELS", "RegimeMapDesign", "signal_range", "design_sweeps", "collect", "outcomes_at",
            "analyse", "observed_regime", "validate_constants", "regime_map_markdown", "statement",
-           "run_regime_map", "write_outputs", "calibrated_constants"]
+           "run_regime_map", "write_outputs", "calibrated_constants", "local_exponents"]
 
 #: The theory's exponents (a, b) of ||mu||* ∝ d^a n^b for each boundary. The harmful | benign
 #: boundary is located twice: by the clean test error crossing epsilon_err, and by the test loss
@@ -237,47 +237,96 @@ def analyse(records: Sequence[dict[str, Any]], design: RegimeMapDesign, *, boots
         return _fit_or_reason(lambda: outcomes_at(records, boundary, horizon=tau, error_tolerance=eps),
                               bootstrap=bootstrap)
 
-    boundaries: dict[str, Any] = {}
-    for boundary, (a, b) in PREDICTED.items():
-        fit = fit_at(boundary, horizon, error_tolerance)
-        entry: dict[str, Any] = {"predicted": {"exponent_d": a, "exponent_n": b}}
-        if isinstance(fit, str):
-            entry["undetermined"] = fit
-        else:
-            entry.update(exponent_d=fit.exponent_d, exponent_n=fit.exponent_n, log_constant=fit.log_constant,
-                         runs=fit.runs, converged=fit.converged, coefficients=fit.coefficients,
-                         coefficient_draws=fit.coefficient_draws)
-            entry["agrees"] = {
-                "exponent_d": fit.exponent_d["ci_low"] <= a <= fit.exponent_d["ci_high"],
-                "exponent_n": None if fit.exponent_n is None else fit.exponent_n["ci_low"] <= b <= fit.exponent_n["ci_high"],
-            }
-        boundaries[boundary] = entry
+    boundaries = {boundary: _boundary_entry(fit_at(boundary, horizon, error_tolerance), PREDICTED[boundary])
+                  for boundary in PREDICTED}
+    # The paper's laws are asymptotic in d: the same fits on the upper half of the design's
+    # decades of d (fixed by the design, not chosen from the outcomes).
+    dims = [r["dim"] for r in records]
+    large = [r for r in records if r["dim"] >= math.sqrt(min(dims) * max(dims))] if dims else []
+    large_d = {boundary: _boundary_entry(_fit_or_reason(
+        lambda: outcomes_at(large, boundary, horizon=horizon, error_tolerance=error_tolerance), bootstrap=bootstrap),
+        PREDICTED[boundary]) for boundary in PREDICTED}
     sensitivity = {"error_tolerance": {}, "horizon": {}}
     for eps in design.error_tolerances:
         fit = fit_at("harmful_benign", horizon, float(eps))
         sensitivity["error_tolerance"][repr(eps)] = fit if isinstance(fit, str) else fit.exponent_d
+    centre = {"dim": math.sqrt(min(design.dims) * max(design.dims)),
+              "n_train": math.sqrt(min(design.n_values) * max(design.n_values))}
     for tau in _horizons(design):
         fit = fit_at("benign_not_overfitting", tau, error_tolerance)
         sensitivity["horizon"][repr(tau)] = fit if isinstance(fit, str) else {
-            "exponent_d": fit.exponent_d, "exponent_n": fit.exponent_n, "log_constant": fit.log_constant}
-    return {"boundaries": boundaries, "sensitivity": sensitivity,
-            "not_overfitting_boundary": _convergence(sensitivity["horizon"]),
+            "exponent_d": fit.exponent_d, "exponent_n": fit.exponent_n, "log_constant": fit.log_constant,
+            "log_boundary_at_centre": fit.log_boundary_at(centre["dim"], centre["n_train"])}
+    local = {boundary: local_exponents(records, boundary, horizon=horizon, error_tolerance=error_tolerance,
+                                       bootstrap=bootstrap)
+             for boundary in PREDICTED}
+    return {"boundaries": boundaries, "boundaries_large_d": large_d,
+            "large_d_from": min(r["dim"] for r in large) if large else math.nan, "sensitivity": sensitivity,
+            "local_exponents": local,
+            "not_overfitting_boundary": _convergence(sensitivity["horizon"]) | {"centre": centre},
             "constants": _calibrate(records, horizon, error_tolerance, bootstrap)}
 
 
+def _boundary_entry(fit: BoundaryFit | str, predicted: tuple[float, float]) -> dict[str, Any]:
+    a, b = predicted
+    entry: dict[str, Any] = {"predicted": {"exponent_d": a, "exponent_n": b}}
+    if isinstance(fit, str):
+        entry["undetermined"] = fit
+        return entry
+    entry.update(exponent_d=fit.exponent_d, exponent_n=fit.exponent_n, log_constant=fit.log_constant,
+                 runs=fit.runs, converged=fit.converged, coefficients=fit.coefficients,
+                 coefficient_draws=fit.coefficient_draws)
+    entry["agrees"] = {
+        "exponent_d": fit.exponent_d["ci_low"] <= a <= fit.exponent_d["ci_high"],
+        "exponent_n": None if fit.exponent_n is None else fit.exponent_n["ci_low"] <= b <= fit.exponent_n["ci_high"],
+    }
+    return entry
+
+
+def local_exponents(records: Sequence[dict[str, Any]], boundary: str, *, horizon: float, error_tolerance: float,
+                    bootstrap: int = 200, decades: float = 2.0) -> list[dict[str, Any]]:
+    """The boundary fitted in windows of ``decades`` decades of d, one decade apart: a single power
+    law gives the same exponent in every window, a log correction or a crossover makes it drift.
+
+    Each entry: the window's ``dim_low``, ``dim_high``, and ``exponent_d`` / ``exponent_n`` with
+    their bootstrap intervals (or ``undetermined`` with the reason).
+    """
+    try:
+        outcomes = outcomes_at(records, boundary, horizon=horizon, error_tolerance=error_tolerance)
+    except ValueError as exc:
+        return [{"undetermined": str(exc)}]
+    log_dims = np.log10(np.unique(outcomes.dim))
+    windows = []
+    low = log_dims[0]
+    while low + decades <= log_dims[-1] + 1e-9:
+        inside = (np.log10(outcomes.dim) >= low - 1e-9) & (np.log10(outcomes.dim) <= low + decades + 1e-9)
+        entry: dict[str, Any] = {"dim_low": float(10**low), "dim_high": float(10 ** (low + decades))}
+        fit = _fit_or_reason(lambda: outcomes.subset(np.flatnonzero(inside)), bootstrap=bootstrap)
+        if isinstance(fit, str):
+            entry["undetermined"] = fit
+        else:
+            entry.update(exponent_d=fit.exponent_d, exponent_n=fit.exponent_n, runs=fit.runs)
+        windows.append(entry)
+        low += 1.0
+    return windows
+
+
 def _convergence(by_horizon: dict[str, Any]) -> dict[str, Any]:
-    """Whether the benign | not-overfitting boundary still moves between the last two decades."""
+    """Whether the benign | not-overfitting boundary still moves between the last two decades,
+    judged where it is best located: log ||mu||* at the centre of the design."""
     fitted = [(float(tau), fit) for tau, fit in by_horizon.items() if not isinstance(fit, str)]
     if len(fitted) < 2:
         return {"verdict": "undetermined", "reason": "fewer than two horizons with a fitted boundary"}
     (tau_a, a), (tau_b, b) = fitted[-2], fitted[-1]
-    shift = b["log_constant"]["estimate"] - a["log_constant"]["estimate"]
-    spread = max(a["log_constant"]["half_width"], b["log_constant"]["half_width"])
+    a, b = a["log_boundary_at_centre"], b["log_boundary_at_centre"]
+    shift = b["estimate"] - a["estimate"]
+    spread = max(a["half_width"], b["half_width"])
     verdict = "settled" if abs(shift) <= spread else "moving"
-    return {"verdict": verdict, "from_horizon": tau_a, "to_horizon": tau_b, "log_constant_shift": shift,
+    return {"verdict": verdict, "from_horizon": tau_a, "to_horizon": tau_b, "log_boundary_shift": shift,
             "ci_half_width": spread,
-            "reason": (f"the fitted boundary's log-constant moved by {shift:.3g} from tau = {tau_a:g} to {tau_b:g}, "
-                       f"{'within' if verdict == 'settled' else 'beyond'} its CI half-width {spread:.3g}")}
+            "reason": (f"the fitted boundary's log ||mu||* at the design's centre moved by {shift:.3g} from "
+                       f"tau = {tau_a:g} to {tau_b:g}, {'within' if verdict == 'settled' else 'beyond'} its "
+                       f"CI half-width {spread:.3g}")}
 
 
 def _calibrate(records, horizon: float, error_tolerance: float, bootstrap: int) -> dict[str, Any]:
@@ -331,16 +380,31 @@ def _interval_text(interval: dict[str, float] | None) -> str:
 
 def regime_map_markdown(result: dict[str, Any]) -> str:
     """``regime_map.md``: the answer first, then the numbers."""
-    lines = ["# The regime map, measured", "", result["statement"], "",
-             "| boundary | exponent of d (95 % CI) | predicted | exponent of n (95 % CI) | predicted | runs |",
-             "|---|---|---|---|---|---|"]
-    for name, entry in result["boundaries"].items():
-        a, b = entry["predicted"]["exponent_d"], entry["predicted"]["exponent_n"]
-        if "undetermined" in entry:
-            lines.append(f"| {name} | undetermined: {entry['undetermined']} | {a} | — | {b} | — |")
-            continue
-        lines.append(f"| {name} | {_interval_text(entry['exponent_d'])} | {a} | {_interval_text(entry['exponent_n'])} | "
-                     f"{b} | {entry['runs']} |")
+    lines = ["# The regime map, measured", "", result["statement"], ""]
+    for title, table in (("Whole design", result["boundaries"]),
+                         (f"Upper half of the decades of d (d ≥ {result['large_d_from']:.3g})",
+                          result["boundaries_large_d"])):
+        lines += [f"{title}:", "",
+                  "| boundary | exponent of d (95 % CI) | predicted | exponent of n (95 % CI) | predicted | runs |",
+                  "|---|---|---|---|---|---|"]
+        for name, entry in table.items():
+            a, b = entry["predicted"]["exponent_d"], entry["predicted"]["exponent_n"]
+            if "undetermined" in entry:
+                lines.append(f"| {name} | undetermined: {entry['undetermined']} | {a} | — | {b} | — |")
+                continue
+            lines.append(f"| {name} | {_interval_text(entry['exponent_d'])} | {a} | "
+                         f"{_interval_text(entry['exponent_n'])} | {b} | {entry['runs']} |")
+        lines.append("")
+    lines += ["Exponents fitted in windows of two decades of d (a single power law gives the same value in "
+              "every window):", "", "| boundary | d window | exponent of d (95 % CI) | exponent of n (95 % CI) |",
+              "|---|---|---|---|"]
+    for name, windows in result.get("local_exponents", {}).items():
+        for w in windows:
+            span = f"{w['dim_low']:.3g} … {w['dim_high']:.3g}" if "dim_low" in w else "—"
+            if "undetermined" in w:
+                lines.append(f"| {name} | {span} | undetermined: {w['undetermined']} | — |")
+            else:
+                lines.append(f"| {name} | {span} | {_interval_text(w['exponent_d'])} | {_interval_text(w['exponent_n'])} |")
     conv = result["not_overfitting_boundary"]
     lines += ["", f"Benign | not overfitting as the horizon grows: **{conv['verdict']}** — {conv['reason']}.", ""]
     lines += ["| constant | estimate (95 % CI) |", "|---|---|"]
@@ -366,12 +430,13 @@ def write_outputs(out: Path, result: dict[str, Any]) -> None:
                                         "source": "benign-attn regime-map", "design": result["design"]})
 
 
-def statement(boundaries: dict[str, Any], goal: dict[str, float]) -> str:
+def statement(boundaries: dict[str, Any], goal: dict[str, float], *, where: str = "") -> str:
     """The answer in words, per exponent: confirmed (the 95 % interval holds the prediction and
-    is at most ``goal`` wide on each side), contradicted (it excludes it) or not resolvable."""
+    is at most ``goal`` wide on each side), contradicted (it excludes it) or not resolvable.
+    ``where`` qualifies each boundary's label (e.g. a range of d)."""
     parts = []
     for name, entry in boundaries.items():
-        label = BOUNDARY_LABELS.get(name, name)
+        label = BOUNDARY_LABELS.get(name, name) + where
         if "undetermined" in entry:
             parts.append(f"{label}: not resolvable ({entry['undetermined']})")
             continue
@@ -396,7 +461,8 @@ def run_regime_map(design: RegimeMapDesign, out: str | Path, *, quick: bool, exe
     and write ``regime_map.json``, ``regime_map.md``, ``constants.json`` and ``figures/``."""
     import sys
 
-    from verify.plots import noisy_fit_time_figure, regime_map_figure, regime_map_sensitivity_figure, save_figure
+    from verify.plots import (local_exponents_figure, noisy_fit_time_figure, regime_map_figure,
+                              regime_map_sensitivity_figure, save_figure)
     from verify.provenance import provenance
     from verify.sweep import run_sweep
 
@@ -416,7 +482,8 @@ def run_regime_map(design: RegimeMapDesign, out: str | Path, *, quick: bool, exe
                                               base=design.base)
     goal = {"exponent_d": 0.1 if quick else 0.05, "exponent_n": 0.2 if quick else 0.1}
     result["goal_half_width"] = goal
-    result["statement"] = statement(result["boundaries"], goal)
+    result["statement"] = (statement(result["boundaries"], goal, where=" over the whole design") + " "
+                           + statement(result["boundaries_large_d"], goal, where=f" for d ≥ {result['large_d_from']:.3g}"))
     result["design"] = design.to_dict() | {"quick": bool(quick), "runs": len(records),
                                            "error_tolerance": error_tolerance}
     result["provenance"] = provenance()
@@ -425,6 +492,7 @@ def run_regime_map(design: RegimeMapDesign, out: str | Path, *, quick: bool, exe
     save_figure(regime_map_figure(records, result, horizon=design.horizon, error_tolerance=error_tolerance),
                 out / "figures" / "regime_map")
     save_figure(regime_map_sensitivity_figure(result), out / "figures" / "sensitivity")
+    save_figure(local_exponents_figure(result, labels=BOUNDARY_LABELS), out / "figures" / "local_exponents")
     save_figure(noisy_fit_time_figure(records, n_train=design.n_values[len(design.n_values) // 2]),
                 out / "figures" / "noisy_fit_time")
     return result

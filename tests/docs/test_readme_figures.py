@@ -35,7 +35,7 @@ TOLERANCE = 2.0
 
 #: Figures whose commands take more than ~10 s (a flow to 1e8 and two figures, three 1000-step
 #: runs for the plateaus, the 1521-cell paper sweep for the phase diagram).
-SLOW = {"delay", "gaps", "plateaus", "phase", "regime_map", "regime_map_sensitivity"}
+SLOW = {"delay", "gaps", "plateaus", "phase", "regime_map", "regime_map_sensitivity", "regime_map_local_exponents"}
 
 #: Commands that write figures of their own (not ``benign-attn figure NAME``): the caption names
 #: the file they write under their ``--out`` directory, e.g. ``figures/regime_map.png``.

@@ -64,3 +64,28 @@ def test_a_design_without_a_boundary_is_refused():
         fit_boundary(always)
     with pytest.raises(ValueError, match="finite and > 0"):
         Outcomes(dim=[1.0, -1.0], n_train=[1, 1], signal_norm=[1, 1], seed=[0, 0], outcome=[True, False])
+
+
+def deterministic(a, *, constant=2.0, points=8):
+    """Every seed agrees at every design point (a sharp boundary), on a coarse grid in ||mu||
+    whose cells are placed differently in each column: only the grid brackets the contour."""
+    rows = []
+    for k, d in enumerate(np.geomspace(1e2, 1e4, 5)):
+        centre = math.log(constant) + a * math.log(d)
+        grid = centre + np.linspace(-2.0, 2.0, points) + 0.37 * k % 0.5
+        for mu in np.exp(grid):
+            for seed in range(5):
+                rows.append((d, 20, mu, seed, math.log(mu) > centre))
+    d, n, mu, seed, outcome = map(np.array, zip(*rows))
+    return Outcomes(dim=d, n_train=n, signal_norm=mu, seed=seed, outcome=outcome)
+
+
+def test_intervals_carry_the_grid_resolution_when_every_seed_agrees():
+    # Resampling seeds alone would give a zero-width interval here; the grid's resolution
+    # (cells of width 4/7 in log ||mu|| over two decades of d) must show in the interval and
+    # the interval must still cover the law that made the outcomes.
+    fit = fit_boundary(deterministic(0.5), bootstrap=200)
+    assert fit.exponent_d["half_width"] > 0.02
+    assert fit.exponent_d["ci_low"] <= 0.5 <= fit.exponent_d["ci_high"]
+    constant = calibrate_constant(deterministic(0.5, constant=3.0), exponent_d=0.5, bootstrap=200)
+    assert constant["half_width"] > 0.05 and constant["ci_low"] <= 3.0 <= constant["ci_high"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import re
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -46,25 +47,48 @@ def test_readme_table_is_printed_from_the_committed_examples():
     assert f"{low:.2f}–{high:.2f}" in readme and f"up to {top:.2f}" in readme
 
 
+def _interval(x):
+    return f"{x['estimate']:.3f} ({x['ci_low']:.3f} … {x['ci_high']:.3f})"
+
+
+def _statement_verdict(statement: str, label: str, key: str) -> str:
+    """The verdict the committed statement gives one exponent ("LABEL, exponent of KEY: ... against P: VERDICT")."""
+    segment = statement[statement.index(f"{label}, exponent of {key}:"):]
+    return re.search(r"against [^:]+: (confirmed|contradicted|not resolvable)", segment).group(1)
+
+
 def test_readme_regime_map_numbers_come_from_the_committed_result():
     result = json.loads((REPO / "docs" / "results" / "regime_map_quick" / "regime_map.json").read_text())
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-
-    def interval(x):
-        return f"{x['estimate']:.3f} ({x['ci_low']:.3f} … {x['ci_high']:.3f})"
-
-    for name, entry in result["boundaries"].items():
-        assert interval(entry["exponent_d"]) in readme, name
-        assert interval(entry["exponent_n"]) in readme, name
+    for table in ("boundaries", "boundaries_large_d"):
+        for name, entry in result[table].items():
+            row = f"| {_interval(entry['exponent_d'])} | {entry['predicted']['exponent_d']:g} | " \
+                  f"{_interval(entry['exponent_n'])} | {entry['predicted']['exponent_n']:g} | {entry['runs']} |"
+            assert row in readme, (table, name, row)
     benign = result["constants"]["C_benign"]
     assert f"n·SNR² ≈ {benign['estimate']:.0f}" in readme
     assert f"95 % CI {benign['ci_low']:.0f}–{benign['ci_high']:.0f}" in readme
-    assert f"accuracy\n{result['validation']['accuracy']:.3f} ({result['validation']['runs']} runs)" in readme
-    assert f"moved by\n{result['not_overfitting_boundary']['log_constant_shift']:.3f} in log" in readme
-    b = result["boundaries"]
-    assert f"{b['benign_not_overfitting']['exponent_d']['estimate']:.2f} for d" in readme
-    assert f"d^{b['harmful_benign_loss']['exponent_d']['estimate']:.2f}" in readme
-    assert result["design"]["runs"] and f"; {result['design']['runs']} runs" in readme
+    assert f"accuracy {result['validation']['accuracy']:.3f} ({result['validation']['runs']} runs)" in readme
+    moved = result["not_overfitting_boundary"]
+    assert moved["verdict"] == "settled"
+    assert f"moved by\n{moved['log_boundary_shift']:.3f} in log ‖μ‖, inside its interval (±{moved['ci_half_width']:.3f})" \
+        in readme
+    whole, large = result["boundaries"], result["boundaries_large_d"]
+    assert f"({whole['benign_not_overfitting']['exponent_d']['estimate']:.2f} for d)" in readme
+    first = result["local_exponents"]["benign_not_overfitting"][0]
+    assert f"from {first['exponent_d']['estimate']:.2f} over 10²–10⁴" in readme and first["dim_low"] == 100
+    loss, loss_large = whole["harmful_benign_loss"], large["harmful_benign_loss"]
+    assert f"d^{loss['exponent_d']['estimate']:.2f} n^{loss['exponent_n']['estimate']:.2f}" in readme
+    assert f"d^{loss_large['exponent_d']['estimate']:.2f} for d ≥ 10⁵" in readme and result["large_d_from"] == 1e5
+    # The README's verdicts are the committed statement's.
+    assert "benign | not-overfitting law is\nconfirmed asymptotically" in readme.replace("**", "")
+    for key in ("d", "n"):
+        assert _statement_verdict(result["statement"], "benign | not overfitting for d ≥ 1e+05", key) == "confirmed"
+    assert "harmful | benign law is **contradicted** at both readings" in readme
+    for label in ("harmful | benign (test error)", "harmful | benign (excess test loss)"):
+        for where in (" over the whole design", " for d ≥ 1e+05"):
+            assert _statement_verdict(result["statement"], label + where, "d") == "contradicted"
+    assert result["design"]["runs"] == 1470 and "1470 runs" in readme
 
 
 def test_readme_phase_table_comes_from_the_committed_sweep_summary():
