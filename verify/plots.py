@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from numerics.metrics import ROLE_NAMES, role_attention
+from theory.roles import token_roles
 from verify.files import atomic_write_bytes
 from verify.trajectory import Trajectory
 
@@ -91,7 +92,7 @@ def dynamics_figure(trajectories: Sequence[Trajectory], titles: Sequence[str] | 
             if indices.size == 0:
                 ax.text(0.5, 0.5, f"no {kind} samples", ha="center", transform=ax.transAxes)
             else:
-                roles = role_attention(attention[:, indices[0]])
+                roles = role_attention(attention[:, indices[0]], token_roles(trajectory.params))
                 for k, role in enumerate(ROLE_NAMES):
                     ax.plot(x, roles[:, k], color=ROLE_COLORS[role], label=ROLE_LABELS[role])
                 ax.set_title(f"{kind} sample #{indices[0]}: attention")

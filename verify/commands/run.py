@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from numerics.budget import check_limit, check_memory, data_bytes, direct_bytes, reduced_bytes
-from numerics.data import class_labels, labels_only, make_data
+from numerics.data import labels_only, make_data, split_labels
 from numerics.gd import check_initial_weights, run_direct
 from numerics.recording import default_record_every
 from numerics.reduced import run_reduced
@@ -112,7 +112,7 @@ def _run(args: argparse.Namespace, params, w0, claim) -> int:
               "(a smaller --step-size may help)", file=sys.stderr)
         return 1
     trajectory = Trajectory.from_recording(recording, params, train, source=source,
-                                         test_labels=class_labels(params.n_test))
+                                         test_labels=split_labels(params, "test")[1])
     report = build_report(trajectory)
     write_run_dir(claim.path, trajectory, report, claim=claim)
     if not args.quiet:
