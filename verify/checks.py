@@ -413,7 +413,9 @@ def check_plateau(trajectory: Trajectory, classification: Classification, *, abs
     change = float(last_fifth.max() - last_fifth.min())
     settled = change <= settle_tol
     passed = None if level is None or not settled else abs(observed - level) <= abs_tol
-    if level is None:
+    if trajectory.params.label_noise >= 0.5:
+        notes = "not applicable: the plateaus are derived for label_noise < 1/2 (clean samples in the majority)"
+    elif level is None:
         notes = f"no plateau is predicted for a {classification.regime} run"
     elif not settled:
         notes = f"loss still moving (changed {change:.3g} over the last fifth of the run): not on a plateau yet"

@@ -74,9 +74,13 @@ def check_run_budget(params, engine: str, *, w0_given: bool, record_every: int |
 
 def default_out(params) -> Path:
     """runs/d<dim>-mu<signal>-seed<seed>, with a suffix for settings other than the defaults'
-    layout and training (so `run` and `run --layout official` do not collide)."""
+    layout, training, draw, labels, generator and token roles (so `run` and `run --layout
+    official` do not collide)."""
     suffix = "".join(f"-{value}" for value, default in ((params.layout, "independent"), (params.train, "joint"),
-                                                         (params.draw, "full")) if value != default)
+                                                         (params.draw, "full"), (params.labels, "balanced"),
+                                                         (params.generator, "default")) if value != default)
+    if (params.relevant_tokens, params.weak_tokens) != (1, 1):
+        suffix += f"-r{params.relevant_tokens}w{params.weak_tokens}"
     return Path("runs") / f"d{params.dim}-mu{params.signal_norm:g}-seed{params.seed}{suffix}"
 
 
