@@ -80,7 +80,8 @@ def attention_mass_series(trajectory: Trajectory, *, relevant: Sequence[int] | N
     ``relevant``: token positions whose summed attention is a; ``None`` is the run's relevant set.
     """
     weights, recorded, _ = _weights(trajectory)
-    s = np.where(recorded[:, None], _masses(trajectory, _relevant_positions(trajectory, relevant)), 0.0) * weights[:, None]
+    masses = _masses(trajectory, _relevant_positions(trajectory, relevant))
+    s = np.where(recorded[:, None], masses, 0.0) * weights[:, None]
     labels = np.asarray(trajectory.arrays["train_labels"])
     noisy = trajectory.noisy
     masks = [~noisy & (labels > 0), ~noisy & (labels < 0), noisy & (labels > 0), noisy & (labels < 0)]
