@@ -88,3 +88,13 @@ def test_baseline_accuracy_with_several_relevant_tokens_matches_a_simulation(rel
     f = (data.test.tokens @ data.nu).mean(axis=1)
     observed = float(np.mean(data.test.labels * f > 0))
     assert observed == pytest.approx(baseline_test_accuracy(1.0, 8, relevant_tokens=relevant), abs=0.012)
+
+
+def test_predict_says_the_plateaus_do_not_apply_above_one_half(capsys):
+    assert main(["predict", "--label-noise", "0.7", "--train", "p_only", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["plateaus"]["plateau_benign"] is None and result["plateaus"]["plateau_not_overfitting"] is None
+    assert result["plateaus"]["clean_test_loss_floor"] > 0
+    assert any("label_noise=0.7" in note and "< 1/2" in note for note in result["warnings"])
+    assert main(["predict", "--label-noise", "0.7"]) == 0
+    assert "plateau_benign = - (not derived for label_noise >= 1/2)" in capsys.readouterr().out
