@@ -99,7 +99,7 @@ class Checkpoints:
             batch = problem.test.logits(np.stack(self._coords[start:stop], axis=1))
             for j in range(stop - start):
                 row = checkpoint_metrics(self._logits[start + j], problem.gamma, problem.train,
-                                         batch[..., j], problem.test.gamma, problem.test)
+                                         batch[..., j], problem.test.gamma, problem.test, roles=problem.roles)
                 if not math.isfinite(row["test_loss"]):
                     return rows, self.labels[: len(rows) + 1]
                 rows.append(row)

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from numerics.data import RELEVANT
+from theory.roles import token_roles
 from verify.trajectory import Trajectory
 
 __all__ = ["GROUPS", "attention_mass_series", "attention_mass_summary"]
@@ -60,16 +60,28 @@ def _weights(trajectory: Trajectory) -> tuple[np.ndarray, np.ndarray, bool]:
     return weights, recorded, False
 
 
+def _relevant_positions(trajectory: Trajectory, relevant: Sequence[int] | None) -> list[int]:
+    """The given positions, or the run's relevant set (``theory.roles.token_roles``)."""
+    if relevant is not None:
+        return [int(t) for t in relevant]
+    part = token_roles(trajectory.params).relevant
+    return list(range(part.start, part.stop))
+
+
 def _masses(trajectory: Trajectory, relevant: Sequence[int]) -> np.ndarray:
     attention = np.asarray(trajectory.arrays["attention_train"], dtype=np.float64)
     mass = attention[:, :, list(relevant)].sum(axis=-1)
     return mass * (1.0 - mass)
 
 
-def attention_mass_series(trajectory: Trajectory, *, relevant: Sequence[int] = (RELEVANT,)) -> np.ndarray:
-    """Cumulative S summed over each group of ``GROUPS`` up to each checkpoint, shape (K, 4)."""
+def attention_mass_series(trajectory: Trajectory, *, relevant: Sequence[int] | None = None) -> np.ndarray:
+    """Cumulative S summed over each group of ``GROUPS`` up to each checkpoint, shape (K, 4).
+
+    ``relevant``: token positions whose summed attention is a; ``None`` is the run's relevant set.
+    """
     weights, recorded, _ = _weights(trajectory)
-    s = np.where(recorded[:, None], _masses(trajectory, relevant), 0.0) * weights[:, None]
+    masses = _masses(trajectory, _relevant_positions(trajectory, relevant))
+    s = np.where(recorded[:, None], masses, 0.0) * weights[:, None]
     labels = np.asarray(trajectory.arrays["train_labels"])
     noisy = trajectory.noisy
     masks = [~noisy & (labels > 0), ~noisy & (labels < 0), noisy & (labels > 0), noisy & (labels < 0)]
@@ -82,8 +94,12 @@ def _ratio(numerator: float, denominator: float) -> float | None:
     return float(numerator / denominator) if denominator > 0 and np.isfinite(numerator) else None
 
 
-def attention_mass_summary(trajectory: Trajectory, *, relevant: Sequence[int] = (RELEVANT,)) -> dict[str, Any]:
-    """The four cumulative sums at the end of the run and the authors' ratios (module docstring)."""
+def attention_mass_summary(trajectory: Trajectory, *, relevant: Sequence[int] | None = None) -> dict[str, Any]:
+    """The four cumulative sums at the end of the run and the authors' ratios (module docstring).
+
+    ``relevant``: token positions whose summed attention is a; ``None`` is the run's relevant set.
+    """
+    relevant = _relevant_positions(trajectory, relevant)
     weights, recorded, exact = _weights(trajectory)
     s = _masses(trajectory, relevant)
     if not recorded.any() or not np.all(np.isfinite(s[recorded])):

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from numerics.budget import LIMITS, check_limit
-from numerics.data import label_layout
+from numerics.data import split_labels
 from theory.params import ProblemParams
 from verify.classify import REGIMES, OutcomeTolerances, classify
 from verify.claims import claim
@@ -52,7 +52,8 @@ SPEC_VERSION = 2
 ENGINES = ("reduced", "direct", "flow")
 EXECUTORS = ("local", "dask", "serial")
 METRICS = ("train_loss", "test_loss", "train_acc", "train_acc_clean", "train_acc_noisy", "test_acc")
-_AXIS_TYPES = {"n_train": int, "seq_len": int, "dim": int, "n_test": int, "steps": int,
+_AXIS_TYPES = {"n_train": int, "seq_len": int, "dim": int, "n_test": int, "steps": int, "relevant_tokens": int,
+               "weak_tokens": int,
                "signal_norm": float, "rho": float, "label_noise": float, "step_size": float}
 
 
@@ -329,7 +330,7 @@ def _cell_result(params: ProblemParams, recording, engine: str) -> dict[str, Any
     if not recording.status.ok:
         return {"status": "failed", "error": recording.message, "regime": "failed"}
     try:
-        labels, true_labels, noisy = label_layout(params.n_train, params.n_noisy)
+        labels, true_labels, noisy = split_labels(params, "train")
         arrays = dict(recording.arrays) | {"noisy": noisy, "train_labels": labels,
                                            "train_true_labels": true_labels}
         source = "flow:scipy" if engine == "flow" else f"gd:{engine}"
