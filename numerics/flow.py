@@ -30,8 +30,8 @@ import numpy as np
 from scipy import integrate, optimize
 
 from numerics.data import Data, RELEVANT
-from numerics.dynamics import logits, rate
-from numerics.recording import Recording, finish, stack_checkpoints
+from numerics import dynamics
+from numerics.recording import Recording, finish, stack_checkpoints, with_setup
 from numerics.reduced import Checkpoints, logits_on_test, problem_drive
 from numerics.stable import logistic_loss, softmax
 from numerics.progress import PROGRESS_FORMAT
@@ -210,15 +210,15 @@ class FlowSystem:
     def logits(self, y: np.ndarray):
         """Training logits z (m,), b, and w = E M_0 b (``None`` for p-only)."""
         b, E = self.split(y)
-        z, w = logits(self.problem.gram, self.problem.metric, b, E)
+        z, w = dynamics.logits(self.problem.gram, self.problem.metric, b, E)
         return z, b, w
 
     def tau_rate(self, y: np.ndarray) -> np.ndarray:
         """dy/dtau."""
         b, E = self.split(y)
-        z, _ = logits(self.problem.gram, self.problem.metric, b, E)
+        z, _ = dynamics.logits(self.problem.gram, self.problem.metric, b, E)
         _, c = self.drive(z)
-        return rate(self.problem.gram, b, E, c, out=np.empty_like(y))
+        return dynamics.rate(self.problem.gram, b, E, c, out=np.empty_like(y))
 
     def record(self, recorder: Checkpoints, tau: float, y: np.ndarray) -> None:
         """Add the state y at flow time tau to the checkpoint recorder."""
@@ -227,9 +227,9 @@ class FlowSystem:
 
     def __call__(self, u: float, y: np.ndarray) -> np.ndarray:
         """dy/du = e^u dy/dtau."""
-        rate = self.tau_rate(y)
-        rate *= math.exp(u)
-        return rate
+        dy = self.tau_rate(y)
+        dy *= math.exp(u)
+        return dy
 
 
 def run_flow(params: ProblemParams, *, data: Data | None = None, w0=None,
@@ -265,10 +265,7 @@ def run_flow(params: ProblemParams, *, data: Data | None = None, w0=None,
     setup = time.perf_counter() - started
     recording = integrate_flow(problem, options=options, events=events, backend=backend,
                                progress=progress, throw=throw)
-    stats = dict(recording.stats)
-    stats.update(setup_time_s=setup, wall_time_s=time.perf_counter() - started)
-    return Recording(arrays=recording.arrays, status=recording.status, message=recording.message,
-                     stats=stats)
+    return with_setup(recording, setup_s=setup, started=started)
 
 
 def integrate_flow(problem: ReducedProblem, *, options: FlowOptions | None = None,

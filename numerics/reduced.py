@@ -22,8 +22,8 @@ from numerics.budget import check_memory, reduced_bytes
 from numerics.data import Data
 from numerics.dynamics import GDState, drive, test_coordinates
 from numerics.metrics import checkpoint_metrics
-from numerics.recording import (Recording, checkpoint_steps, default_record_every, finish,
-                                stack_checkpoints)
+from numerics.recording import (Recording, checkpoint_steps, default_record_every, finish, gd_arrays,
+                                with_setup)
 from numerics.stable import logistic_loss
 from numerics.status import Status
 from numerics.subspace import ReducedProblem, reduce_problem
@@ -122,10 +122,7 @@ def run_reduced(params: ProblemParams, *, data: Data | None = None, w0=None,
     setup = time.perf_counter() - started
     recording = descend_reduced(problem, step_size=params.step_size, steps=params.steps,
                                 record_every=record_every, progress=progress, throw=throw)
-    stats = dict(recording.stats)
-    stats.update(setup_time_s=setup, wall_time_s=time.perf_counter() - started)
-    return Recording(arrays=recording.arrays, status=recording.status, message=recording.message,
-                     stats=stats)
+    return with_setup(recording, setup_s=setup, started=started)
 
 
 def descend_reduced(problem: ReducedProblem, *, step_size: float, steps: int,
@@ -178,10 +175,7 @@ def descend_reduced(problem: ReducedProblem, *, step_size: float, steps: int,
     y = problem.train.labels
     with np.errstate(invalid="ignore"):
         step_loss = np.mean(logistic_loss(y * outputs), axis=1)
-    arrays = stack_checkpoints(rows)
-    arrays["step"] = np.asarray(recorded, dtype=np.int64)
-    arrays["time"] = arrays["step"] * float(step_size)
-    arrays["step_loss"] = step_loss
+    arrays = gd_arrays(rows, recorded, float(step_size), step_loss)
     stats = {"engine": "reduced", "wall_time_s": time.perf_counter() - started,
              "record_every": record_every, "test_source": problem.test_source}
     return finish(arrays, status, message, stats, throw=throw)
