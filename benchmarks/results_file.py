@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import scipy
 
+from verify.files import atomic_write_text
+
 RESULTS = Path(__file__).parent / "results"
 
 
@@ -23,7 +25,5 @@ def write_result(name: str, result: dict) -> Path:
     """Write ``results/NAME.json`` atomically (temporary name, then rename)."""
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
-    temporary = path.with_suffix(".json.tmp")
-    temporary.write_text(json.dumps(result | {"machine": machine()}, indent=2) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
+    atomic_write_text(path, json.dumps(result | {"machine": machine()}, indent=2) + "\n")
     return path

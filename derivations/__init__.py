@@ -15,9 +15,9 @@ dynamics, g and its token count, plateaus, the tau = 0 baseline, conditions).
 from __future__ import annotations
 
 import importlib
-import os
-import tempfile
 from pathlib import Path
+
+from verify.files import atomic_write_text
 
 __all__ = ["NAMES", "GENERATED", "summary", "build", "run", "render", "write", "main"]
 
@@ -75,25 +75,6 @@ def run(name: str) -> str:
     return render(name)["md"]
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-        # mkstemp creates 0600 files; snapshots are ordinary files, readable as the umask allows.
-        os.chmod(temporary, 0o666 & ~_umask())
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-
-
 def write(name: str, directory: Path | None = None) -> tuple[Path, Path]:
     """Run derivation ``name`` and write ``<name>.md`` and ``<name>.tex`` atomically.
 
@@ -104,7 +85,7 @@ def write(name: str, directory: Path | None = None) -> tuple[Path, Path]:
     texts = render(name)
     paths = (directory / f"{name}.md", directory / f"{name}.tex")
     for path, key in zip(paths, ("md", "tex")):
-        _atomic_write(path, texts[key])
+        atomic_write_text(path, texts[key])
     return paths
 
 

@@ -44,15 +44,14 @@ import time
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.special import expit
 
 from numerics.attention import attend
 from numerics.budget import check_memory, latent_bytes, recording_bytes
 from numerics.data import draw_noise, initial_weights, signal_coefficients, split_labels, test_rng
+from numerics.dynamics import GDState, drive
 from numerics.latent import draw_frame
 from numerics.metrics import checkpoint_metrics
-from numerics.recording import (Recording, checkpoint_steps, default_record_every, finish,
-                                stack_checkpoints)
+from numerics.recording import Recording, checkpoint_steps, default_record_every, finish, gd_arrays
 from numerics.stable import logistic_loss
 from numerics.status import Status
 from theory.params import ProblemParams
@@ -386,7 +385,8 @@ def _descend(column: SignalColumn, norms: list[float], checkpoints: set[int]):
     with np.errstate(over="ignore", invalid="ignore"):
         matrices = [column.training_matrices(mu) for mu in norms]
         scores = [column.scores(mu) for mu in norms]
-    state = _BatchState(np.stack([g for g, _ in matrices]), np.stack([mm for _, mm in matrices]), h)
+    state = GDState(np.stack([g for g, _ in matrices]), np.stack([mm for _, mm in matrices]), h, joint=True,
+                    block=_BLOCK, history=_HISTORY)
     del matrices
     # (T, cells, n): the layout of the drive (``_drive``).
     gamma = np.ascontiguousarray(np.stack([g.T for g, _ in scores], axis=1))
@@ -447,108 +447,16 @@ def _finish_cell(column: SignalColumn, mu: float, scores, recorded: list, ended,
         steps_done.append(k)
     with np.errstate(invalid="ignore"):
         step_loss = np.mean(logistic_loss(column.train.labels * outputs), axis=1)
-    arrays = stack_checkpoints(rows)
-    arrays["step"] = np.asarray(steps_done, dtype=np.int64)
-    arrays["time"] = arrays["step"] * h
-    arrays["step_loss"] = step_loss
+    arrays = gd_arrays(rows, steps_done, h, step_loss)
     return arrays, status, message
 
 
 def _drive(z: np.ndarray, gamma: np.ndarray, labels: np.ndarray, label_weights: np.ndarray):
     """Outputs f (cells, n) and drives c = -dL/dz (cells, m) from token-major logits z (cells, m).
 
-    Paper: c_{i,t} = (1/n) g_i y_i s_{i,t} (gamma_{i,t} - f_i) (derivations/gradients.py); the batched
-    form of ``numerics.reduced.drive_flat``. ``gamma`` is (T, cells, n): the reductions over a
-    sample's tokens run over the leading axis.
+    Paper: c_{i,t} = (1/n) g_i y_i s_{i,t} (gamma_{i,t} - f_i) (derivations/gradients.py).
+    ``gamma`` is (T, cells, n): the reductions over a sample's tokens run over the leading axis.
     """
     T, count, n = gamma.shape
-    z = z.reshape(count, T, n).transpose(1, 0, 2)
-    s = np.exp(z - np.maximum.reduce(z, axis=0))
-    s /= np.add.reduce(s, axis=0)
-    f = np.add.reduce(s * gamma, axis=0)
-    # g_i = 1 / (1 + e^{y_i f_i}) = expit(-y_i f_i), overflow-free.
-    weight = expit(-(labels * f))
-    weight *= label_weights
-    c = gamma - f
-    c *= weight
-    c *= s
+    f, c = drive(z.reshape(count, T, n).transpose(1, 0, 2), gamma, labels, label_weights, axis=0)
     return f, np.ascontiguousarray(c.transpose(1, 0, 2)).reshape(count, T * n)
-
-
-def _matvec(matrices: np.ndarray, vectors: np.ndarray) -> np.ndarray:
-    # One BLAS call per cell (stacked matmul): the rounding of a cell never depends on the batch.
-    return np.matmul(matrices, vectors[..., None])[..., 0]
-
-
-def _vecmat(vectors: np.ndarray, matrices: np.ndarray) -> np.ndarray:
-    return np.matmul(vectors[:, None, :], matrices)[:, 0]
-
-
-class _BatchState:
-    """The reduced state (b, E) of a batch of cells, S = G E, and thin buffers of recent updates.
-
-    Paper: derivations/joint_flow.py (exact discrete GD in (b, E)); the batched form of
-    ``numerics.reduced.GDState``:
-
-        z = u + G E u,  u = M_0 b;   b+ = b + h (c + E^T G c),   E+ = E + h c b^T.
-
-    The last ``_BLOCK`` rank-one terms (h c) b^T of S = G E are kept as rows (c, G c, b) and added
-    to S in one product per block. E is only read at checkpoints, so its terms wait longer
-    (``_HISTORY`` rows), which makes its one product per block cheaper per step.
-    """
-
-    def __init__(self, gram: np.ndarray, metric: np.ndarray, h: float) -> None:
-        count, m, _ = gram.shape
-        self.gram, self.metric, self.h = gram, metric, h
-        self.b = np.zeros((count, m))
-        self.S = np.zeros((count, m, m))
-        self.E = np.zeros((count, m, m))
-        self.cs = np.zeros((count, _HISTORY, m))     # h c_k
-        self.bs = np.zeros((count, _HISTORY, m))     # b_k
-        self.gcs = np.zeros((count, _BLOCK, m))      # G h c_k of the current S block
-        self.filled = 0
-
-    def keep(self, mask: np.ndarray) -> None:
-        """Drop the cells where ``mask`` is False (they ended)."""
-        for name in ("gram", "metric", "b", "S", "E", "cs", "bs", "gcs"):
-            setattr(self, name, getattr(self, name)[mask])
-
-    def _block(self) -> slice:
-        start = self.filled - self.filled % _BLOCK
-        return slice(start, start + _BLOCK)
-
-    def logits(self) -> np.ndarray:
-        """Flat training logits z (cells, m) of the current state."""
-        self.u = _matvec(self.metric, self.b)
-        block = self._block()
-        z = _matvec(self.S, self.u)
-        z += _vecmat(_matvec(self.bs[:, block], self.u), self.gcs)
-        z += self.u
-        return z
-
-    def w(self) -> np.ndarray:
-        """E u (cells, m), for the test logits (after ``logits``)."""
-        done = slice(0, self.filled)
-        return _matvec(self.E, self.u) + _vecmat(_matvec(self.bs[:, done], self.u), self.cs[:, done])
-
-    def step(self, c: np.ndarray) -> None:
-        """One GD step with drives c (cells, m) from the current logits."""
-        block, j = self._block(), self.filled
-        step_b = _vecmat(c, self.S)
-        step_b += _vecmat(_matvec(self.gcs, c), self.bs[:, block])
-        step_b += c
-        # h goes with c, as in the direct update h v p^T (see numerics.reduced.GDState).
-        np.multiply(c, self.h, out=self.cs[:, j])
-        self.gcs[:, j % _BLOCK] = _matvec(self.gram, self.cs[:, j])
-        self.bs[:, j] = self.b
-        self.filled += 1
-        if self.filled % _BLOCK == 0:
-            self.S += np.matmul(self.gcs.transpose(0, 2, 1), self.bs[:, block])
-            self.gcs.fill(0.0)
-        if self.filled == _HISTORY:
-            self.E += np.matmul(self.cs.transpose(0, 2, 1), self.bs)
-            self.cs.fill(0.0)
-            self.bs.fill(0.0)
-            self.filled = 0
-        step_b *= self.h
-        self.b += step_b

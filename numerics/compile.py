@@ -24,7 +24,7 @@ import mpmath
 import numpy as np
 import sympy
 
-from theory.growth import GrowthInverse, growth_inverse
+from theory.growth import GrowthInverse, growth_inverse, logaddexp
 from theory.records import Formula, parse_number
 from theory.registry import formula as registered
 
@@ -36,32 +36,20 @@ _numpy_erfc = np.vectorize(math.erfc, otypes=[np.float64])
 
 
 def mpmath_growth_inverse(value: Any, count: Any) -> mpmath.mpf:
-    """g^{-1}(y; K) at the current mpmath precision, by Newton's method on g (K = ``count``).
+    """g^{-1}(y; K) at the current mpmath precision (K = ``count``).
 
-    Started from the float64 solution (or from log(K y) when y exceeds the float range), then
-    refined at full precision; the result satisfies g(x) = y to the working precision.
+    ``GrowthInverse`` evaluated by SymPy at the working precision: one Newton solver on g serves
+    both back ends. Its float64 start is taken in log space, so y may exceed the float range.
 
     Paper: inverse of the growth function g (``derivations/growth.py``).
     """
-    value, count = mpmath.mpf(value), mpmath.mpf(count)
-    log_count = mpmath.log(count)
-    if value > 0 and mpmath.log(value) > 700:
-        x = mpmath.log(value) + log_count
-    else:
-        x = mpmath.mpf(growth_inverse(float(value), float(count)))
-    tolerance = mpmath.mpf(2) ** (-mpmath.mp.prec + 4)
-    for _ in range(200):
-        u = x - log_count
-        step = (2 * x + 2 * mpmath.sinh(u) - value) / (2 + 2 * mpmath.cosh(u))
-        x -= step
-        if abs(step) <= tolerance * max(1, abs(x)):
-            return x
-    raise ArithmeticError(f"mpmath_growth_inverse({value}, {count}): Newton did not converge")
+    prec = mpmath.mp.prec
+    inverse = GrowthInverse(sympy.Float(value, precision=prec), sympy.Float(count, precision=prec))
+    return mpmath.mpf(inverse.evalf(mpmath.mp.dps))
 
 
 def _mpmath_logaddexp(a: Any, b: Any) -> mpmath.mpf:
-    high, low = (a, b) if a >= b else (b, a)
-    return high + mpmath.log1p(mpmath.exp(low - high))
+    return logaddexp(a, b, log1p=mpmath.log1p, exp=mpmath.exp)
 
 
 def _resolve(formula: Formula | str) -> Formula:

@@ -3,12 +3,12 @@
 Paper: the paper's gradient-flow analysis (the analysis runs gradient flow; gaps grow like log tau, so the interesting
 events happen at exponentially large times) and derivations/joint_flow.py (exact reduced dynamics).
 
-The state is (b, E) of ``numerics.reduced`` (E = 0 for p-only training). In flow time tau,
+The state is (b, E) of ``numerics.dynamics`` (E = 0 for p-only training). In flow time tau,
 
     db/dtau = c + E^T G c,   dE/dtau = c b^T         (joint)
     db/dtau = c                                       (p-only)
 
-with z = u + G E u, u = M_0 b and c = -dL/dz. The integration variable is the log time
+with z = u + G E u, u = M_0 b and c = -dL/dz (``numerics.dynamics.rate``). The integration variable is the log time
 u = log(1 + tau): d/du = (1 + tau) d/dtau. Attention errors decay like 1/tau, so the right side
 stays of moderate size in u and one integration reaches tau = 1e8 and beyond with a few
 thousand steps.
@@ -29,9 +29,10 @@ import time
 import numpy as np
 from scipy import integrate, optimize
 
+from numerics import dynamics
 from numerics.data import Data
-from numerics.recording import Recording, finish, stack_checkpoints
-from numerics.reduced import Checkpoints, drive_flat, logits_on_test, train_logits
+from numerics.recording import Recording, finish, stack_checkpoints, with_setup
+from numerics.reduced import Checkpoints, logits_on_test, problem_drive
 from numerics.stable import logistic_loss, softmax
 from numerics.progress import PROGRESS_FORMAT
 from numerics.status import Status
@@ -198,8 +199,7 @@ class FlowSystem:
         self.m = n * T
         self.joint = problem.train_mode == "joint"
         self.size = self.m + self.m * self.m if self.joint else self.m
-        self.labels = problem.train.labels
-        self.label_weights = self.labels / n
+        self.drive = problem_drive(problem)
 
     def initial(self) -> np.ndarray:
         """The state at tau = 0: p = 0, W = W_0."""
@@ -213,27 +213,26 @@ class FlowSystem:
     def logits(self, y: np.ndarray):
         """Training logits z (m,), b, and w = E M_0 b (``None`` for p-only)."""
         b, E = self.split(y)
-        z, w = train_logits(self.problem, b, E)
+        z, w = dynamics.logits(self.problem.gram, self.problem.metric, b, E)
         return z, b, w
 
     def tau_rate(self, y: np.ndarray) -> np.ndarray:
         """dy/dtau."""
-        z, b, _ = self.logits(y)
-        _, c = drive_flat(z, self.problem.gamma, labels=self.labels, label_weights=self.label_weights)
-        if not self.joint:
-            return c
-        _, E = self.split(y)
-        out = np.empty_like(y)
-        out[: self.m] = E.T @ (self.problem.gram @ c)
-        out[: self.m] += c
-        np.multiply.outer(c, b, out=out[self.m:].reshape(self.m, self.m))
-        return out
+        b, E = self.split(y)
+        z, _ = dynamics.logits(self.problem.gram, self.problem.metric, b, E)
+        _, c = self.drive(z)
+        return dynamics.rate(self.problem.gram, b, E, c, out=np.empty_like(y))
+
+    def record(self, recorder: Checkpoints, tau: float, y: np.ndarray) -> None:
+        """Add the state y at flow time tau to the checkpoint recorder."""
+        z, b, w = self.logits(y)
+        recorder.add(float(tau), z, b, w)
 
     def __call__(self, u: float, y: np.ndarray) -> np.ndarray:
         """dy/du = e^u dy/dtau."""
-        rate = self.tau_rate(y)
-        rate *= math.exp(u)
-        return rate
+        dy = self.tau_rate(y)
+        dy *= math.exp(u)
+        return dy
 
 
 def run_flow(params: ProblemParams, *, data: Data | None = None, w0=None,
@@ -269,10 +268,7 @@ def run_flow(params: ProblemParams, *, data: Data | None = None, w0=None,
     setup = time.perf_counter() - started
     recording = integrate_flow(problem, options=options, events=events, backend=backend,
                                progress=progress, throw=throw)
-    stats = dict(recording.stats)
-    stats.update(setup_time_s=setup, wall_time_s=time.perf_counter() - started)
-    return Recording(arrays=recording.arrays, status=recording.status, message=recording.message,
-                     stats=stats)
+    return with_setup(recording, setup_s=setup, started=started)
 
 
 def integrate_flow(problem: ReducedProblem, *, options: FlowOptions | None = None,
@@ -299,6 +295,7 @@ def integrate_flow(problem: ReducedProblem, *, options: FlowOptions | None = Non
     if backend == "scipy":
         status, message, stats = _integrate_scipy(system, watcher, recorder, times, options, progress)
     else:
+        # Imported here: only this back end needs mpmath, which the scipy back end never loads.
         from numerics.flow_mpmath import integrate_mpmath
 
         status, message, stats = integrate_mpmath(system, watcher, recorder, times, options, progress)
@@ -315,12 +312,6 @@ def integrate_flow(problem: ReducedProblem, *, options: FlowOptions | None = Non
     return finish(arrays, status, message, stats, throw=throw)
 
 
-def record_state(recorder: Checkpoints, system: FlowSystem, tau: float, y: np.ndarray) -> None:
-    """Add the state y at flow time tau to the checkpoint recorder."""
-    z, b, w = system.logits(y)
-    recorder.add(float(tau), z, b, w)
-
-
 def _integrate_scipy(system: FlowSystem, watcher, recorder: Checkpoints, times, options: FlowOptions,
                      progress: bool):
     from tqdm import tqdm
@@ -333,7 +324,7 @@ def _integrate_scipy(system: FlowSystem, watcher, recorder: Checkpoints, times, 
         start_finite = bool(np.all(np.isfinite(system(0.0, y))))
     if not start_finite:
         return Status.NONFINITE, "non-finite right side at tau = 0", {"method": options.method}
-    record_state(recorder, system, 0.0, y)
+    system.record(recorder, 0.0, y)
     watcher.start(0.0, y)
     next_check = 1
     with np.errstate(all="ignore"):
@@ -369,7 +360,7 @@ def _integrate_scipy(system: FlowSystem, watcher, recorder: Checkpoints, times, 
                 break
             dense = _LazyDense(solver)
             while next_check < len(u_checks) and u_checks[next_check] <= solver.t:
-                record_state(recorder, system, times[next_check], dense(u_checks[next_check]))
+                system.record(recorder, times[next_check], dense(u_checks[next_check]))
                 next_check += 1
             watcher.advance(u_old, solver.t, solver.y, dense)
             bar.update(solver.t - u_old)

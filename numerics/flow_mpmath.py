@@ -153,8 +153,6 @@ def integrate_mpmath(system, watcher, recorder, times, options, progress: bool):
     """
     from tqdm import tqdm
 
-    from numerics.flow import record_state
-
     with mpmath.workdps(options.dps):
         F = MpFlowSystem(system)
         tolerance = mpmath.mpf(10) ** (5 - options.dps)
@@ -163,7 +161,7 @@ def integrate_mpmath(system, watcher, recorder, times, options, progress: bool):
         y = [mpmath.mpf(0)] * system.size
         u = mpmath.mpf(0)
         f = F(u, y)
-        record_state(recorder, system, 0.0, to_float(y))
+        system.record(recorder, 0.0, to_float(y))
         watcher.start(0.0, to_float(y))
         H = min(u_checks[1], mpmath.mpf("0.01"))
         status, message = Status.SUCCESS, f"reached tau = {float(times[-1]):g}"
@@ -199,7 +197,7 @@ def integrate_mpmath(system, watcher, recorder, times, options, progress: bool):
                     u, y, f = u_new, y_new, f_new
                 if status is not Status.SUCCESS:
                     break
-                record_state(recorder, system, float(tau), to_float(y))
+                system.record(recorder, float(tau), to_float(y))
         finally:
             bar.close()
         stats = {"dps": options.dps, "macro_steps": steps, "rejected_steps": rejected,

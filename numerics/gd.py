@@ -15,8 +15,7 @@ from numerics.attention import attend, drive, mean_loss
 from numerics.budget import check_memory, direct_bytes
 from numerics.data import Data, initial_weights, make_data
 from numerics.metrics import checkpoint_metrics
-from numerics.recording import (Recording, checkpoint_steps, default_record_every, finish,
-                                stack_checkpoints)
+from numerics.recording import Recording, checkpoint_steps, default_record_every, finish, gd_arrays
 from numerics.status import Status
 from theory.params import ProblemParams
 from theory.roles import token_roles
@@ -147,9 +146,6 @@ def run_direct(params: ProblemParams, *, data: Data | None = None, w0=None,
                 # W^T is Fortran-ordered, so BLAS updates W in place: W += h v p^T (no d x d temporary).
                 dger(h, p, v, a=W.T, overwrite_a=True)
                 p += h * grad_p
-    arrays = stack_checkpoints(rows)
-    arrays["step"] = np.asarray(recorded, dtype=np.int64)
-    arrays["time"] = arrays["step"] * h
-    arrays["step_loss"] = step_loss
+    arrays = gd_arrays(rows, recorded, h, step_loss)
     stats = {"engine": "direct", "wall_time_s": time.perf_counter() - started, "record_every": record_every}
     return finish(arrays, status, message, stats, throw=throw)

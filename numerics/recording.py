@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,7 +16,7 @@ import numpy as np
 from numerics.status import IntegrationError, Status
 
 __all__ = ["Recording", "MAX_RECORDED_VALUES", "default_record_every", "checkpoint_steps",
-           "stack_checkpoints", "finish"]
+           "stack_checkpoints", "gd_arrays", "finish", "with_setup"]
 
 #: Train attention is stored for every checkpoint; keep n * T * checkpoints below this by default.
 MAX_RECORDED_VALUES = 10**6
@@ -50,8 +51,26 @@ def stack_checkpoints(rows: list[dict]) -> dict[str, np.ndarray]:
     return {key: np.stack([np.asarray(row[key], dtype=np.float64) for row in rows]) for key in rows[0]}
 
 
+def gd_arrays(rows: list[dict], steps: list, step_size: float, step_loss: np.ndarray) -> dict[str, np.ndarray]:
+    """The arrays of a GD run: its checkpoint rows stacked, ``step`` (their steps), ``time``
+    (step times step size) and ``step_loss`` (the loss before every step)."""
+    arrays = stack_checkpoints(rows)
+    arrays["step"] = np.asarray(steps, dtype=np.int64)
+    arrays["time"] = arrays["step"] * step_size
+    arrays["step_loss"] = step_loss
+    return arrays
+
+
 def finish(arrays: dict, status: Status, message: str, stats: dict, *, throw: bool) -> Recording:
     """Build the recording, raising ``IntegrationError`` for a failed run when ``throw``."""
     if throw and not status.ok:
         raise IntegrationError(status, message)
     return Recording(arrays=arrays, status=status, message=message, stats=stats)
+
+
+def with_setup(recording: Recording, *, setup_s: float, started: float) -> Recording:
+    """``recording`` with the run's set-up time and its wall time since ``started``
+    (``time.perf_counter``) in its stats."""
+    stats = dict(recording.stats)
+    stats.update(setup_time_s=setup_s, wall_time_s=time.perf_counter() - started)
+    return dataclasses.replace(recording, stats=stats)

@@ -1,19 +1,13 @@
 """Exact full-batch GD in the reduced state (b, E): O(m^2) work per step, independent of d.
 
 Paper: the paper's setting (GD on (W, p) from p = 0, or on p with W fixed) and derivations/joint_flow.py (exact
-reduced dynamics). The state is the one of ``numerics.subspace``:
+reduced dynamics). The state, its drive and its step are those of ``numerics.dynamics``:
 
-    p = Y_0^T b,   W = W_0 + X^T E Y_0,   Y_0 = X W_0,   M_0 = Y_0 Y_0^T,   G = X X^T.
+    p = Y_0^T b,   W = W_0 + X^T E Y_0,   b+ = b + h (c + E^T G c),   E+ = E + h c b^T
 
-One GD step p+ = p + h W^T v, W+ = W + h v p^T with v = X^T c (c = -dL/dz, the drive) reads,
-since W^T v = Y_0^T (c + E^T G c) and v p^T = X^T (c b^T) Y_0,
-
-    b+ = b + h (c + E^T G c),   E+ = E + h c b^T          (joint; right sides pre-update)
-    b+ = b + h c                                           (p-only, E = 0)
-
-and the logits are z = X W p = u + G E u with u = M_0 b. This is algebraically the same map
-as ``numerics.gd.run_direct``; only the rounding differs. Test logits at a checkpoint are
-``basis @ [E u, b]`` (joint) or ``basis @ b`` (p-only), an O(n_test T m) product.
+(p-only: b+ = b + h c, E = 0). This is algebraically the same map as ``numerics.gd.run_direct``;
+only the rounding differs. Test logits at a checkpoint are ``basis @ [E u, b]`` (joint) or
+``basis @ b`` (p-only) with u = M_0 b, an O(n_test T m) product.
 """
 
 from __future__ import annotations
@@ -22,42 +16,20 @@ import math
 import time
 
 import numpy as np
-from scipy.special import expit
 
 from numerics.attention import attend
 from numerics.budget import check_memory, reduced_bytes
 from numerics.data import Data
+from numerics.dynamics import GDState, drive, test_coordinates
 from numerics.metrics import checkpoint_metrics
-from numerics.recording import (Recording, checkpoint_steps, default_record_every, finish,
-                                stack_checkpoints)
+from numerics.recording import (Recording, checkpoint_steps, default_record_every, finish, gd_arrays,
+                                with_setup)
 from numerics.stable import logistic_loss
 from numerics.status import Status
 from numerics.subspace import ReducedProblem, reduce_problem
 from theory.params import ProblemParams
 
-__all__ = ["run_reduced", "descend_reduced", "initial_state", "train_logits", "logits_on_test", "Checkpoints",
-           "drive_flat", "GDState"]
-
-
-def initial_state(problem: ReducedProblem) -> tuple[np.ndarray, np.ndarray | None]:
-    """(b, E) at p = 0, W = W_0: zeros; E is ``None`` for p-only training (W stays W_0).
-
-    Paper: the paper's setting (p initialised at 0).
-    """
-    m = problem.gram.shape[0]
-    return np.zeros(m), (np.zeros((m, m)) if problem.train_mode == "joint" else None)
-
-
-def train_logits(problem: ReducedProblem, b: np.ndarray, E: np.ndarray | None):
-    """Training logits z = M_0 b + G E M_0 b, shape (m,), and w = E M_0 b (``None`` for p-only).
-
-    Paper: z_{i,t} = x_{i,t}^T W p (derivations/joint_flow.py).
-    """
-    u = problem.metric @ b
-    if E is None:
-        return u, None
-    w = E @ u
-    return u + problem.gram @ w, w
+__all__ = ["run_reduced", "descend_reduced", "reduced_state", "problem_drive", "logits_on_test", "Checkpoints"]
 
 
 def logits_on_test(problem: ReducedProblem, b: np.ndarray, w: np.ndarray | None) -> np.ndarray:
@@ -65,7 +37,7 @@ def logits_on_test(problem: ReducedProblem, b: np.ndarray, w: np.ndarray | None)
 
     Paper: derivations/joint_flow.py: z_te = X_te W p.
     """
-    return problem.test.logits(b if w is None else np.concatenate((w, b)))
+    return problem.test.logits(test_coordinates(b, w))
 
 
 class Checkpoints:
@@ -88,7 +60,7 @@ class Checkpoints:
         """Record the state with training logits z at checkpoint ``label`` (a step or a time)."""
         self.labels.append(label)
         self._logits.append(np.array(z, dtype=np.float64).reshape(self.problem.shape))
-        self._coords.append(np.array(b, dtype=np.float64) if w is None else np.concatenate((w, b)))
+        self._coords.append(np.array(test_coordinates(b, w), dtype=np.float64))
 
     def rows(self):
         """(rows, labels): metrics of the checkpoints in order, up to the first whose test logits
@@ -150,10 +122,7 @@ def run_reduced(params: ProblemParams, *, data: Data | None = None, w0=None,
     setup = time.perf_counter() - started
     recording = descend_reduced(problem, step_size=params.step_size, steps=params.steps,
                                 record_every=record_every, progress=progress, throw=throw)
-    stats = dict(recording.stats)
-    stats.update(setup_time_s=setup, wall_time_s=time.perf_counter() - started)
-    return Recording(arrays=recording.arrays, status=recording.status, message=recording.message,
-                     stats=stats)
+    return with_setup(recording, setup_s=setup, started=started)
 
 
 def descend_reduced(problem: ReducedProblem, *, step_size: float, steps: int,
@@ -176,7 +145,8 @@ def descend_reduced(problem: ReducedProblem, *, step_size: float, steps: int,
     if record_every is None:
         record_every = default_record_every(n, T, steps)
     checkpoints = set(checkpoint_steps(steps, record_every).tolist())
-    state = GDState(problem, float(step_size))
+    state = reduced_state(problem, float(step_size))
+    drive_of = problem_drive(problem)
     # Outputs f of every step; the losses are computed from them in one call at the end.
     outputs = np.full((steps + 1, n), np.nan)
     recorder = Checkpoints(problem)
@@ -193,8 +163,7 @@ def descend_reduced(problem: ReducedProblem, *, step_size: float, steps: int,
                 outputs[k] = attend(z.reshape(n, T), problem.gamma)[1]
                 status, message = Status.NONFINITE, f"non-finite logits or loss at step {k}"
                 break
-            f, c = drive_flat(z, problem.gamma, labels=problem.train.labels,
-                              label_weights=state.label_weights)
+            f, c = drive_of(z)
             outputs[k] = f
             if k in checkpoints:
                 recorder.add(k, z, state.b, state.w())
@@ -206,101 +175,36 @@ def descend_reduced(problem: ReducedProblem, *, step_size: float, steps: int,
     y = problem.train.labels
     with np.errstate(invalid="ignore"):
         step_loss = np.mean(logistic_loss(y * outputs), axis=1)
-    arrays = stack_checkpoints(rows)
-    arrays["step"] = np.asarray(recorded, dtype=np.int64)
-    arrays["time"] = arrays["step"] * float(step_size)
-    arrays["step_loss"] = step_loss
+    arrays = gd_arrays(rows, recorded, float(step_size), step_loss)
     stats = {"engine": "reduced", "wall_time_s": time.perf_counter() - started,
              "record_every": record_every, "test_source": problem.test_source}
     return finish(arrays, status, message, stats, throw=throw)
 
 
-def drive_flat(z: np.ndarray, gamma: np.ndarray, *, labels: np.ndarray,
-               label_weights: np.ndarray):
-    """Outputs f (n,) and the drive c = -dL/dz flattened to (n T,), from flat logits z.
+def reduced_state(problem: ReducedProblem, step_size: float) -> GDState:
+    """The GD state of ``problem`` at p = 0, W = W_0 (b = 0, E = 0; E stays 0 for p-only).
 
-    Paper: c_{i,t} = (1/n) g_i y_i s_{i,t} (gamma_{i,t} - f_i) (derivations/gradients.py).
-    ``label_weights`` is y / n. The same numbers as ``attention.attend`` + ``attention.drive``
-    up to rounding, with fewer array operations: in the reduced engines these small
-    operations, not the m x m products, dominate the cost of a step.
+    Paper: the paper's setting (p initialised at 0); derivations/joint_flow.py.
     """
-    z = z.reshape(gamma.shape)
-    # ufunc reductions directly: the ndarray.sum/max wrappers cost more than the arithmetic here.
-    s = np.exp(z - np.maximum.reduce(z, axis=1, keepdims=True))
-    s /= np.add.reduce(s, axis=1, keepdims=True)
-    f = np.add.reduce(s * gamma, axis=1)
-    # g_i = 1 / (1 + e^{y_i f_i}) = expit(-y_i f_i), overflow-free.
-    weight = expit(-(labels * f))
-    weight *= label_weights
-    c = gamma - f[:, None]
-    c *= weight[:, None]
-    c *= s
-    return f, c.ravel()
+    return GDState(problem.gram, problem.metric, step_size, joint=problem.train_mode == "joint",
+                   block=_BLOCK, history=_BLOCK)
 
 
-class GDState:
-    """The reduced GD state (b, E) and its update; E's latest rank-one terms sit in thin buffers.
+def problem_drive(problem: ReducedProblem):
+    """The drive of ``problem`` as a function of flat training logits: z (m,) -> (f (n,), c (m,)).
 
-    Paper: derivations/joint_flow.py (exact discrete GD), in the (b, E) form of this module.
-
-    A rank-one update of an m x m matrix per step costs far more in numpy than a matrix-vector
-    product, so the last ``_BLOCK`` terms (h c_k) b_k^T are held as rows of thin matrices and
-    added to E in one matrix product when the buffer is full. The recursion only needs
-    S = G E (z = u + S u, E^T G c = S^T c); E itself is needed at checkpoints.
+    Paper: c_{i,t} = (1/n) g_i y_i s_{i,t} (gamma_{i,t} - f_i) (derivations/gradients.py), with the
+    sample-major token order of ``ReducedProblem`` (index i T + t).
     """
+    shape, gamma = problem.shape, problem.gamma
+    labels = problem.train.labels[:, None]
+    label_weights = labels / shape[0]
 
-    def __init__(self, problem: ReducedProblem, step_size: float) -> None:
-        self.problem, self.h = problem, step_size
-        n, T = problem.shape
-        m = n * T
-        self.label_weights = problem.train.labels / n
-        self.b = np.zeros(m)
-        self.joint = problem.train_mode == "joint"
-        if self.joint:
-            self.E, self.S = np.zeros((m, m)), np.zeros((m, m))
-            self.cs, self.gcs, self.bs = (np.zeros((_BLOCK, m)) for _ in range(3))
-            self.filled = 0
+    def drive_of(z: np.ndarray):
+        f, c = drive(z.reshape(shape), gamma, labels, label_weights, axis=1)
+        return f, c.ravel()
 
-    def logits(self) -> np.ndarray:
-        """Flat training logits z of the current state (call before ``w`` and ``step``)."""
-        self.u = self.problem.metric @ self.b
-        if not self.joint:
-            return self.u
-        self.bu = self.bs @ self.u
-        z = self.S @ self.u
-        z += self.gcs.T @ self.bu
-        z += self.u
-        return z
-
-    def w(self) -> np.ndarray | None:
-        """E u for the test coordinates (after ``logits``)."""
-        if not self.joint:
-            return None
-        return self.E @ self.u + self.cs.T @ self.bu
-
-    def step(self, c: np.ndarray) -> None:
-        """One GD step with drive c (flat, from the current logits)."""
-        if not self.joint:
-            self.b += self.h * c
-            return
-        step_b = self.S.T @ c
-        step_b += self.bs.T @ (self.gcs @ c)
-        step_b += c
-        j = self.filled
-        # h goes with c, as in the direct update h v p^T: a drive that vanishes exactly (one-hot
-        # attention) then adds exact zeros however large h b is.
-        np.multiply(c, self.h, out=self.cs[j])
-        self.gcs[j] = self.problem.gram @ self.cs[j]
-        self.bs[j] = self.b
-        self.filled += 1
-        if self.filled == _BLOCK:
-            self.E += self.cs.T @ self.bs
-            self.S += self.gcs.T @ self.bs
-            for buffer in (self.cs, self.gcs, self.bs):
-                buffer.fill(0.0)
-            self.filled = 0
-        step_b *= self.h
-        self.b += step_b
+    return drive_of
 
 
 #: Rank-one updates held back before they are added to E and S in one product.

@@ -82,8 +82,8 @@ def _stable_loss(margin: sympy.Expr) -> sympy.Expr:
 
 
 def _loss(z: float) -> float:
-    # log(1 + e^{-z}) = max(0, -z) + log1p(e^{-|z|}): no overflow for any z.
-    return max(0.0, -z) + math.log1p(math.exp(-abs(z)))
+    # log(1 + e^{-z}) = logaddexp(0, -z): no overflow for any z.
+    return gr.logaddexp(0.0, -z)
 
 
 _R2 = 1.0 / math.sqrt(2.0)

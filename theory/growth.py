@@ -26,7 +26,7 @@ import math
 
 import sympy
 from sympy.codegen.cfunctions import expm1, log1p
-from sympy.codegen.numpy_nodes import logaddexp
+from sympy.codegen import numpy_nodes
 
 from theory import symbols as sym
 
@@ -37,6 +37,7 @@ __all__ = [
     "growth_derivative_expr",
     "attention_at_gap_expr",
     "GrowthInverse",
+    "logaddexp",
     "two_level_identity",
     "growth_difference_stable_expr",
     "log_growth_stable_expr",
@@ -167,7 +168,7 @@ def log_growth_difference_stable_expr(upper: sympy.Expr, lower: sympy.Expr,
     """
     a = (upper - lower) / 2
     b = (upper + lower) / 2 - sympy.log(count)
-    return logaddexp(sympy.log(4 * a), _log_two_cosh(b) + _log_two_sinh(a))
+    return numpy_nodes.logaddexp(sympy.log(4 * a), _log_two_cosh(b) + _log_two_sinh(a))
 
 
 def log_attention_error_stable_expr(x: sympy.Expr = sym.gap, count: sympy.Expr = sym.seq_len) -> sympy.Expr:
@@ -175,7 +176,7 @@ def log_attention_error_stable_expr(x: sympy.Expr = sym.gap, count: sympy.Expr =
 
     Paper: ``derivations/growth.py``.
     """
-    return -logaddexp(sympy.Integer(0), x - sympy.log(count))
+    return -numpy_nodes.logaddexp(sympy.Integer(0), x - sympy.log(count))
 
 
 class GrowthInverse(sympy.Function):
@@ -261,9 +262,16 @@ def log_growth(x: float, count: float) -> float:
     return math.log(value)
 
 
-def _logaddexp(a: float, b: float) -> float:
+def logaddexp(a, b, *, log1p=math.log1p, exp=math.exp):
+    """log(e^a + e^b) without overflow, as max + log1p(e^{min - max}).
+
+    Floats by default; other number types pass their own ``log1p`` and ``exp`` (mpmath's, for
+    the mpmath compilation of formulas in ``numerics.compile``).
+
+    Paper: none (numerical identity).
+    """
     high, low = (a, b) if a >= b else (b, a)
-    return high + math.log1p(math.exp(low - high))
+    return high + log1p(exp(low - high))
 
 
 def growth_difference(upper: float, lower: float, count: float) -> float:
@@ -289,7 +297,7 @@ def log_growth_difference(upper: float, lower: float, count: float) -> float:
     b = abs(0.5 * (upper + lower) - math.log(count))
     log_two_cosh = b + math.log1p(math.exp(-2.0 * b))
     log_two_sinh = a + math.log(-math.expm1(-2.0 * a))
-    return _logaddexp(math.log(4.0 * a), log_two_cosh + log_two_sinh)
+    return logaddexp(math.log(4.0 * a), log_two_cosh + log_two_sinh)
 
 
 def _solve_increasing(func, derivative, target: float, lo: float, hi: float) -> float:
@@ -357,7 +365,7 @@ def growth_inverse_log(log_value: float, count: float) -> float:
     # Here y > g(log K) = 2 log K, so the root has u = x - log K > 0, where
     # g(x) >= e^u - 1 + 2x > e^u - 1: x <= log K + log(1 + y).
     lo = log_count
-    hi = log_count + _logaddexp(0.0, log_value)
+    hi = log_count + logaddexp(0.0, log_value)
 
     def derivative(x: float) -> float:
         # d log g / dx = g'/g, written with e^{-u} so that it stays finite for large u.
@@ -389,4 +397,4 @@ def log_attention_error(x: float, count: float) -> float:
     Paper: ``derivations/growth.py``.
     """
     count = _check_count(count)
-    return -_logaddexp(0.0, x - math.log(count))
+    return -logaddexp(0.0, x - math.log(count))

@@ -19,7 +19,7 @@ from scipy import stats
 
 import numerics.latent as latent
 from numerics.data import initial_weights, noisy_mask
-from numerics.reduced import descend_reduced, drive_flat
+from numerics.reduced import descend_reduced, problem_drive
 from numerics.subspace import reduce_problem
 from theory.params import ProblemParams
 
@@ -62,8 +62,7 @@ def one_step_spread(problem) -> float:
     """Mean square of the test logits after one unit step from p = 0: q = W_0 W_0^T X^T c_0, so
     this reads X (W_0 W_0^T)^2 X^T, the block that only test logits see."""
     m = problem.gram.shape[0]
-    labels = problem.train.labels
-    _, c = drive_flat(np.zeros(m), problem.gamma, labels=labels, label_weights=labels / len(labels))
+    _, c = problem_drive(problem)(np.zeros(m))
     return float(np.mean(problem.test.logits(np.concatenate((np.zeros(m), c))) ** 2))
 
 
@@ -209,9 +208,8 @@ def test_p_only_problem_matches_the_full_draw(monkeypatch, sabotage):
 
     def summary(params):
         problem = reduce_problem(params)
-        labels = problem.train.labels
         m = problem.gram.shape[0]
-        _, c = drive_flat(np.zeros(m), problem.gamma, labels=labels, label_weights=labels / len(labels))
+        _, c = problem_drive(problem)(np.zeros(m))
         return [np.trace(problem.gram), float(np.mean(problem.test.logits(c) ** 2)), float(np.mean(problem.gamma))]
 
     full = np.array([summary(base.replace(seed=s)) for s in range(600)])

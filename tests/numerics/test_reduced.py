@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 from numerics.data import initial_weights, make_data
 from numerics.gd import gd_step, run_direct
-from numerics.reduced import GDState, descend_reduced, drive_flat, run_reduced, logits_on_test
+from numerics.reduced import descend_reduced, logits_on_test, problem_drive, reduced_state, run_reduced
 from numerics.status import IntegrationError, Status
 from numerics.subspace import reduce_problem, training_split
 from theory.params import ProblemParams
@@ -56,11 +56,10 @@ def test_reduced_equals_direct_on_random_instances(seed, d, T, n, train, custom_
     W, p = _direct_state(params, data, w0, steps)
     q = p if W is None else W @ p
     problem = reduce_problem(params, data=data, w0=w0)
-    state = GDState(problem, params.step_size)
+    state = reduced_state(problem, params.step_size)
+    drive_of = problem_drive(problem)
     for _ in range(steps):
-        z = state.logits()
-        state.step(drive_flat(z, problem.gamma, labels=problem.train.labels,
-                              label_weights=state.label_weights)[1])
+        state.step(drive_of(state.logits())[1])
     state.logits()
     assert _relative(logits_on_test(problem, state.b, state.w()), data.test.tokens @ q) <= 1e-10
     assert _relative(state.logits(), (data.train.tokens @ q).ravel()) <= 1e-10
