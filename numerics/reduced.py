@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 
 import numpy as np
 from scipy.special import expit
@@ -27,6 +28,7 @@ from scipy.special import expit
 from numerics.attention import attend
 from numerics.budget import check_memory, reduced_bytes
 from numerics.data import Data
+from numerics.mass import MassLedger, relevant_positions
 from numerics.metrics import checkpoint_metrics
 from numerics.recording import (Recording, checkpoint_steps, default_record_every, finish,
                                 stack_checkpoints)
@@ -137,7 +139,8 @@ def run_reduced(params: ProblemParams, *, data: Data | None = None, w0=None,
     Returns
     -------
     Recording
-        Arrays ``step``, ``time``, ``step_loss`` and the ``checkpoint_metrics`` keys; stats
+        Arrays ``step``, ``time``, ``step_loss``, the ``checkpoint_metrics`` keys and the
+        attention-mass sums ``numerics.mass.MASS_ARRAYS`` (over every step); stats
         ``engine="reduced"``, ``setup_time_s``, ``wall_time_s``, ``test_source``.
     """
     check_memory("the reduced engine", reduced_bytes(params, data_given=data is not None, w0_given=w0 is not None,
@@ -149,7 +152,8 @@ def run_reduced(params: ProblemParams, *, data: Data | None = None, w0=None,
     problem = reduce_problem(params, data=data, w0=w0, test_evaluations=evaluations)
     setup = time.perf_counter() - started
     recording = descend_reduced(problem, step_size=params.step_size, steps=params.steps,
-                                record_every=record_every, progress=progress, throw=throw)
+                                record_every=record_every, progress=progress, throw=throw,
+                                relevant=relevant_positions(params))
     stats = dict(recording.stats)
     stats.update(setup_time_s=setup, wall_time_s=time.perf_counter() - started)
     return Recording(arrays=recording.arrays, status=recording.status, message=recording.message,
@@ -158,11 +162,13 @@ def run_reduced(params: ProblemParams, *, data: Data | None = None, w0=None,
 
 def descend_reduced(problem: ReducedProblem, *, step_size: float, steps: int,
                     record_every: int | None = None, progress: bool = False,
-                    throw: bool = True) -> Recording:
+                    throw: bool = True, relevant: Sequence[int] = (0,)) -> Recording:
     """Run ``steps`` GD steps of size ``step_size`` on a prepared reduced problem.
 
     Paper: derivations/joint_flow.py (exact discrete GD). Reusing one ``ReducedProblem`` for several
     step sizes skips the d-dimensional set-up (convergence studies, sweeps over h).
+    ``relevant`` gives the relevant token positions of the attention-mass sums
+    (``numerics.mass.MassLedger``).
     """
     from tqdm import tqdm
 
@@ -180,6 +186,8 @@ def descend_reduced(problem: ReducedProblem, *, step_size: float, steps: int,
     # Outputs f of every step; the losses are computed from them in one call at the end.
     outputs = np.full((steps + 1, n), np.nan)
     recorder = Checkpoints(problem)
+    ledger = MassLedger((n, T), relevant)
+    masses = []
     status, message = Status.SUCCESS, "completed all steps"
     # Overflow is not an error here: it shows up as non-finite logits, which end the run
     # with Status.NONFINITE at the next step.
@@ -193,8 +201,10 @@ def descend_reduced(problem: ReducedProblem, *, step_size: float, steps: int,
                 outputs[k] = attend(z.reshape(n, T), problem.gamma)[1]
                 status, message = Status.NONFINITE, f"non-finite logits or loss at step {k}"
                 break
+            if k in checkpoints:
+                masses.append(ledger.snapshot())
             f, c = drive_flat(z, problem.gamma, labels=problem.train.labels,
-                              label_weights=state.label_weights)
+                              label_weights=state.label_weights, ledger=ledger if k < steps else None)
             outputs[k] = f
             if k in checkpoints:
                 recorder.add(k, z, state.b, state.w())
@@ -206,7 +216,7 @@ def descend_reduced(problem: ReducedProblem, *, step_size: float, steps: int,
     y = problem.train.labels
     with np.errstate(invalid="ignore"):
         step_loss = np.mean(logistic_loss(y * outputs), axis=1)
-    arrays = stack_checkpoints(rows)
+    arrays = stack_checkpoints([row | mass for row, mass in zip(rows, masses)])
     arrays["step"] = np.asarray(recorded, dtype=np.int64)
     arrays["time"] = arrays["step"] * float(step_size)
     arrays["step_loss"] = step_loss
@@ -216,8 +226,10 @@ def descend_reduced(problem: ReducedProblem, *, step_size: float, steps: int,
 
 
 def drive_flat(z: np.ndarray, gamma: np.ndarray, *, labels: np.ndarray,
-               label_weights: np.ndarray):
+               label_weights: np.ndarray, ledger: MassLedger | None = None):
     """Outputs f (n,) and the drive c = -dL/dz flattened to (n T,), from flat logits z.
+
+    With a ``ledger``, this step's attention weights are added to it (S before the update).
 
     Paper: c_{i,t} = (1/n) g_i y_i s_{i,t} (gamma_{i,t} - f_i) (derivations/gradients.py).
     ``label_weights`` is y / n. The same numbers as ``attention.attend`` + ``attention.drive``
@@ -228,6 +240,8 @@ def drive_flat(z: np.ndarray, gamma: np.ndarray, *, labels: np.ndarray,
     # ufunc reductions directly: the ndarray.sum/max wrappers cost more than the arithmetic here.
     s = np.exp(z - np.maximum.reduce(z, axis=1, keepdims=True))
     s /= np.add.reduce(s, axis=1, keepdims=True)
+    if ledger is not None:
+        ledger.add(s)
     f = np.add.reduce(s * gamma, axis=1)
     # g_i = 1 / (1 + e^{y_i f_i}) = expit(-y_i f_i), overflow-free.
     weight = expit(-(labels * f))
