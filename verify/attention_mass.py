@@ -18,20 +18,24 @@ Reported quantities:
 
 Paper: arXiv 2409.17625 v1 (S, its Eq. 9 and Eq. 10) and the authors' public code (the sums
 and ratios of their label-noise study). The exact inequalities of Eq. 9 and Eq. 10 are not
-known to us [OPEN]; these are the quantities, not verdicts.
+known to us [OPEN]: they are conditions with named constants (``theory.attention_mass``), whose
+margins are reported, undetermined until the user supplies C_eq9, C_eq10 or C_mass.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import warnings
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from numerics.mass import MASS_ARRAYS, relevant_positions
+from theory.attention_mass import EQ9_CLEAN_DOMINATES, EQ10_BALANCE_LOWER, EQ10_BALANCE_UPPER, MASS_RULE
+from theory.records import AssumptionWarning
 from verify.trajectory import Trajectory
 
-__all__ = ["GROUPS", "attention_mass_series", "attention_mass_summary"]
+__all__ = ["GROUPS", "attention_mass_series", "attention_mass_summary", "attention_mass_conditions"]
 
 #: Column order of ``attention_mass_series``: (clean | noisy) x observed label (+1 | -1).
 GROUPS = ("clean_pos", "clean_neg", "noisy_pos", "noisy_neg")
@@ -109,8 +113,29 @@ def _mean(values: np.ndarray) -> float:
     return float(values.mean()) if values.size else float("nan")
 
 
-def attention_mass_summary(trajectory: Trajectory, *, relevant: Sequence[int] | None = None) -> dict[str, Any]:
-    """The four cumulative sums at the end of the run and the authors' ratios (module docstring)."""
+def attention_mass_conditions(summary: Mapping[str, Any], params, constants: Mapping[str, Any] | None = None
+                              ) -> dict[str, Any]:
+    """Margins of the v1 Eq. 9, Eq. 10 and attention-mass-rule conditions (``theory.attention_mass``)
+    at the quantities of ``summary``; undetermined where a constant (C_eq9, C_eq10, C_mass) is not
+    given or a quantity is not defined.
+
+    Paper: arXiv 2409.17625 v1 Eq. 9 and Eq. 10; the authors' label-noise study (the rule).
+    """
+    ratios = [summary.get(key) for key in ("ratio_clean_pos_over_noisy_neg", "ratio_clean_neg_over_noisy_pos")]
+    ratios = [r for r in ratios if r is not None]
+    supplied = {"clean_mass_min": summary.get("clean_mass_min"), "token_mass_max": summary.get("token_mass_max"),
+                "class_balance": summary.get("eq10_ratio"), "mass_ratio": min(ratios) if ratios else None}
+    supplied = {k: (v if v is not None and np.isfinite(v) and v > 0 else None) for k, v in supplied.items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AssumptionWarning)
+        return {condition.name: condition.evaluate(params, constants, supplied=supplied).to_dict()
+                for condition in (EQ9_CLEAN_DOMINATES, EQ10_BALANCE_LOWER, EQ10_BALANCE_UPPER, MASS_RULE)}
+
+
+def attention_mass_summary(trajectory: Trajectory, *, relevant: Sequence[int] | None = None,
+                           constants: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The four cumulative sums at the end of the run, the authors' ratios (module docstring) and
+    the margins of the v1 conditions on them (``attention_mass_conditions``, with ``constants``)."""
     relevant = _relevant(trajectory, relevant)
     attention = np.asarray(trajectory.arrays["attention_train"], dtype=np.float64)
     first_recorded = bool(np.all(np.isfinite(attention[0])))
@@ -133,13 +158,17 @@ def attention_mass_summary(trajectory: Trajectory, *, relevant: Sequence[int] | 
     else:
         notes = ("time integral over the recorded checkpoints divided by the step size (checkpoints thinned "
                  "or a flow, which does not keep the per-step sums): an approximation of the per-step sums")
-    return {
+    summary = {
         "exact": exact,
         "relevant_tokens": [int(t) for t in relevant],
         "sums": sums,
+        "clean_mass_min": float(eq9_numerator) if np.isfinite(eq9_numerator) else None,
+        "token_mass_max": float(token_max[-1]),
         "ratio_clean_pos_over_noisy_neg": _ratio(sums["clean_pos"], sums["noisy_neg"]),
         "ratio_clean_neg_over_noisy_pos": _ratio(sums["clean_neg"], sums["noisy_pos"]),
         "eq9_ratio": _ratio(eq9_numerator, float(token_max[-1])),
         "eq10_ratio": None if balance is None or not balance_0 else balance / balance_0,
         "notes": notes,
     }
+    summary["conditions"] = attention_mass_conditions(summary, trajectory.params, constants)
+    return summary

@@ -91,7 +91,7 @@ def build_report(trajectory: Trajectory, *, constants: Mapping[str, Any] | None 
                                         tolerances=tolerances)
     report = run_report(trajectory, classification)
     report["hypotheses"] = {"v1": v1_hypotheses(trajectory.params)}
-    report["attention_mass"] = attention_mass_summary(trajectory)
+    report["attention_mass"] = attention_mass_summary(trajectory, constants=constants)
     report["schema_version"] = REPORT_SCHEMA_VERSION
     report["checks"] = [c.to_dict() for c in checks]
     report["checks_summary"] = checks_summary(checks)

@@ -99,3 +99,12 @@ def test_several_relevant_tokens_sum_their_attention_before_a_times_one_minus_a(
     noisy, labels = p_only_run.noisy, a["train_labels"]
     assert series[-1][0] == pytest.approx(expected[~noisy & (labels > 0)].sum(), rel=1e-12)
     assert series[0].tolist() == [0.0, 0.0, 0.0, 0.0]
+
+
+def test_summary_reports_the_margins_of_the_v1_conditions(p_only_run):
+    summary = attention_mass_summary(p_only_run, constants={"C_eq9": 0.5})
+    conditions = summary["conditions"]
+    eq9 = conditions["v1_eq9_clean_mass"]
+    assert eq9["status"] == ("holds" if summary["eq9_ratio"] >= 0.5 else "fails")
+    assert eq9["ratio"] == pytest.approx(summary["eq9_ratio"] / 0.5)
+    assert conditions["v1_mass_rule"]["status"] == "undetermined" and conditions["v1_mass_rule"]["missing"] == ["C_mass"]
