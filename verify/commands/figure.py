@@ -101,11 +101,12 @@ def _params_with_defaults(args: argparse.Namespace, defaults: dict) -> ProblemPa
     return ProblemParams.from_mapping(given | defaults | explicit)
 
 
-def _sweep_or_run(args, spec: SweepSpec, progress: bool):
-    """The sweep in --sweep DIR, running ``spec`` there first (resuming) when it holds none."""
+def _sweep_or_run(args, make_spec, progress: bool):
+    """The sweep in --sweep DIR, running ``make_spec()`` there first when it holds none."""
     if not args.sweep:
         raise ValueError(f"figure {args.name} needs --sweep DIR (filled with its sweep when empty)")
     if not (Path(args.sweep) / "sweep.json").exists():
+        spec = make_spec()
         if not args.quiet:
             print(f"running the sweep of {len(list(spec.cells()))} cells into {args.sweep}")
         run_sweep(spec, args.sweep, progress=progress)
@@ -149,14 +150,16 @@ def main(args: argparse.Namespace) -> int:
             trajectories.append(trajectory)
             titles.append(setting_title(params, classify(trajectory).regime) + ", p-only (W = I)")
         fig = dynamics_figure(trajectories, titles)
-    elif name == "v1_grid":
-        spec = SweepSpec(base=_params_with_defaults(args, V1_PROTOCOL), axes=grid_axes("v1"),
-                         seeds=(_params_with_defaults(args, V1_PROTOCOL).seed,))
-        fig = v1_grid_figure(_sweep_or_run(args, spec, progress))
-    elif name == "label_noise":
-        base = _params_with_defaults(args, LABEL_NOISE_STUDY)
-        spec = SweepSpec(base=base, axes=(parse_axis(LABEL_NOISE_AXIS),), seeds=(base.seed,))
-        fig = label_noise_figure(_sweep_or_run(args, spec, progress))
+    elif name in ("v1_grid", "label_noise"):
+        def make_spec():
+            if name == "v1_grid":
+                base = _params_with_defaults(args, V1_PROTOCOL)
+                return SweepSpec(base=base, axes=grid_axes("v1"), seeds=(base.seed,))
+            base = _params_with_defaults(args, LABEL_NOISE_STUDY)
+            return SweepSpec(base=base, axes=(parse_axis(LABEL_NOISE_AXIS),), seeds=(base.seed,))
+
+        result = _sweep_or_run(args, make_spec, progress)
+        fig = v1_grid_figure(result) if name == "v1_grid" else label_noise_figure(result)
     elif name == "phase":
         if not args.sweep:
             raise ValueError("figure phase needs --sweep DIR (run benign-attn sweep first)")
