@@ -108,3 +108,35 @@ def test_summary_reports_the_margins_of_the_v1_conditions(p_only_run):
     assert eq9["status"] == ("holds" if summary["eq9_ratio"] >= 0.5 else "fails")
     assert eq9["ratio"] == pytest.approx(summary["eq9_ratio"] / 0.5)
     assert conditions["v1_mass_rule"]["status"] == "undetermined" and conditions["v1_mass_rule"]["missing"] == ["C_mass"]
+
+
+def test_flow_approximation_of_the_sums_is_what_gd_tends_to_at_first_order():
+    # A flow keeps no per-step sums: its summary is the time integral of S over its checkpoints,
+    # divided by the step size. h times GD's per-step sums must tend to that integral as h -> 0,
+    # at order one (left Riemann sum of a trajectory that is itself O(h) from the flow).
+    from numerics.flow import FlowEvents, FlowOptions, integrate_flow
+    from numerics.reduced import descend_reduced
+    from numerics.subspace import reduce_problem
+
+    params = ProblemParams(dim=120, n_train=8, seq_len=4, n_test=40, signal_norm=8.0, label_noise=0.25,
+                           train="p_only", step_size=0.01)
+    data = make_data(params)
+    problem = reduce_problem(params, data=data)
+    tau = 2.0
+    flow = integrate_flow(problem, options=FlowOptions(horizon=tau, rtol=1e-12, atol=1e-16, checkpoints=600,
+                                                       first_checkpoint=1e-3),
+                          events=FlowEvents(test_loss_tolerance=None))
+    flow_run = Trajectory.from_recording(flow, params, data.train, source="flow:scipy")
+    summary = attention_mass_summary(flow_run)
+    assert summary["exact"] is False and "flow" in summary["notes"]
+    integral = attention_mass_series(flow_run)[-1] * params.step_size
+    sizes = np.array([0.04, 0.02, 0.01, 0.005])
+    errors = []
+    for h in sizes:
+        steps = round(tau / h)
+        recording = descend_reduced(problem, step_size=h, steps=steps, record_every=10**6)
+        run = Trajectory.from_recording(recording, params.replace(step_size=h, steps=steps), data.train,
+                                        source="gd:reduced")
+        errors.append(np.abs(attention_mass_series(run)[-1] * h - integral).max())
+    order = np.polyfit(np.log(sizes), np.log(errors), 1)[0]
+    assert 0.8 <= order <= 1.2, (order, errors)
