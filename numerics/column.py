@@ -48,7 +48,7 @@ from scipy.special import expit
 
 from numerics.attention import attend
 from numerics.budget import check_memory, latent_bytes, recording_bytes
-from numerics.data import class_labels, initial_weights, label_layout, signal_coefficients, test_rng
+from numerics.data import draw_noise, initial_weights, signal_coefficients, split_labels, test_rng
 from numerics.latent import draw_frame
 from numerics.metrics import checkpoint_metrics
 from numerics.recording import (Recording, checkpoint_steps, default_record_every, finish,
@@ -56,6 +56,7 @@ from numerics.recording import (Recording, checkpoint_steps, default_record_ever
 from numerics.stable import logistic_loss
 from numerics.status import Status
 from theory.params import ProblemParams
+from theory.roles import token_roles
 
 __all__ = ["SignalColumn", "prepare_column", "run_reduced_column", "column_bytes", "DEFAULT_BATCH"]
 
@@ -195,7 +196,7 @@ def column_bytes(base: ProblemParams, *, batch: int = DEFAULT_BATCH, test_given:
         # No d-dimensional set-up: the frame has at most k rows.
         descent = batch * (4 * m * m + (2 * _HISTORY + _BLOCK) * m) + base.n_test * base.seq_len * (k + 4)
         return latent_bytes(base) + 8 * (descent + 4 * m * m) + batch * recording_bytes(base, record_every)
-    r = d if test_given or d <= k else k
+    r = d if test_given or d <= k or base.generator == "legacy" else k
     setup = d * d + 3 * m * d + 2 * k * d + base.n_test * base.seq_len * (r + 4)
     descent = batch * (4 * m * m + (2 * _HISTORY + _BLOCK) * m) + base.n_test * base.seq_len * (r + 4)
     return 8 * (max(setup, descent) + 4 * m * m) + batch * recording_bytes(base, record_every)
@@ -239,7 +240,7 @@ def prepare_column(base: ProblemParams, *, test_noise: np.ndarray | None = None,
             raise ValueError(f"test_noise of shape {test_noise.shape}: must be (n_test, T, d) = "
                              f"{(base.n_test, T, d)}")
     check_memory("the column engine", column_bytes(base, batch=batch, test_given=test_noise is not None), base)
-    labels, true_labels, noisy = label_layout(n, base.n_noisy)
+    labels, true_labels, noisy = split_labels(base, "train")
     if base.draw == "latent":
         if test_noise is not None:
             raise ValueError("test_noise with draw='latent': the latent draw has no d-dimensional test "
@@ -248,13 +249,13 @@ def prepare_column(base: ProblemParams, *, test_noise: np.ndarray | None = None,
     else:
         blocks = _full_blocks(base, test_noise)
     noise_signal, gram, metric, metric_signal, signal_metric, frame, test, source = blocks
-    test_labels = class_labels(base.n_test)
+    test_labels = split_labels(base, "test")[1]
     return SignalColumn(
         base=base, train=_Labels(labels, noisy),
-        signal=signal_coefficients(true_labels, T, base.rho, token_major=True), noise_signal=noise_signal,
+        signal=signal_coefficients(true_labels, base, token_major=True), noise_signal=noise_signal,
         gram=gram, metric=metric, metric_signal=metric_signal, signal_metric=signal_metric,
         generators=frame, test_noise=test, test_noise_signal=test @ frame[:, m:m + 2],
-        test_signal=signal_coefficients(test_labels, T, base.rho, token_major=False),
+        test_signal=signal_coefficients(test_labels, base, token_major=False),
         test=_Labels(test_labels, np.zeros(base.n_test, dtype=bool)), test_source=source)
 
 
@@ -262,11 +263,11 @@ def _full_blocks(base: ProblemParams, test_noise: np.ndarray | None):
     """The column's blocks from d-dimensional noise and W_0 (O(m d^2))."""
     n, T, d = base.n_train, base.seq_len, base.dim
     m = n * T
-    # The same first draw of default_rng(seed) as numerics.data.draw_split, before signals are
-    # added. Training tokens are ordered token-major (index t n + i) inside this module: the
+    # The same training noise as numerics.data.draw_split, before signals are added. Training
+    # tokens are ordered token-major (index t n + i) inside this module: the
     # softmax over a sample's T tokens then reduces over a leading axis, which numpy does in a
     # few vectorised passes instead of one short reduction per sample.
-    noise = np.random.default_rng(base.seed).standard_normal((n, T, d)).transpose(1, 0, 2).reshape(m, d)
+    noise = draw_noise(base, "train").transpose(1, 0, 2).reshape(m, d)
     W0 = initial_weights(base)
     Y = noise @ W0
     head = W0[:2]
@@ -277,10 +278,11 @@ def _full_blocks(base: ProblemParams, test_noise: np.ndarray | None):
     generators[:, 2 * m + 2:] = W0 @ head.T
     if test_noise is not None:
         frame, test, source = generators, test_noise.reshape(-1, d), "given"
-    elif d <= 2 * m + 4:
-        # The standard basis is already small: this is make_data's test noise, draw for draw.
+    elif d <= 2 * m + 4 or base.generator == "legacy":
+        # The standard basis is already small, or the noise is the legacy float32-rounded one
+        # (not rotation invariant): this is make_data's test noise, draw for draw.
         frame = generators
-        test = test_rng(base).standard_normal((base.n_test, T, d)).reshape(-1, d)
+        test = draw_noise(base, "test").reshape(-1, d)
         source = "d-dimensional"
     else:
         frame = np.linalg.qr(generators, mode="r")
@@ -436,7 +438,8 @@ def _finish_cell(column: SignalColumn, mu: float, scores, recorded: list, ended,
     for k, z, b, w in recorded:
         with np.errstate(over="ignore", invalid="ignore"):
             z_test = column.test_logits(mu, b, w)
-        row = checkpoint_metrics(z, gamma_train, column.train, z_test, gamma_test, column.test)
+        row = checkpoint_metrics(z, gamma_train, column.train, z_test, gamma_test, column.test,
+                                 roles=token_roles(column.base))
         if not math.isfinite(row["test_loss"]):
             status, message = Status.NONFINITE, f"non-finite test logits at step {k}"
             break

@@ -1,8 +1,9 @@
 """The paper's synthetic data, drawn as the official code draws it, and the initial weights.
 
-Paper: the paper's setting (data model) and the official generator: per sample, token 0 is relevant
-(mu_{y*} + xi), token 1 weakly relevant and aligned (rho mu_{y*} + xi), token 2 weakly
-relevant and opposite (rho mu_{-y*} + xi), tokens 3.. irrelevant (xi), xi ~ N(0, I_d).
+Paper: the paper's data model and the official generator: per sample, the relevant tokens
+carry mu_{y*} + xi, the weakly relevant aligned ones rho mu_{y*} + xi, the weakly relevant
+opposite ones rho mu_{-y*} + xi, the rest xi, xi ~ N(0, I_d); one token per role in the paper,
+several in the authors' p-only study (positions from ``theory.roles.token_roles``).
 """
 
 from __future__ import annotations
@@ -13,21 +14,21 @@ import numpy as np
 
 from numerics.budget import check_memory, data_bytes
 from theory.params import ProblemParams
+from theory.roles import token_roles
 
 __all__ = [
     "Data",
     "Split",
-    "RELEVANT",
-    "WEAK_ALIGNED",
-    "WEAK_OPPOSITE",
-    "FIRST_IRRELEVANT",
+    "SPLITS",
     "signals",
     "class_labels",
     "noisy_mask",
     "label_layout",
+    "split_labels",
     "labels_only",
     "add_signals",
     "signal_coefficients",
+    "draw_noise",
     "draw_split",
     "make_data",
     "test_rng",
@@ -36,7 +37,7 @@ __all__ = [
     "init_variance",
 ]
 
-RELEVANT, WEAK_ALIGNED, WEAK_OPPOSITE, FIRST_IRRELEVANT = 0, 1, 2, 3
+SPLITS = ("train", "test")
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,7 +93,8 @@ def noisy_mask(count: int, n_noisy: int) -> np.ndarray:
 
 
 def label_layout(count: int, n_noisy: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Observed labels, true labels and noisy mask of ``count`` samples with ``n_noisy`` flips.
+    """Observed labels, true labels and noisy mask of ``count`` samples with ``n_noisy`` flips,
+    in the balanced (v2/v3) layout.
 
     Paper: label noise (the official generator in the authors' public code): the observed label is -y* on the
     flipped samples. Depends only on the counts, so no d-dimensional draw is needed for it.
@@ -102,45 +104,69 @@ def label_layout(count: int, n_noisy: int) -> tuple[np.ndarray, np.ndarray, np.n
     return np.where(noisy, -true_labels, true_labels), true_labels, noisy
 
 
+def _label_rng(params: ProblemParams, split: str) -> np.random.Generator:
+    # Its own stream, so that the noise draws are the same for both labellings. The test stream
+    # follows the test noise: the official layout reuses the training stream (its first test
+    # samples are copies of the training samples, true labels included).
+    if split == "train" or params.layout == "official":
+        return np.random.default_rng([params.seed, 3])
+    if params.test_seed is not None:
+        return np.random.default_rng([params.test_seed, 3])
+    return np.random.default_rng([params.seed, 1, 3])
+
+
+def split_labels(params: ProblemParams, split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Observed labels, true labels and noisy mask of the training or test split of ``params``.
+
+    Paper: label noise at rate eta. ``labels="balanced"`` is ``label_layout`` (v2/v3 code);
+    ``labels="random"`` (v1) draws Y* uniformly at random and flips exactly k = ceil(n eta)
+    training samples chosen uniformly at random, from ``default_rng([seed, 3])`` (the authors
+    use torch's generator: the same law, not the same draws). Test labels are never flipped.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"split={split!r}: must be one of {', '.join(SPLITS)}")
+    count, n_noisy = (params.n_train, params.n_noisy) if split == "train" else (params.n_test, 0)
+    if params.labels == "balanced":
+        return label_layout(count, n_noisy)
+    rng = _label_rng(params, split)
+    true_labels = np.where(rng.random(count) < 0.5, 1.0, -1.0)
+    noisy = np.zeros(count, dtype=bool)
+    noisy[rng.choice(count, size=n_noisy, replace=False)] = True
+    return np.where(noisy, -true_labels, true_labels), true_labels, noisy
+
+
 def labels_only(params: ProblemParams) -> Split:
     """The training split without tokens: labels, true labels and noisy mask (all a trajectory
     reads from it), with no d-dimensional draw."""
-    labels, true_labels, noisy = label_layout(params.n_train, params.n_noisy)
+    labels, true_labels, noisy = split_labels(params, "train")
     return Split(tokens=np.empty((params.n_train, params.seq_len, 0)), labels=labels,
                  true_labels=true_labels, noisy=noisy)
 
 
-def add_signals(noise: np.ndarray, true_labels: np.ndarray, mu1, mu2, rho: float) -> np.ndarray:
-    """Add mu_{y*}, rho mu_{y*} and rho mu_{-y*} to tokens 0, 1 and 2 of ``noise`` (in place).
+def add_signals(noise: np.ndarray, true_labels: np.ndarray, mu1, mu2, params: ProblemParams) -> np.ndarray:
+    """Add mu_{y*}, rho mu_{y*} and rho mu_{-y*} to the relevant, weakly relevant aligned and
+    weakly relevant opposite tokens of ``noise`` (in place; roles from ``token_roles(params)``).
 
     Works on any trailing coordinate system, so the reduced engine can pass projected noise
     with projected signals.
     """
-    positive = (true_labels > 0)[:, None]
+    roles = token_roles(params)
+    positive = (true_labels > 0)[:, None, None]
     own = np.where(positive, mu1, mu2)
     other = np.where(positive, mu2, mu1)
-    noise[:, RELEVANT] += own
-    noise[:, WEAK_ALIGNED] += rho * own
-    noise[:, WEAK_OPPOSITE] += rho * other
+    noise[:, roles.relevant] += own
+    noise[:, roles.weak_aligned] += params.rho * own
+    noise[:, roles.weak_opposite] += params.rho * other
     return noise
 
 
-def signal_coefficients(true_labels: np.ndarray, T: int, rho: float, *, token_major: bool = False) -> np.ndarray:
+def signal_coefficients(true_labels: np.ndarray, params: ProblemParams, *, token_major: bool = False) -> np.ndarray:
     """Per-token signal coefficients on (e_1, e_2), shape (count T, 2): the official recipe
     applied to unit signals in the signal plane. Sample-major rows (index i T + t) unless
     ``token_major`` (index t count + i)."""
-    plane = add_signals(np.zeros((true_labels.size, T, 2)), true_labels, np.array([1.0, 0.0]),
-                        np.array([0.0, 1.0]), rho)
+    plane = add_signals(np.zeros((true_labels.size, params.seq_len, 2)), true_labels, np.array([1.0, 0.0]),
+                        np.array([0.0, 1.0]), params)
     return (plane.transpose(1, 0, 2) if token_major else plane).reshape(-1, 2)
-
-
-def draw_split(rng: np.random.Generator, count: int, params: ProblemParams, *, n_noisy: int) -> Split:
-    """Draw ``count`` samples: one ``standard_normal((count, T, d))`` call, then signals and flips."""
-    mu1, mu2, _ = signals(params)
-    noise = rng.standard_normal((count, params.seq_len, params.dim))
-    labels, true_labels, noisy = label_layout(count, n_noisy)
-    tokens = add_signals(noise, true_labels, mu1, mu2, params.rho)
-    return Split(tokens=tokens, labels=labels, true_labels=true_labels, noisy=noisy)
 
 
 def test_rng(params: ProblemParams) -> np.random.Generator:
@@ -154,6 +180,44 @@ def test_rng(params: ProblemParams) -> np.random.Generator:
     return np.random.default_rng([params.seed, 1])
 
 
+def _legacy_state(params: ProblemParams, split: str) -> np.random.RandomState:
+    # The legacy generator seeded as test_rng seeds the default one: the official layout's test
+    # set reuses the training seed (the authors' code), an independent one test_seed or [seed, 1].
+    if split == "train" or params.layout == "official":
+        return np.random.RandomState(params.seed)
+    return np.random.RandomState(params.test_seed if params.test_seed is not None else [params.seed, 1])
+
+
+def draw_noise(params: ProblemParams, split: str) -> np.ndarray:
+    """The noise xi of the training or test split, (count, T, d) float64, before any signal.
+
+    ``generator="default"``: one ``standard_normal((count, T, d))`` call of ``default_rng(seed)``
+    (training) or ``test_rng(params)`` (test). ``generator="legacy"``: the values of
+    ``np.random.seed(s); np.random.randn(count, T, d).astype(np.float32)`` (the authors'
+    Jan-2025 code), drawn sample by sample from a private ``RandomState`` (the same stream,
+    without a float64 copy of the whole block or a change to numpy's global state).
+    """
+    if split not in SPLITS:
+        raise ValueError(f"split={split!r}: must be one of {', '.join(SPLITS)}")
+    count = params.n_train if split == "train" else params.n_test
+    shape = (count, params.seq_len, params.dim)
+    if params.generator == "default":
+        rng = np.random.default_rng(params.seed) if split == "train" else test_rng(params)
+        return rng.standard_normal(shape)
+    state, noise = _legacy_state(params, split), np.empty(shape)
+    for i in range(count):
+        noise[i] = state.randn(*shape[1:]).astype(np.float32)
+    return noise
+
+
+def draw_split(params: ProblemParams, split: str) -> Split:
+    """Draw the training or test split: ``draw_noise``, then ``split_labels`` and the signals."""
+    mu1, mu2, _ = signals(params)
+    labels, true_labels, noisy = split_labels(params, split)
+    tokens = add_signals(draw_noise(params, split), true_labels, mu1, mu2, params)
+    return Split(tokens=tokens, labels=labels, true_labels=true_labels, noisy=noisy)
+
+
 def make_data(params: ProblemParams) -> Data:
     """Training and test data, draw for draw as the official code for the training split.
 
@@ -165,10 +229,8 @@ def make_data(params: ProblemParams) -> Data:
         When the tokens would exceed the memory budget (``numerics.budget``).
     """
     check_memory("the data draw", data_bytes(params), params)
-    train = draw_split(np.random.default_rng(params.seed), params.n_train, params, n_noisy=params.n_noisy)
-    test = draw_split(test_rng(params), params.n_test, params, n_noisy=0)
     mu1, mu2, nu = signals(params)
-    return Data(train=train, test=test, mu1=mu1, mu2=mu2, nu=nu)
+    return Data(train=draw_split(params, "train"), test=draw_split(params, "test"), mu1=mu1, mu2=mu2, nu=nu)
 
 
 def init_rng(params: ProblemParams) -> np.random.Generator:

@@ -29,7 +29,7 @@ import time
 import numpy as np
 from scipy import integrate, optimize
 
-from numerics.data import Data, RELEVANT
+from numerics.data import Data
 from numerics.recording import Recording, finish, stack_checkpoints
 from numerics.reduced import Checkpoints, drive_flat, logits_on_test, train_logits
 from numerics.stable import logistic_loss, softmax
@@ -123,14 +123,16 @@ class FlowEvents:
     Parameters
     ----------
     attention_level : float
-        In (0, 1). A clean sample's event: its attention on the relevant token reaches the
-        level. A noisy sample's event: its attention on any single token reaches it.
+        In (0, 1). A clean sample's event: its attention mass on the relevant set (the
+        relevant token, or the sum over several) reaches the level. A noisy sample's event: its attention on any single token reaches it.
     test_loss_tolerance : float or None
         epsilon > 0: record when test loss <= floor + epsilon. ``None`` turns the event off
         (it costs one test-logit evaluation per solver step).
     test_loss_floor : float or None
         The floor. ``None`` uses the test loss of attention entirely on the relevant token,
-        mean_i l(y_i gamma_{i,1}) on this test set (derivations/plateaus.py, about l(1/sqrt 2)).
+        mean_i l(y_i gamma_{i,1}) on this test set (derivations/plateaus.py, about l(1/sqrt 2));
+        with several relevant tokens, attention spread evenly over them (they carry the same
+        signal), i.e. gamma_{i,1} replaced by their mean score.
     test_error_tolerance : float or None
         epsilon_err in [0, 1): record when the test error (fraction of test samples with
         y f <= 0) first drops to at most epsilon_err. ``None`` (default) turns it off; like the
@@ -408,7 +410,8 @@ class _Watcher:
         self.watch_test = events.test_loss_tolerance is not None
         self.watch_error = events.test_error_tolerance is not None
         if events.test_loss_floor is None:
-            self.floor = float(np.mean(logistic_loss(problem.test.labels * problem.test.gamma[:, RELEVANT])))
+            relevant_score = problem.test.gamma[:, problem.roles.relevant].mean(axis=1)
+            self.floor = float(np.mean(logistic_loss(problem.test.labels * relevant_score)))
         else:
             self.floor = events.test_loss_floor
 
@@ -421,7 +424,7 @@ class _Watcher:
         problem = system.problem
         z, b, w = system.logits(y)
         s = softmax(z.reshape(problem.shape))
-        target = np.where(self.noisy, s.max(axis=1), s[:, RELEVANT])
+        target = np.where(self.noisy, s.max(axis=1), s[:, problem.roles.relevant].sum(axis=1))
         attention = target - self.events.attention_level
         f = np.sum(s * problem.gamma, axis=1)
         margins = problem.train.labels * f

@@ -20,6 +20,7 @@ from numerics.recording import (Recording, checkpoint_steps, default_record_ever
                                 stack_checkpoints)
 from numerics.status import Status
 from theory.params import ProblemParams
+from theory.roles import token_roles
 
 __all__ = ["loss_and_grads", "gd_step", "run_direct", "check_initial_weights"]
 
@@ -137,7 +138,7 @@ def run_direct(params: ProblemParams, *, data: Data | None = None, w0=None,
                 break
             if k in checkpoints:
                 rows.append(checkpoint_metrics(z, gamma, data.train, (X_test @ q).reshape(-1, T),
-                                               gamma_test, data.test) | ledger.snapshot())
+                                               gamma_test, data.test, roles=token_roles(params)) | ledger.snapshot())
                 recorded.append(k)
             if k == params.steps:
                 break

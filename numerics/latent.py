@@ -49,6 +49,11 @@ Derivation. Write U = [Xi^T, e_1, e_2] and split R^d = span(e_1, e_2) + its comp
 
 p-only training keeps W = I: N = I and the frame of U alone suffices (F = F_U, r = r_1).
 
+Several tokens per role and random labels change only the signal coefficients (which tokens
+carry mu_{y*} or rho mu_{+-y*}) and the labels, never the isotropic noise, so the construction
+holds unchanged. The legacy (float32-rounded) noise is not Gaussian in law, and ``ProblemParams``
+refuses it with the latent draw.
+
 Only the Gaussian initialisation is rotation invariant (step 2); ``ProblemParams`` refuses a
 latent draw with the uniform one for joint training. Streams: Xi from ``default_rng(seed)``,
 W_0's factors from ``numerics.data.init_rng``, test noise from ``numerics.data.test_rng``
@@ -61,10 +66,10 @@ import dataclasses
 
 import numpy as np
 
-from numerics.data import (Split, add_signals, class_labels, init_rng, init_variance, label_layout,
-                           signal_coefficients, test_rng)
+from numerics.data import Split, add_signals, init_rng, init_variance, signal_coefficients, split_labels, test_rng
 from numerics.subspace import ProjectedSplit, ReducedProblem
 from theory.params import ProblemParams
+from theory.roles import token_roles
 
 __all__ = ["LatentFrame", "wishart_factor", "draw_frame", "draw_test_noise", "latent_problem", "reduce_latent"]
 
@@ -160,9 +165,9 @@ def latent_problem(params: ProblemParams, frame: LatentFrame, test_noise: np.nda
     their inner products with the generators and nu are exact).
     """
     n, T, m, mu = params.n_train, params.seq_len, frame.m, params.signal_norm
-    labels, true_labels, noisy = label_layout(n, params.n_noisy)
+    labels, true_labels, noisy = split_labels(params, "train")
     C = frame.generators
-    signal = signal_coefficients(true_labels, T, params.rho)         # (m, 2), sample-major
+    signal = signal_coefficients(true_labels, params)                # (m, 2), sample-major
     tokens = C[:, :m] + mu * (C[:, m:m + 2] @ signal.T)              # X^T in the frame
     joint = params.train == "joint"
     # N X^T in the frame (N = I for p-only training).
@@ -173,10 +178,10 @@ def latent_problem(params: ProblemParams, frame: LatentFrame, test_noise: np.nda
     nu[0], nu[1] = 1.0 / (np.sqrt(2.0) * mu), -1.0 / (np.sqrt(2.0) * mu)
     train_tokens = np.ascontiguousarray(tokens.T).reshape(n, T, frame.rank)
     train = Split(tokens=train_tokens, labels=labels, true_labels=true_labels, noisy=noisy)
-    test_true = class_labels(params.n_test)
+    test_true = split_labels(params, "test")[1]
     test_tokens = test_noise.copy()
     unit = np.eye(2, frame.rank)
-    add_signals(test_tokens, test_true, mu * unit[0], mu * unit[1], params.rho)
+    add_signals(test_tokens, test_true, mu * unit[0], mu * unit[1], params)
     # Test tokens stay in the r-dimensional frame and q is rebuilt there per evaluation
     # (``ProjectedSplit``'s on-demand mode): r <= 2m + 4, so this costs what basis rows would,
     # without an (n_test T) x r x 2m product at set-up.
@@ -184,5 +189,5 @@ def latent_problem(params: ProblemParams, frame: LatentFrame, test_noise: np.nda
                           gamma=test_tokens @ nu, labels=test_true.copy(), true_labels=test_true,
                           noisy=np.zeros(params.n_test, dtype=bool))
     return ReducedProblem(train=train, gamma=train_tokens @ nu, gram=gram, metric=metric, test=test,
-                          train_mode=params.train, test_source="latent")
+                          train_mode=params.train, roles=token_roles(params), test_source="latent")
 

@@ -17,6 +17,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from theory.roles import token_roles
+
 __all__ = ["MASS_ARRAYS", "MassLedger", "relevant_positions"]
 
 #: Arrays the ledger adds at each checkpoint: per-sample cumulative S (K, n) and the largest
@@ -56,8 +58,9 @@ class MassLedger:
 
 
 def relevant_positions(params) -> tuple[int, ...]:
-    """Token positions of the relevant set: the first ``relevant_tokens`` positions (one by default).
+    """Token positions of the relevant set of ``params`` (``theory.roles.token_roles``).
 
-    Paper: the data model (relevant tokens first, as the official code orders them).
+    Paper: the data model (the relevant tokens come first, as the authors' code orders them).
     """
-    return tuple(range(getattr(params, "relevant_tokens", 1)))
+    part = token_roles(params).relevant
+    return tuple(range(part.start, part.stop))

@@ -8,21 +8,18 @@ from __future__ import annotations
 import numpy as np
 
 from numerics.attention import attend, mean_loss
-from numerics.data import FIRST_IRRELEVANT, RELEVANT, WEAK_ALIGNED, WEAK_OPPOSITE
+from theory.roles import ROLE_NAMES, TokenRoles
 
 __all__ = ["ROLE_NAMES", "checkpoint_metrics", "role_attention"]
 
-ROLE_NAMES = ("relevant", "weak_aligned", "weak_opposite", "irrelevant")
 
-
-def role_attention(s: np.ndarray) -> np.ndarray:
-    """Attention mass per token role, shape (..., 4): relevant, weak aligned, weak opposite,
-    and the sum over the irrelevant tokens."""
-    return np.stack(
-        [s[..., RELEVANT], s[..., WEAK_ALIGNED], s[..., WEAK_OPPOSITE],
-         s[..., FIRST_IRRELEVANT:].sum(axis=-1)],
-        axis=-1,
-    )
+def role_attention(s: np.ndarray, roles: TokenRoles) -> np.ndarray:
+    """Attention mass per token role, shape (..., 4) in the order of ``ROLE_NAMES``: the sums
+    over the relevant set, the weakly relevant aligned set, the weakly relevant opposite set
+    and the irrelevant set (0 for a role without tokens)."""
+    if s.shape[-1] != roles.seq_len:
+        raise ValueError(f"attention over {s.shape[-1]} tokens: the token roles describe {roles.seq_len}")
+    return np.stack([s[..., part].sum(axis=-1) for part in roles.slices], axis=-1)
 
 
 def _accuracy(f: np.ndarray, labels: np.ndarray) -> float:
@@ -31,7 +28,7 @@ def _accuracy(f: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(labels * f > 0)) if labels.size else float("nan")
 
 
-def checkpoint_metrics(z_train, gamma_train, train, z_test, gamma_test, test) -> dict:
+def checkpoint_metrics(z_train, gamma_train, train, z_test, gamma_test, test, *, roles: TokenRoles) -> dict:
     """Losses, accuracies (overall, clean, noisy), attention and model outputs f at one checkpoint.
 
     The outputs f(X) of every training and test sample are kept: margins y f decide whether a
@@ -42,6 +39,8 @@ def checkpoint_metrics(z_train, gamma_train, train, z_test, gamma_test, test) ->
     z_train, gamma_train : (n, T) logits and token scores of the training samples.
     train : numerics.data.Split (or any object with ``labels`` and ``noisy``).
     z_test, gamma_test : (n_test, T) for the test samples; ``test`` gives ``labels``.
+    roles : theory.roles.TokenRoles
+        Which positions the per-role test attention sums over.
     """
     s_train, f_train = attend(z_train, gamma_train)
     s_test, f_test = attend(z_test, gamma_test)
@@ -57,5 +56,5 @@ def checkpoint_metrics(z_train, gamma_train, train, z_test, gamma_test, test) ->
         "logits_train": np.asarray(z_train, dtype=np.float64),
         "train_outputs": f_train,
         "test_outputs": f_test,
-        "test_attention_roles": role_attention(s_test).mean(axis=0),
+        "test_attention_roles": role_attention(s_test, roles).mean(axis=0),
     }

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
 
 import numpy as np
 from scipy.special import expit
@@ -28,7 +27,7 @@ from scipy.special import expit
 from numerics.attention import attend
 from numerics.budget import check_memory, reduced_bytes
 from numerics.data import Data
-from numerics.mass import MassLedger, relevant_positions
+from numerics.mass import MassLedger
 from numerics.metrics import checkpoint_metrics
 from numerics.recording import (Recording, checkpoint_steps, default_record_every, finish,
                                 stack_checkpoints)
@@ -101,7 +100,7 @@ class Checkpoints:
             batch = problem.test.logits(np.stack(self._coords[start:stop], axis=1))
             for j in range(stop - start):
                 row = checkpoint_metrics(self._logits[start + j], problem.gamma, problem.train,
-                                         batch[..., j], problem.test.gamma, problem.test)
+                                         batch[..., j], problem.test.gamma, problem.test, roles=problem.roles)
                 if not math.isfinite(row["test_loss"]):
                     return rows, self.labels[: len(rows) + 1]
                 rows.append(row)
@@ -152,8 +151,7 @@ def run_reduced(params: ProblemParams, *, data: Data | None = None, w0=None,
     problem = reduce_problem(params, data=data, w0=w0, test_evaluations=evaluations)
     setup = time.perf_counter() - started
     recording = descend_reduced(problem, step_size=params.step_size, steps=params.steps,
-                                record_every=record_every, progress=progress, throw=throw,
-                                relevant=relevant_positions(params))
+                                record_every=record_every, progress=progress, throw=throw)
     stats = dict(recording.stats)
     stats.update(setup_time_s=setup, wall_time_s=time.perf_counter() - started)
     return Recording(arrays=recording.arrays, status=recording.status, message=recording.message,
@@ -162,13 +160,11 @@ def run_reduced(params: ProblemParams, *, data: Data | None = None, w0=None,
 
 def descend_reduced(problem: ReducedProblem, *, step_size: float, steps: int,
                     record_every: int | None = None, progress: bool = False,
-                    throw: bool = True, relevant: Sequence[int] = (0,)) -> Recording:
+                    throw: bool = True) -> Recording:
     """Run ``steps`` GD steps of size ``step_size`` on a prepared reduced problem.
 
     Paper: derivations/joint_flow.py (exact discrete GD). Reusing one ``ReducedProblem`` for several
     step sizes skips the d-dimensional set-up (convergence studies, sweeps over h).
-    ``relevant`` gives the relevant token positions of the attention-mass sums
-    (``numerics.mass.MassLedger``).
     """
     from tqdm import tqdm
 
@@ -186,7 +182,8 @@ def descend_reduced(problem: ReducedProblem, *, step_size: float, steps: int,
     # Outputs f of every step; the losses are computed from them in one call at the end.
     outputs = np.full((steps + 1, n), np.nan)
     recorder = Checkpoints(problem)
-    ledger = MassLedger((n, T), relevant)
+    relevant = problem.roles.relevant
+    ledger = MassLedger((n, T), range(relevant.start, relevant.stop))
     masses = []
     status, message = Status.SUCCESS, "completed all steps"
     # Overflow is not an error here: it shows up as non-finite logits, which end the run

@@ -20,7 +20,8 @@ and (e_1^T xi, e_2^T xi, xi^T B) = R^T (Q^T xi). Drawing g ~ N(0, I_r) and using
 therefore exact in distribution for every quantity the toolkit computes from a test token
 (its logit and its score nu^T x = (x_1 - x_2) / (sqrt(2) ||mu||)). It is not the same numbers
 as the d-dimensional draw. The official layout shares noise between training and test
-samples, so it always keeps the d-dimensional draw, and so does an explicitly given ``data``.
+samples, so it always keeps the d-dimensional draw, and so do an explicitly given ``data`` and
+the legacy generator (float32-rounded noise is not rotation invariant).
 """
 
 from __future__ import annotations
@@ -30,10 +31,10 @@ import math
 
 import numpy as np
 
-from numerics.data import (Data, Split, add_signals, class_labels, draw_split, initial_weights,
-                           test_rng)
+from numerics.data import Data, Split, add_signals, draw_split, initial_weights, split_labels, test_rng
 from numerics.gd import check_initial_weights
 from theory.params import ProblemParams
+from theory.roles import TokenRoles, token_roles
 
 __all__ = ["ProjectedSplit", "ReducedProblem", "reduce_problem", "training_split"]
 
@@ -113,6 +114,8 @@ class ReducedProblem:
     test : ProjectedSplit
         Test tokens as rows of x^T B with B = [X^T, N_0] (joint, k = 2m) or B = N_0 (p-only, k = m).
     train_mode : {"joint", "p_only"}
+    roles : theory.roles.TokenRoles
+        Which token positions are relevant, weakly relevant and irrelevant.
     test_source : {"projected", "subspace"}
         Projected from d-dimensional tokens, or drawn in the subspace (see module docstring).
     """
@@ -123,6 +126,7 @@ class ReducedProblem:
     metric: np.ndarray
     test: ProjectedSplit
     train_mode: str
+    roles: TokenRoles
     test_source: str
 
     @property
@@ -133,7 +137,7 @@ class ReducedProblem:
 
 def training_split(params: ProblemParams) -> Split:
     """The training split of ``make_data(params)``, drawn alone (same numbers, no test set)."""
-    return draw_split(np.random.default_rng(params.seed), params.n_train, params, n_noisy=params.n_noisy)
+    return draw_split(params, "train")
 
 
 def reduce_problem(params: ProblemParams, *, data: Data | None = None, w0=None,
@@ -188,10 +192,10 @@ def reduce_problem(params: ProblemParams, *, data: Data | None = None, w0=None,
             raise ValueError(
                 f"initial W with entries up to {np.max(np.abs(W0)):.3g}: X W_0 W_0^T X^T overflows "
                 "float64, and the reduced engines need it finite; scale W_0 down")
-    if data is None and params.layout != "official":
+    if data is None and params.layout != "official" and params.generator == "default":
         test, source = _draw_in_subspace(params, _columns(X, y0, W0, joint)), "subspace"
     else:
-        split = data.test if data is not None else draw_split(test_rng(params), params.n_test, params, n_noisy=0)
+        split = data.test if data is not None else draw_split(params, "test")
         count = split.tokens.shape[0] * T
         k = 2 * n * T if joint else n * T
         # Multiply-adds of projecting once (X_te B and N_0 = W_0 Y_0^T) against rebuilding q and
@@ -208,7 +212,7 @@ def reduce_problem(params: ProblemParams, *, data: Data | None = None, w0=None,
         else:
             test = _project(split, _columns(X, y0, W0, joint), nu)
     return ReducedProblem(train=train, gamma=train.tokens @ nu, gram=gram, metric=metric, test=test,
-                          train_mode=params.train, test_source=source)
+                          train_mode=params.train, roles=token_roles(params), test_source=source)
 
 
 def _weights(w0, d: int) -> np.ndarray:
@@ -247,10 +251,10 @@ def _draw_in_subspace(params: ProblemParams, columns: np.ndarray) -> ProjectedSp
     R = np.linalg.qr(augmented, mode="r")
     rng = test_rng(params)
     noise = rng.standard_normal((params.n_test, params.seq_len, R.shape[0]))
-    true_labels = class_labels(params.n_test)
+    true_labels = split_labels(params, "test")[1]
     # Coordinates of e_1, e_2 in the orthonormal basis Q are R's first two columns.
     e1, e2 = R[:, 0], R[:, 1]
-    tokens = add_signals(noise, true_labels, params.signal_norm * e1, params.signal_norm * e2, params.rho)
+    tokens = add_signals(noise, true_labels, params.signal_norm * e1, params.signal_norm * e2, params)
     gamma = tokens @ ((e1 - e2) / (np.sqrt(2.0) * params.signal_norm))
     noisy = np.zeros(params.n_test, dtype=bool)
     return ProjectedSplit(basis=tokens @ R[:, 2:], gamma=gamma, labels=true_labels.copy(),

@@ -9,12 +9,15 @@ import dataclasses
 import math
 import stat
 import tomllib
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from theory.records import AssumptionWarning
+
 __all__ = ["ProblemParams", "OFFICIAL_ALIASES", "OFFICIAL_IGNORED_KEYS", "LAYOUTS", "TRAIN_MODES", "INITS",
-           "DRAWS"]
+           "DRAWS", "LABELINGS", "GENERATORS"]
 
 LAYOUTS = ("independent", "official")
 TRAIN_MODES = ("joint", "p_only")
@@ -24,6 +27,13 @@ INITS = ("uniform", "gaussian")
 #: How the reduced engines get their data: d-dimensional tokens and W_0 ("full"), or the
 #: Gram-type quantities drawn directly in distribution at a cost independent of d ("latent").
 DRAWS = ("full", "latent")
+#: How the true labels and the flips are chosen: in class blocks with the flips at the start of
+#: each block (v2/v3 code), or at random (v1: Y* uniform, exactly ceil(n eta) flips chosen uniformly).
+LABELINGS = ("balanced", "random")
+#: The noise generator: ``numpy.random.default_rng(seed)`` in float64 (v3 code), or the legacy
+#: global generator ``np.random.seed(seed); np.random.randn(n, T, d)`` cast to float32 before
+#: the signals are added (the authors' Jan-2025 study code).
+GENERATORS = ("default", "legacy")
 
 #: Names used by the official code's Hydra configuration, mapped to ours.
 #: Keys of the official configuration that do not describe the problem (the v1 failure
@@ -55,6 +65,8 @@ _INT_RULES = {
     "n_test": 1,
     "steps": 0,
     "seed": 0,
+    "relevant_tokens": 1,
+    "weak_tokens": 0,
 }
 
 
@@ -76,7 +88,9 @@ class ProblemParams:
     rho : float
         Weight of the weakly relevant tokens, 0 < rho < 1.
     label_noise : float
-        Label-noise rate eta (the paper's eta), 0 <= eta < 1/2.
+        Label-noise rate eta (the paper's eta), 0 <= eta < 1. The theorems assume eta < 1/2;
+        eta >= 1/2 (more labels flipped than kept, as in the authors' p-only study) warns
+        ``AssumptionWarning``.
     seed : int
         Seeds the training data (``numpy.random.default_rng(seed)``, as the official code).
     test_seed : int or None
@@ -100,6 +114,17 @@ class ProblemParams:
         dynamics read, exactly in distribution and at a cost independent of d
         (``numerics.latent``). Latent draws need the independent layout, and for joint
         training the Gaussian initialisation (the construction relies on its rotation invariance).
+    relevant_tokens, weak_tokens : int
+        Tokens per role: R >= 1 relevant tokens (positions 0..R-1), then W >= 0 weakly relevant
+        aligned and W weakly relevant opposite tokens; the other T - R - 2W (>= 0) are
+        irrelevant. R = W = 1 is the paper's layout; the authors' p-only study uses R = W = 2.
+    labels : {"balanced", "random"}
+        "balanced": the first floor(n/2) samples are +1 and the first floor(k/2) of each class
+        block are flipped (v2/v3 code); "random": Y* uniform at random and exactly
+        k = ceil(n eta) flips chosen uniformly at random (v1).
+    generator : {"default", "legacy"}
+        Noise generator: ``default_rng`` in float64, or the legacy ``np.random.seed`` +
+        ``np.random.randn`` cast to float32 (the authors' Jan-2025 study code).
     """
 
     n_train: int = 20
@@ -118,6 +143,10 @@ class ProblemParams:
     init: str = "uniform"
     init_seed: int | None = None
     draw: str = "full"
+    relevant_tokens: int = 1
+    weak_tokens: int = 1
+    labels: str = "balanced"
+    generator: str = "default"
 
     def __post_init__(self) -> None:
         for name, minimum in _INT_RULES.items():
@@ -140,8 +169,14 @@ class ProblemParams:
                              "(||mu||^2 must stay finite in float64)")
         if not 0 < self.rho < 1:
             raise ValueError(f"rho={self.rho!r}: must satisfy 0 < rho < 1")
-        if not 0 <= self.label_noise < 0.5:
-            raise ValueError(f"label_noise={self.label_noise!r}: must satisfy 0 <= label_noise < 1/2")
+        if not 0 <= self.label_noise < 1:
+            raise ValueError(f"label_noise={self.label_noise!r}: must satisfy 0 <= label_noise < 1")
+        if self.relevant_tokens >= self.seq_len:
+            raise ValueError(f"relevant_tokens={self.relevant_tokens!r} with seq_len={self.seq_len!r}: "
+                             "must be < seq_len (attention needs a token to select against)")
+        if self.relevant_tokens + 2 * self.weak_tokens > self.seq_len:
+            raise ValueError(f"relevant_tokens={self.relevant_tokens!r}, weak_tokens={self.weak_tokens!r} with "
+                             f"seq_len={self.seq_len!r}: relevant_tokens + 2 weak_tokens must be <= seq_len")
         if self.step_size <= 0:
             raise ValueError(f"step_size={self.step_size!r}: must be > 0")
         if self.layout not in LAYOUTS:
@@ -152,6 +187,13 @@ class ProblemParams:
             raise ValueError(f"init={self.init!r}: must be one of {', '.join(INITS)}")
         if self.draw not in DRAWS:
             raise ValueError(f"draw={self.draw!r}: must be one of {', '.join(DRAWS)}")
+        if self.labels not in LABELINGS:
+            raise ValueError(f"labels={self.labels!r}: must be one of {', '.join(LABELINGS)}")
+        if self.generator not in GENERATORS:
+            raise ValueError(f"generator={self.generator!r}: must be one of {', '.join(GENERATORS)}")
+        if self.draw == "latent" and self.generator == "legacy":
+            raise ValueError("draw='latent' with generator='legacy': the legacy noise is float32-rounded "
+                             "d-dimensional noise, which the latent draw cannot reproduce; use draw='full'")
         if self.draw == "latent" and self.layout != "independent":
             raise ValueError(f"draw='latent' with layout={self.layout!r}: the official test set reuses "
                              "the training noise draw for draw; use draw='full'")
@@ -163,6 +205,10 @@ class ProblemParams:
                 f"test_seed={self.test_seed!r}: the official layout draws the test set from seed; "
                 "leave test_seed unset or use layout='independent'"
             )
+        # Warned last, so that an invalid instance never warns.
+        if self.label_noise >= 0.5:
+            warnings.warn(f"label_noise={self.label_noise!r}: the paper's results assume label_noise < 1/2 "
+                          "(more labels are flipped than kept)", AssumptionWarning, stacklevel=3)
 
     @property
     def n_noisy(self) -> int:
@@ -172,6 +218,11 @@ class ProblemParams:
         for n = 100, eta = 0.07 the product is 7.000000000000001 and 8 labels are flipped.
         """
         return math.ceil(self.n_train * self.label_noise)
+
+    @property
+    def irrelevant_tokens(self) -> int:
+        """Irrelevant tokens per sample, T - R - 2W."""
+        return self.seq_len - self.relevant_tokens - 2 * self.weak_tokens
 
     @property
     def snr(self) -> float:

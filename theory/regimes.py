@@ -59,8 +59,9 @@ class Prediction:
     thresholds : mapping of str to float or None
         Per condition, the signal norm at which it becomes an equality (None if it does not
         depend on the signal norm or a constant is missing).
-    plateaus : mapping of str to float
-        Loss plateaus (``derivations/plateaus.py``).
+    plateaus : mapping of str to float or None
+        Loss plateaus (``derivations/plateaus.py``); the two that depend on the label-noise rate
+        are None for label_noise >= 1/2, outside the derivation (clean samples in the majority).
     time_scales : mapping of str to float or None
         Gap at which 1 - s reaches the target error, flow time and GD steps to reach it from
         gap 0 under drive C_drive (None without C_drive). Keys without suffix use the paper's
@@ -231,9 +232,13 @@ def predict(params: Any, constants: Mapping[str, Any] | None = None, *,
     by_name = {m.condition: m for m in margins}
     regime, missing, reason = _decide(by_name)
     thresholds = {c.name: threshold(c, params, constants, inputs=chosen_inputs) for c in CONDITIONS}
+    # The plateaus are derived with the clean samples in the majority (label_noise < 1/2).
+    minority_noise = params.label_noise < 0.5
     plateaus = {
-        "plateau_benign": bounds.PLATEAU_BENIGN.stable(label_noise=params.label_noise, rho=params.rho),
-        "plateau_not_overfitting": bounds.PLATEAU_NOT_OVERFITTING.stable(label_noise=params.label_noise),
+        "plateau_benign": bounds.PLATEAU_BENIGN.stable(label_noise=params.label_noise, rho=params.rho)
+        if minority_noise else None,
+        "plateau_not_overfitting": bounds.PLATEAU_NOT_OVERFITTING.stable(label_noise=params.label_noise)
+        if minority_noise else None,
         "clean_test_loss_floor": bounds.CLEAN_TEST_LOSS_FLOOR.stable(),
     }
     time_scales: dict[str, float | None] = {}

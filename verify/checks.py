@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 
-from numerics.data import RELEVANT, WEAK_OPPOSITE
 from theory.conditions import V1_A1_DIMENSION, V1_A1_SIGNAL, V1_A2
 from theory.growth import COUNTS, competitor_count, log_growth_difference
 from theory.records import AssumptionWarning
@@ -133,8 +132,9 @@ class GapDefinition:
 
     kind: str = "soft"
     count: str = "T"
-    clean_token: int = RELEVANT
-    noisy_token: int = WEAK_OPPOSITE
+    # The paper's layout (one token per role): token 0 relevant, token 2 weakly relevant opposite.
+    clean_token: int = 0
+    noisy_token: int = 2
 
     def __post_init__(self) -> None:
         if self.kind not in GAP_KINDS:
@@ -297,6 +297,14 @@ def check_g_growth(trajectory: Trajectory, group: str, classification: Classific
     if not np.all(np.isfinite(logits)) or len(logits) < 3:
         return CheckResult(name=name, reference=reference, predicted=predicted, observed=None,
                            tolerance=tolerance, passed=None, notes="logits not finite or fewer than 3 checkpoints")
+    params = trajectory.params
+    if (params.relevant_tokens, params.weak_tokens) != (1, 1):
+        # A tracked token shares its role with others: its gap to them stays O(1) by design.
+        return CheckResult(name=name, reference=reference, predicted=predicted, observed=None,
+                           tolerance=tolerance, passed=None,
+                           notes=f"not applicable: the proof tracks one token per role, this run has "
+                                 f"{params.relevant_tokens} relevant and {params.weak_tokens} weakly relevant "
+                                 "tokens per role")
     if classification.regime == "undetermined":
         return CheckResult(name=name, reference=reference, predicted=predicted, observed=None,
                            tolerance=tolerance, passed=None,
@@ -405,7 +413,9 @@ def check_plateau(trajectory: Trajectory, classification: Classification, *, abs
     change = float(last_fifth.max() - last_fifth.min())
     settled = change <= settle_tol
     passed = None if level is None or not settled else abs(observed - level) <= abs_tol
-    if level is None:
+    if trajectory.params.label_noise >= 0.5:
+        notes = "not applicable: the plateaus are derived for label_noise < 1/2 (clean samples in the majority)"
+    elif level is None:
         notes = f"no plateau is predicted for a {classification.regime} run"
     elif not settled:
         notes = f"loss still moving (changed {change:.3g} over the last fifth of the run): not on a plateau yet"

@@ -23,8 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from numerics.data import FIRST_IRRELEVANT
-from numerics.metrics import ROLE_NAMES
+from theory.roles import ROLE_NAMES, TokenRoles, token_roles
 from theory.bounds import BASELINE_TEST_ACCURACY, CLEAN_TEST_LOSS_FLOOR
 from verify.trajectory import Trajectory
 
@@ -127,12 +126,19 @@ class Classification:
                 "tolerances": self.tolerances.to_dict()}
 
 
-def selected_roles(attention: np.ndarray) -> list[str]:
-    """Role of the token carrying the most attention mass, per sample ((n, T) -> n names).
+def selected_roles(attention: np.ndarray, roles: TokenRoles) -> list[str]:
+    """Role carrying the most attention mass, per sample ((n, T) -> n names).
 
-    The irrelevant tokens compete as individual tokens, not as their summed mass.
+    The relevant, weakly aligned and weakly opposite roles compete by the summed mass of their
+    tokens (one token each in the paper's layout); the irrelevant tokens compete as individual
+    tokens, not as their summed mass.
     """
-    return [ROLE_NAMES[min(int(t), FIRST_IRRELEVANT)] for t in np.argmax(attention, axis=-1)]
+    candidates = [attention[..., part].sum(axis=-1) for part in roles.slices[:3]]
+    names = list(ROLE_NAMES[:3])
+    for position in range(roles.irrelevant.start, roles.irrelevant.stop):
+        candidates.append(attention[..., position])
+        names.append("irrelevant")
+    return [names[int(j)] for j in np.argmax(np.stack(candidates, axis=-1), axis=-1)]
 
 
 def _margins(trajectory: Trajectory) -> np.ndarray | None:
@@ -250,7 +256,7 @@ def _mechanism(trajectory: Trajectory, margins: np.ndarray | None) -> dict[str, 
                 "noisy_selected_role": [], "noisy_role_counts": {r: 0 for r in ROLE_NAMES},
                 "noisy_role_shares": {r: None for r in ROLE_NAMES}}
     k = int(recorded[-1])
-    roles = selected_roles(attention[k, noisy_index])
+    roles = selected_roles(attention[k, noisy_index], token_roles(trajectory.params))
     counts = {role: roles.count(role) for role in ROLE_NAMES}
     fitted = None if margins is None else [bool(margins[k, i] > 0) for i in noisy_index]
     return {"checkpoint_time": float(a["time"][k]), "noisy_samples": [int(i) for i in noisy_index],

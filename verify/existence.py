@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from numerics.data import Data, RELEVANT, WEAK_OPPOSITE, make_data
+from numerics.data import Data, make_data
+from theory.roles import token_roles
 from theory.bounds import EXISTENCE_SCALE_LOWER, EXISTENCE_SCALE_UPPER
 from verify.checks import CheckResult
 
@@ -50,12 +51,16 @@ def existence_construction(params, scale: float, *, data: Data | None = None,
     """
     if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale >= 0):
         raise ValueError(f"lambda={scale!r}: must be a finite number >= 0")
+    if (params.relevant_tokens, params.weak_tokens) != (1, 1):
+        raise ValueError(f"relevant_tokens={params.relevant_tokens}, weak_tokens={params.weak_tokens}: the v1 "
+                         "existence construction memorises one token per sample and needs one token per role (1, 1)")
+    roles = token_roles(params)
     data = make_data(params) if data is None else data
     train = data.train
     own_signal = np.where((train.true_labels > 0)[:, None], data.mu1, data.mu2)
     other_signal = np.where((train.true_labels > 0)[:, None], data.mu2, data.mu1)
-    xi_relevant = train.tokens[:, RELEVANT] - own_signal
-    xi_opposite = train.tokens[:, WEAK_OPPOSITE] - params.rho * other_signal
+    xi_relevant = train.tokens[:, roles.relevant.start] - own_signal
+    xi_opposite = train.tokens[:, roles.weak_opposite.start] - params.rho * other_signal
     p = data.mu1 + data.mu2 + scale * (xi_relevant[~train.noisy].sum(axis=0) + xi_opposite[train.noisy].sum(axis=0))
 
     def accuracy(split) -> float:

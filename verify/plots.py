@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from numerics.metrics import ROLE_NAMES, role_attention
+from theory.roles import token_roles
 from verify.files import atomic_write_bytes
 from verify.trajectory import Trajectory
 
@@ -91,7 +92,7 @@ def dynamics_figure(trajectories: Sequence[Trajectory], titles: Sequence[str] | 
             if indices.size == 0:
                 ax.text(0.5, 0.5, f"no {kind} samples", ha="center", transform=ax.transAxes)
             else:
-                roles = role_attention(attention[:, indices[0]])
+                roles = role_attention(attention[:, indices[0]], token_roles(trajectory.params))
                 for k, role in enumerate(ROLE_NAMES):
                     ax.plot(x, roles[:, k], color=ROLE_COLORS[role], label=ROLE_LABELS[role])
                 ax.set_title(f"{kind} sample #{indices[0]}: attention")
@@ -247,8 +248,9 @@ def gaps_figure(series: dict[str, dict], title: str = "", *, exponent_tol: float
 
 
 @_styled
-def delay_figure(trajectory: Trajectory, levels: dict[str, float], markers: dict[str, float | None]):
-    """Train and test loss over exponentially long horizons (log time) with the loss floors.
+def delay_figure(trajectory: Trajectory, levels: dict[str, float | None], markers: dict[str, float | None]):
+    """Train and test loss over exponentially long horizons (log time) with the loss floors
+    (a level ``None``, not predicted for this setting, is not drawn).
 
     Paper: abstract (delayed generalisation); derivations/plateaus.py (plateaus and clean floor).
     """
@@ -259,7 +261,8 @@ def delay_figure(trajectory: Trajectory, levels: dict[str, float], markers: dict
     ax.plot(time[keep], a["train_loss"][keep], label="train loss")
     ax.plot(time[keep], a["test_loss"][keep], label="test loss")
     for k, (name, value) in enumerate(levels.items()):
-        ax.axhline(value, color=f"C{k + 2}", ls="--", lw=0.8, label=name.replace("_", " "))
+        if value is not None:
+            ax.axhline(value, color=f"C{k + 2}", ls="--", lw=0.8, label=name.replace("_", " "))
     for name, value in markers.items():
         if value:
             ax.axvline(value, color="0.3", ls=":", lw=0.8)
@@ -273,8 +276,9 @@ def delay_figure(trajectory: Trajectory, levels: dict[str, float], markers: dict
 
 
 @_styled
-def plateaus_figure(trajectories: Sequence[Trajectory], titles: Sequence[str], levels: dict[str, float]):
-    """Training-loss curves against the predicted plateaus of benign overfitting and of not overfitting.
+def plateaus_figure(trajectories: Sequence[Trajectory], titles: Sequence[str], levels: dict[str, float | None]):
+    """Training-loss curves against the predicted plateaus of benign overfitting and of not overfitting
+    (a level ``None``, not predicted for this setting, is not drawn).
 
     Paper: derivations/plateaus.py (|f| <= max_t |gamma_t| bounds the loss from below).
     """
@@ -285,7 +289,8 @@ def plateaus_figure(trajectories: Sequence[Trajectory], titles: Sequence[str], l
         if log_x:
             ax.set_xscale("log")
     for k, (name, value) in enumerate(levels.items()):
-        ax.axhline(value, color=f"C{k + 5}", ls="--", lw=0.8, label=f"{name.replace('_', ' ')} {value:.3f}")
+        if value is not None:
+            ax.axhline(value, color=f"C{k + 5}", ls="--", lw=0.8, label=f"{name.replace('_', ' ')} {value:.3f}")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("training loss")
     ax.legend(fontsize=7)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from numerics.metrics import ROLE_NAMES, role_attention
+from theory.roles import token_roles
 from verify.attention_mass import attention_mass_summary
 from verify.checks import CheckResult, GapDefinition, run_checks, v1_hypotheses
 from verify.classify import Classification, OutcomeTolerances
@@ -35,7 +36,7 @@ def run_report(trajectory: Trajectory, classification: Classification) -> dict[s
     if mechanism["checkpoint_time"] is not None:
         k = int(np.flatnonzero(np.asarray(a["time"]) == mechanism["checkpoint_time"])[-1])
         noisy_index = np.asarray(mechanism["noisy_samples"], dtype=int)
-        masses = role_attention(np.asarray(a["attention_train"][k])[noisy_index])
+        masses = role_attention(np.asarray(a["attention_train"][k])[noisy_index], token_roles(trajectory.params))
         noisy_attention = [
             {"sample": int(i), "selected": role, **{name: float(m) for name, m in zip(ROLE_NAMES, row)}}
             for i, role, row in zip(noisy_index, mechanism["noisy_selected_role"], masses)

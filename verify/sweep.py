@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from numerics.budget import LIMITS, check_limit
-from numerics.data import label_layout
+from numerics.data import split_labels
 from numerics.mass import MASS_ARRAYS
 from theory.params import ProblemParams
 from verify.attention_mass import attention_mass_summary
@@ -57,7 +57,8 @@ METRICS = ("train_loss", "test_loss", "train_acc", "train_acc_clean", "train_acc
 #: The v1 attention-mass ratios (``verify.attention_mass``), in the cells of engines that keep the
 #: per-step sums (direct, reduced); NaN in cells without them (flow, column engine, older sweeps).
 MASS_METRICS = ("ratio_clean_pos_over_noisy_neg", "ratio_clean_neg_over_noisy_pos", "eq9_ratio", "eq10_ratio")
-_AXIS_TYPES = {"n_train": int, "seq_len": int, "dim": int, "n_test": int, "steps": int,
+_AXIS_TYPES = {"n_train": int, "seq_len": int, "dim": int, "n_test": int, "steps": int, "relevant_tokens": int,
+               "weak_tokens": int,
                "signal_norm": float, "rho": float, "label_noise": float, "step_size": float}
 
 
@@ -334,7 +335,7 @@ def _cell_result(params: ProblemParams, recording, engine: str) -> dict[str, Any
     if not recording.status.ok:
         return {"status": "failed", "error": recording.message, "regime": "failed"}
     try:
-        labels, true_labels, noisy = label_layout(params.n_train, params.n_noisy)
+        labels, true_labels, noisy = split_labels(params, "train")
         arrays = dict(recording.arrays) | {"noisy": noisy, "train_labels": labels,
                                            "train_true_labels": true_labels}
         source = "flow:scipy" if engine == "flow" else f"gd:{engine}"

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from numerics.data import Split, label_layout
+from numerics.data import Split, split_labels
 from numerics.recording import Recording
 from numerics.status import Status
 from theory.params import ProblemParams
@@ -202,7 +202,7 @@ def validate_arrays(params: ProblemParams, source: str, arrays: Mapping[str, np.
     ``token_mass_max`` (K,) finite, >= 0 and non-decreasing; an official run's final state, whose attention its code does not
     record, may hold NaN attention, logits, outputs and clean / noisy accuracies;
     labels are +-1 and ``noisy`` is a boolean mask with as many entries set as the
-    parameters flip (``numerics.data.label_layout``). Not-a-number
+    parameters flip (``numerics.data.split_labels``). Not-a-number
     is allowed only where it means "not measured": accuracies of a group that is empty, and the
     official run's metrics at step 0, which its code does not log.
     """
@@ -245,7 +245,7 @@ def validate_arrays(params: ProblemParams, source: str, arrays: Mapping[str, np.
     if noisy.dtype != np.bool_ or noisy.shape != (n,):
         raise ValueError(f"array 'noisy' has dtype {noisy.dtype} and shape {noisy.shape}: must be "
                          f"{n} booleans (n_train={n})")
-    expected = int(label_layout(n, params.n_noisy)[2].sum())
+    expected = int(split_labels(params, "train")[2].sum())
     if int(noisy.sum()) != expected:
         raise ValueError(f"array 'noisy' marks {int(noisy.sum())} samples: the parameters give "
                          f"{expected} flipped labels")

@@ -18,7 +18,7 @@ import pytest
 from scipy import stats
 
 import numerics.latent as latent
-from numerics.data import WEAK_OPPOSITE, initial_weights, noisy_mask
+from numerics.data import initial_weights, noisy_mask
 from numerics.reduced import descend_reduced, drive_flat
 from numerics.subspace import reduce_problem
 from theory.params import ProblemParams
@@ -51,7 +51,7 @@ def outcomes(base: ProblemParams, draw: str, seeds) -> np.ndarray:
         arrays = descend_reduced(problem, step_size=params.step_size, steps=params.steps, record_every=EVERY).arrays
         fitted = arrays["step"][arrays["train_acc_noisy"] >= 1]
         rows.append([arrays["train_loss"][-1], arrays["test_loss"][-1],
-                     arrays["attention_train"][-1][noisy, WEAK_OPPOSITE].mean(), 1 - arrays["test_acc"][-1],
+                     arrays["attention_train"][-1][noisy, 2].mean(), 1 - arrays["test_acc"][-1],
                      fitted[0] if fitted.size else params.steps + 1,
                      arrays["train_loss"][EARLY // EVERY], arrays["test_loss"][EARLY // EVERY],
                      arrays["test_attention_roles"][-1][0], one_step_spread(problem)])

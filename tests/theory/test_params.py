@@ -18,8 +18,15 @@ def test_defaults_are_the_official_v3_setting():
     ("seq_len", 2, "seq_len=2: must be >= 3"),
     ("rho", 0.0, "0 < rho < 1"),
     ("rho", 1.0, "0 < rho < 1"),
-    ("label_noise", 0.5, "0 <= label_noise < 1/2"),
-    ("label_noise", -0.1, "0 <= label_noise < 1/2"),
+    ("label_noise", 1.0, "0 <= label_noise < 1"),
+    ("label_noise", -0.1, "0 <= label_noise < 1"),
+    ("relevant_tokens", 0, "relevant_tokens=0: must be >= 1"),
+    ("relevant_tokens", 8, "relevant_tokens=8 with seq_len=8: must be < seq_len"),
+    ("relevant_tokens", 1.5, "relevant_tokens=1.5: must be an integer"),
+    ("weak_tokens", -1, "weak_tokens=-1: must be >= 0"),
+    ("weak_tokens", 4, "weak_tokens=4 with seq_len=8: relevant_tokens . 2 weak_tokens must be <= seq_len"),
+    ("labels", "shuffled", "labels='shuffled': must be one of balanced, random"),
+    ("generator", "torch", "generator='torch': must be one of default, legacy"),
     ("dim", 0, "dim=0: must be >= 2"),
     ("dim", -5, "dim=-5"),
     ("n_train", 20.5, "n_train=20.5: must be an integer"),
@@ -56,10 +63,13 @@ def test_aliases_and_unknown_keys():
 
 @given(n=st.integers(2, 500), eta=st.floats(0, 0.499), dim=st.integers(2, 10**6),
        mu=st.floats(1e-3, 1e3), rho=st.floats(1e-3, 0.999), seed=st.integers(0, 2**32),
-       layout=st.sampled_from(["independent", "official"]), train=st.sampled_from(["joint", "p_only"]))
-def test_toml_round_trip(n, eta, dim, mu, rho, seed, layout, train):
+       layout=st.sampled_from(["independent", "official"]), train=st.sampled_from(["joint", "p_only"]),
+       relevant=st.integers(1, 3), weak=st.integers(0, 2), labels=st.sampled_from(["balanced", "random"]),
+       generator=st.sampled_from(["default", "legacy"]))
+def test_toml_round_trip(n, eta, dim, mu, rho, seed, layout, train, relevant, weak, labels, generator):
     p = ProblemParams(n_train=n, label_noise=eta, dim=dim, signal_norm=mu, rho=rho, seed=seed,
-                      layout=layout, train=train)
+                      layout=layout, train=train, relevant_tokens=relevant, weak_tokens=weak, labels=labels,
+                      generator=generator)
     assert ProblemParams.from_toml(p.to_toml()) == p
     assert ProblemParams.from_mapping(p.to_dict()) == p
 
@@ -93,3 +103,27 @@ def test_toml_ignores_the_official_configs_non_problem_keys():
     assert ProblemParams.from_toml(text).dim == 300
     with pytest.raises(ValueError, match="unknown"):
         ProblemParams.from_toml("embed_dim = 300\nwarp = 1\n")
+
+
+def test_new_fields_default_to_the_papers_layout_and_old_files_still_load(tmp_path):
+    p = ProblemParams()
+    assert (p.relevant_tokens, p.weak_tokens, p.labels, p.generator) == (1, 1, "balanced", "default")
+    assert p.irrelevant_tokens == 5
+    # A parameter file written before these fields existed.
+    (tmp_path / "params.toml").write_text("n_train = 20\nseq_len = 8\ndim = 300\nlabel_noise = 0.2\n")
+    assert ProblemParams.load(tmp_path / "params.toml") == ProblemParams(dim=300)
+
+
+def test_latent_draw_refuses_the_legacy_generator():
+    with pytest.raises(ValueError, match="draw='latent' with generator='legacy'"):
+        ProblemParams(draw="latent", generator="legacy", train="p_only")
+
+
+def test_label_noise_at_or_above_one_half_warns_but_is_accepted():
+    from theory.records import AssumptionWarning
+
+    with pytest.warns(AssumptionWarning, match="label_noise=0.9"):
+        p = ProblemParams(label_noise=0.9, train="p_only")
+    assert p.n_noisy == 18
+    with pytest.warns(AssumptionWarning):
+        ProblemParams(label_noise=0.5)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from numerics.data import class_labels, labels_only, make_data
+from numerics.data import labels_only, make_data, split_labels
 from theory.params import ProblemParams
 from theory.records import AssumptionWarning
 from theory.regimes import predict
@@ -90,7 +90,7 @@ def _reduced_run(params, progress: bool) -> Trajectory:
 
     recording = run_reduced(params, progress=progress)
     return Trajectory.from_recording(recording, params, labels_only(params), source="gd:reduced",
-                                     test_labels=class_labels(params.n_test))
+                                     test_labels=split_labels(params, "test")[1])
 
 
 def _params_with_defaults(args: argparse.Namespace, defaults: dict) -> ProblemParams:

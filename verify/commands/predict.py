@@ -66,6 +66,11 @@ def _time_scale(value: float | None) -> str:
     return "- (needs C_drive)" if value is None else f"{value:.6g}"
 
 
+def _plateau(value: float | None) -> str:
+    # Only the label-noise-dependent plateaus can be absent, and only for label_noise >= 1/2.
+    return "- (not derived for label_noise >= 1/2)" if value is None else f"{value:.6f}"
+
+
 def format_prediction(prediction: Prediction) -> str:
     """Human-readable text of a prediction.
 
@@ -87,7 +92,7 @@ def format_prediction(prediction: Prediction) -> str:
         boundary = prediction.thresholds.get(margin.condition)
         extra = "" if boundary is None else f"  boundary |mu| = {boundary:.6g}"
         lines.append(f"  {margin.condition:<{width}}  {margin.status.value:<12}  {detail}{extra}")
-    lines.append("plateaus: " + ", ".join(f"{k} = {v:.6f}" for k, v in prediction.plateaus.items()))
+    lines.append("plateaus: " + ", ".join(f"{k} = {_plateau(v)}" for k, v in prediction.plateaus.items()))
     lines.append("time scales: " + ", ".join(f"{k} = {_time_scale(v)}" for k, v in prediction.time_scales.items()))
     if prediction.constants:
         lines.append("constants: " + ", ".join(f"{k} = {v:g}" for k, v in prediction.constants.items()))

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from numerics.budget import check_limit, check_memory, data_bytes, direct_bytes, reduced_bytes
-from numerics.data import class_labels, labels_only, make_data
+from numerics.data import labels_only, make_data, split_labels
 from numerics.gd import check_initial_weights, run_direct
 from numerics.recording import default_record_every
 from numerics.reduced import run_reduced
@@ -74,9 +74,13 @@ def check_run_budget(params, engine: str, *, w0_given: bool, record_every: int |
 
 def default_out(params) -> Path:
     """runs/d<dim>-mu<signal>-seed<seed>, with a suffix for settings other than the defaults'
-    layout and training (so `run` and `run --layout official` do not collide)."""
+    layout, training, draw, labels, generator and token roles (so `run` and `run --layout
+    official` do not collide)."""
     suffix = "".join(f"-{value}" for value, default in ((params.layout, "independent"), (params.train, "joint"),
-                                                         (params.draw, "full")) if value != default)
+                                                         (params.draw, "full"), (params.labels, "balanced"),
+                                                         (params.generator, "default")) if value != default)
+    if (params.relevant_tokens, params.weak_tokens) != (1, 1):
+        suffix += f"-r{params.relevant_tokens}w{params.weak_tokens}"
     return Path("runs") / f"d{params.dim}-mu{params.signal_norm:g}-seed{params.seed}{suffix}"
 
 
@@ -112,7 +116,7 @@ def _run(args: argparse.Namespace, params, w0, claim) -> int:
               "(a smaller --step-size may help)", file=sys.stderr)
         return 1
     trajectory = Trajectory.from_recording(recording, params, train, source=source,
-                                         test_labels=class_labels(params.n_test))
+                                         test_labels=split_labels(params, "test")[1])
     report = build_report(trajectory)
     write_run_dir(claim.path, trajectory, report, claim=claim)
     if not args.quiet:
