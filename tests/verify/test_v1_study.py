@@ -15,13 +15,14 @@ from verify.sweep import MASS_METRICS, load_sweep
 from verify.trajectory import Trajectory
 
 #: The study's options (the authors' label-noise study) at a tiny size.
-STUDY = ["--train", "p_only", "--layout", "official", "--n-train", "10", "--seed", "0", "--dim", "60",
+STUDY = ["--train", "p_only", "--relevant-tokens", "2", "--weak-tokens", "2", "--generator", "legacy",
+         "--layout", "official", "--n-train", "10", "--seed", "0", "--dim", "60",
          "--signal-norm", "8", "--steps", "40", "--n-test", "20", "--step-size", "0.05"]
 
 
 def test_label_noise_study_cells_carry_the_ratios_and_accuracies(tmp_path):
     out = tmp_path / "study"
-    assert main(["sweep", "--axis", "label_noise=0:0.4:0.2", *STUDY, "--executor", "serial", "--quiet",
+    assert main(["sweep", "--axis", "label_noise=0:0.6:0.3", *STUDY, "--executor", "serial", "--quiet",
                  "--out", str(out)]) == 0
     result = load_sweep(out)
     assert result.complete
