@@ -693,9 +693,11 @@ class SweepResult:
         return {r: np.mean(self.regimes == r, axis=-1) for r in REGIMES}
 
     def to_summary(self) -> dict[str, Any]:
-        """JSON-ready: axes, seeds, per-cell mean metrics and majority regime."""
+        """JSON-ready: axes, seeds, per-cell mean metrics (the attention-mass ratios where some
+        cell has them) and majority regime."""
+        names = [*METRICS, *(name for name in MASS_METRICS if np.any(np.isfinite(self.metrics[name])))]
         return {"spec": self.spec.to_dict(),
-                "mean": {name: np.where(np.isnan(m := self.mean(name)), None, m).tolist() for name in METRICS},
+                "mean": {name: np.where(np.isnan(m := self.mean(name)), None, m).tolist() for name in names},
                 "majority_regime": self.majority_regime().tolist(),
                 "counts": {r: int(np.sum(self.regimes == r)) for r in (*REGIMES, "failed", "missing")}}
 
