@@ -124,7 +124,8 @@ class FlowEvents:
     ----------
     attention_level : float
         In (0, 1). A clean sample's event: its attention mass on the relevant set (the
-        relevant token, or the sum over several) reaches the level. A noisy sample's event: its attention on any single token reaches it.
+        relevant token, or the sum over several) reaches the level. A noisy sample's event:
+        its attention on any single token reaches it.
     test_loss_tolerance : float or None
         epsilon > 0: record when test loss <= floor + epsilon. ``None`` turns the event off
         (it costs one test-logit evaluation per solver step).

@@ -14,8 +14,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from theory.records import AssumptionWarning
-
 __all__ = ["ProblemParams", "OFFICIAL_ALIASES", "OFFICIAL_IGNORED_KEYS", "LAYOUTS", "TRAIN_MODES", "INITS",
            "DRAWS", "LABELINGS", "GENERATORS"]
 
@@ -207,6 +205,9 @@ class ProblemParams:
             )
         # Warned last, so that an invalid instance never warns.
         if self.label_noise >= 0.5:
+            # Imported here: theory.records loads SymPy, which the parameters otherwise never need.
+            from theory.records import AssumptionWarning
+
             warnings.warn(f"label_noise={self.label_noise!r}: the paper's results assume label_noise < 1/2 "
                           "(more labels are flipped than kept)", AssumptionWarning, stacklevel=3)
 

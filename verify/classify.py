@@ -41,10 +41,11 @@ def clean_test_loss_floor() -> float:
     return CLEAN_TEST_LOSS_FLOOR.stable()
 
 
-def baseline_test_accuracy(signal_norm: float, seq_len: int) -> float:
-    """Test accuracy of the untrained model (p = 0, uniform attention), one token per role:
-    Phi(||mu|| / sqrt(2 T)) (derivations/baseline: f = (1/T) sum_t gamma_t is Gaussian)."""
-    return BASELINE_TEST_ACCURACY.stable(signal_norm=signal_norm, seq_len=seq_len)
+def baseline_test_accuracy(signal_norm: float, seq_len: int, *, relevant_tokens: int = 1) -> float:
+    """Test accuracy of the untrained model (p = 0, uniform attention):
+    Phi(R ||mu|| / sqrt(2 T)) with R relevant tokens (derivations/baseline: f = (1/T) sum_t gamma_t
+    is Gaussian; the weakly relevant pairs cancel, so R relevant tokens act as one of norm R ||mu||)."""
+    return BASELINE_TEST_ACCURACY.stable(signal_norm=relevant_tokens * signal_norm, seq_len=seq_len)
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -287,7 +288,7 @@ def classify(trajectory: Trajectory, *, tolerances: OutcomeTolerances | None = N
         all_fitted = (clean_fit >= 1) & ((noisy_fit >= 1) if noisy.any() else True)
         generalised = (test_error <= tol.error_tolerance) & (excess_loss <= tol.loss_tolerance)
     params = trajectory.params
-    baseline = baseline_test_accuracy(params.signal_norm, params.seq_len)
+    baseline = baseline_test_accuracy(params.signal_norm, params.seq_len, relevant_tokens=params.relevant_tokens)
 
     def final(values: np.ndarray) -> float | None:
         return float(values[-1]) if np.isfinite(values[-1]) else None

@@ -170,3 +170,41 @@ def test_latent_draw_places_the_signals_by_role_and_uses_the_labels():
     test_true = split_labels(params, "test")[1]
     np.testing.assert_allclose(problem.test.gamma, test_true[:, None] * coefficient[None, :] / math.sqrt(2),
                                atol=6 / params.signal_norm)
+
+
+def test_latent_gram_carries_the_signals_of_the_layout():
+    """G = X X^T of the latent draw is d I + ||mu||^2 A A^T + noise of size sqrt(d), with A the
+    per-token signal vectors of the layout built here by hand. A token on a wrong role moves
+    entries by at least rho ||mu||^2 = 3.6e4, far beyond 6 sqrt(2 d) ~ 2.7e3."""
+    params = _params(LAYOUTS[0][0], draw="latent", train="p_only", labels="random", signal_norm=200.0,
+                     dim=10**5, n_train=5, rho=0.9)
+    problem = reduce_problem(params)
+    true_labels = split_labels(params, "train")[1]
+    rho = params.rho
+    vectors = []
+    for y in true_labels:
+        own, other = (np.array([1.0, 0.0]), np.array([0.0, 1.0]))[:: 1 if y > 0 else -1]
+        vectors += [own, own, rho * own, rho * own, rho * other, rho * other, 0 * own, 0 * own]
+    A = np.array(vectors)
+    expected = params.dim * np.eye(len(A)) + params.signal_norm**2 * A @ A.T
+    assert np.max(np.abs(problem.gram - expected)) < 6 * math.sqrt(2 * params.dim)
+
+
+def test_latent_column_equals_latent_cells_with_several_tokens_per_role():
+    base = _params(LAYOUTS[0][0], draw="latent", init="gaussian", labels="random", dim=10**5, n_test=12)
+    norms = (1.5, 60.0)
+    for mu, recording in zip(norms, run_reduced_column(base, norms, record_every=10)):
+        reference = run_reduced(base.replace(signal_norm=mu), record_every=10)
+        for key in KEYS:
+            np.testing.assert_allclose(recording.arrays[key], reference.arrays[key], rtol=1e-10, atol=1e-12,
+                                       err_msg=f"{mu} {key}")
+
+
+def test_legacy_generator_keeps_the_d_dimensional_test_set_in_the_reduced_engine():
+    """Float32-rounded noise is not rotation invariant, so the reduced engine projects the drawn
+    test set instead of drawing it in the subspace: every test number is the direct engine's."""
+    params = _params(LAYOUTS[1][0], generator="legacy", labels="random")
+    direct = run_direct(params, record_every=10)
+    reduced = run_reduced(params, record_every=10)
+    for key in KEYS:
+        np.testing.assert_allclose(reduced.arrays[key], direct.arrays[key], rtol=1e-10, atol=1e-12, err_msg=key)

@@ -73,3 +73,28 @@ def test_label_noise_sweep_to_0_9_with_p_only_and_two_tokens_per_role(tmp_path):
     # ceil(10 eta) flips, split over the two class blocks (balanced labels): 0, 2, 6, 8 noisy samples.
     noisy_fitted = [cell["train_acc_noisy"] for cell in results]
     assert noisy_fitted[0] is None and all(v is not None for v in noisy_fitted[1:])
+
+
+@pytest.mark.parametrize("relevant, weak", [(1, 1), (2, 2), (3, 1)])
+def test_baseline_accuracy_with_several_relevant_tokens_matches_a_simulation(relevant, weak):
+    """The untrained model (uniform attention) on 40000 drawn test samples: its accuracy is the
+    baseline's Phi(R ||mu|| / sqrt(2 T)) within sampling error (sd about 0.0023)."""
+    from numerics.data import make_data
+    from verify.classify import baseline_test_accuracy
+
+    params = ProblemParams(seq_len=8, relevant_tokens=relevant, weak_tokens=weak, signal_norm=1.0, dim=5,
+                           n_test=40000, n_train=2, label_noise=0.0, rho=0.5)
+    data = make_data(params)
+    f = (data.test.tokens @ data.nu).mean(axis=1)
+    observed = float(np.mean(data.test.labels * f > 0))
+    assert observed == pytest.approx(baseline_test_accuracy(1.0, 8, relevant_tokens=relevant), abs=0.012)
+
+
+def test_predict_says_the_plateaus_do_not_apply_above_one_half(capsys):
+    assert main(["predict", "--label-noise", "0.7", "--train", "p_only", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["plateaus"]["plateau_benign"] is None and result["plateaus"]["plateau_not_overfitting"] is None
+    assert result["plateaus"]["clean_test_loss_floor"] > 0
+    assert any("label_noise=0.7" in note and "< 1/2" in note for note in result["warnings"])
+    assert main(["predict", "--label-noise", "0.7"]) == 0
+    assert "plateau_benign = - (not derived for label_noise >= 1/2)" in capsys.readouterr().out

@@ -145,7 +145,7 @@ def _summary(recording, report, out) -> None:
     test_event = ("test-loss event off" if ev["test_loss_tolerance"] is None else
                   f"test loss within {ev['test_loss_tolerance']:g} of {ev['test_loss_floor']:.4f} "
                   f"{when(ev['test_loss_near_floor'])}")
-    print(f"events (attention level {ev['attention_level']:g}): all clean on the relevant token "
+    print(f"events (attention level {ev['attention_level']:g}): all clean on the relevant token(s) "
           f"{when(ev['clean_relevant_all'])}; all noisy on one token {when(ev['noisy_single_token_all'])}; "
           f"all noisy fitted {when(ev['all_noisy_fitted'])}; {test_event}")
     print(f"solver: {recording.stats.get('method', 'mpmath')}, {recording.stats.get('nfev')} evaluations, "

@@ -13,7 +13,8 @@ from theory.params import DRAWS, GENERATORS, INITS, LABELINGS, LAYOUTS, TRAIN_MO
 __all__ = ["add_params_arguments", "params_from_args"]
 
 _TYPES = {"n_train": int, "seq_len": int, "dim": int, "n_test": int, "seed": int, "test_seed": int, "init_seed": int,
-          "steps": int, "relevant_tokens": int, "weak_tokens": int, "signal_norm": float, "rho": float, "label_noise": float, "step_size": float}
+          "steps": int, "relevant_tokens": int, "weak_tokens": int, "signal_norm": float, "rho": float,
+          "label_noise": float, "step_size": float}
 _HELP = {
     "n_train": "training samples n", "seq_len": "tokens per sample T", "dim": "embedding dimension d",
     "signal_norm": "signal norm ||mu||", "rho": "weak-token weight rho in (0, 1)",

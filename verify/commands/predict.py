@@ -105,12 +105,13 @@ def main(args: argparse.Namespace) -> int:
 
     Paper: none (command-line interface).
     """
-    params = params_from_args(args)
     constants = merge_constants(load_constants(args.constants) if args.constants else {},
                                 parse_constant_options(args.constant))
     inputs = parse_assignments(args.input, DEFAULT_INPUTS, "--input")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", AssumptionWarning)
+        # Inside: the parameters themselves warn when label_noise >= 1/2.
+        params = params_from_args(args)
         prediction = predict(params, constants, inputs=inputs)
     # Each failing assumption is reported once, however often the prediction evaluated it.
     notes = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, AssumptionWarning)))
