@@ -69,3 +69,17 @@ def test_a_run_file_without_attention_mass_arrays_loads_and_verifies(tmp_path):
     np.savez(out / "trajectory.npz", **arrays)
     with pytest.raises(ValueError, match="token_mass_max"):
         Trajectory.load(out)
+
+
+def test_v1_grid_figure_finishes_an_interrupted_sweep(tmp_path):
+    out = tmp_path / "grid"
+    options = ["--axis", "dim=40,80", "--axis", "signal_norm=4,12", "--train", "p_only", "--steps", "10",
+               "--n-test", "10", "--executor", "serial", "--quiet", "--out", str(out)]
+    assert main(["sweep", *options]) == 0
+    cells = sorted((out / "cells").glob("*.json"))
+    kept = cells[0].read_text()
+    for path in cells[1:]:
+        path.unlink()
+    assert not load_sweep(out).complete
+    assert main(["figure", "v1_grid", "--sweep", str(out), "--quiet", "--out", str(tmp_path / "figures")]) == 0
+    assert load_sweep(out).complete and cells[0].read_text() == kept

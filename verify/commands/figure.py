@@ -102,15 +102,22 @@ def _params_with_defaults(args: argparse.Namespace, defaults: dict) -> ProblemPa
 
 
 def _sweep_or_run(args, make_spec, progress: bool):
-    """The sweep in --sweep DIR, running ``make_spec()`` there first when it holds none."""
+    """The sweep in --sweep DIR: run ``make_spec()`` there when it holds none, finish (resume) it
+    when it is incomplete, e.g. after an interrupted first call."""
     if not args.sweep:
         raise ValueError(f"figure {args.name} needs --sweep DIR (filled with its sweep when empty)")
-    if not (Path(args.sweep) / "sweep.json").exists():
+    path = Path(args.sweep)
+    if (path / "sweep.json").exists():
+        result = load_sweep(path)
+        if result.complete:
+            return result
+        spec = result.spec
+    else:
         spec = make_spec()
-        if not args.quiet:
-            print(f"running the sweep of {len(list(spec.cells()))} cells into {args.sweep}")
-        run_sweep(spec, args.sweep, progress=progress)
-    return load_sweep(args.sweep)
+    if not args.quiet:
+        print(f"running the sweep of {len(list(spec.cells()))} cells into {args.sweep}")
+    run_sweep(spec, path, progress=progress)
+    return load_sweep(path)
 
 
 def _run_or_load(args, params, progress) -> Trajectory:
