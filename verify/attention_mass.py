@@ -3,9 +3,12 @@
 For training sample i at time tau, a_i(tau) is the attention mass on the relevant set and
 S_i(tau) = a_i (1 - a_i). As in the authors' code, S is accumulated per GD step from the
 forward pass *before* that step's update, i.e. over the states 0 .. steps - 1, into four
-sums: clean / noisy x observed label +1 / -1. For runs recorded at fewer checkpoints (thinned
-GD, flows) the sum over steps is replaced by the time integral (trapezoid rule) divided by the
-step size, and the result says so (``exact: false``).
+sums: clean / noisy x observed label +1 / -1. The GD engines keep these per-step sums themselves
+(``numerics.mass``: arrays ``mass_cumulative`` and ``token_mass_max``), exact at any checkpoint
+spacing. A run without them (older files, official runs) is summed from its recorded attention:
+exactly when every step is a checkpoint; otherwise, and for flows, which keep no per-step sums,
+the sum over steps is replaced by the time integral over the checkpoints (trapezoid rule)
+divided by the step size, and the result says so (``exact: false``).
 
 Reported quantities:
 
