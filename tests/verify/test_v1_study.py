@@ -83,3 +83,15 @@ def test_v1_grid_figure_finishes_an_interrupted_sweep(tmp_path):
     assert not load_sweep(out).complete
     assert main(["figure", "v1_grid", "--sweep", str(out), "--quiet", "--out", str(tmp_path / "figures")]) == 0
     assert load_sweep(out).complete and cells[0].read_text() == kept
+
+
+def test_a_cell_file_with_a_non_numeric_ratio_is_refused(tmp_path):
+    out = tmp_path / "grid"
+    assert main(["sweep", "--axis", "dim=40", "--train", "p_only", "--steps", "5", "--n-test", "10",
+                 "--executor", "serial", "--quiet", "--out", str(out)]) == 0
+    cell = next((out / "cells").glob("*.json"))
+    data = json.loads(cell.read_text())
+    assert data["eq9_ratio"] is not None
+    cell.write_text(json.dumps(data | {"eq9_ratio": "large"}))
+    with pytest.raises(ValueError, match="field 'eq9_ratio' must be a number or null"):
+        load_sweep(out)
