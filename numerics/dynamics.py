@@ -32,7 +32,7 @@ __all__ = ["drive", "logits", "rate", "test_coordinates", "GDState"]
 
 
 def drive(z: np.ndarray, gamma: np.ndarray, labels: np.ndarray, label_weights: np.ndarray, *,
-          axis: int):
+          axis: int, ledger=None):
     """Outputs f and the drive c = -dL/dz from logits z and token scores gamma of one shape.
 
     Paper: f_i = sum_t s_{i,t} gamma_{i,t}, s = softmax(z_i), and
@@ -42,7 +42,8 @@ def drive(z: np.ndarray, gamma: np.ndarray, labels: np.ndarray, label_weights: n
     ``axis`` is the token axis of z and gamma: 1 for (n, T) arrays, 0 for token-major
     (T, cells, n) batches. ``labels`` (y) and ``label_weights`` (y / n) broadcast against f with
     the token axis kept: shape (n, 1) for axis 1, (n,) for axis 0. Returns f without the token
-    axis and c of z's shape.
+    axis and c of z's shape. A ``ledger`` (``numerics.mass.MassLedger``) is handed this step's
+    attention s, before the update (the attention-mass bookkeeping of the v1 paper).
 
     The same numbers as ``attention.attend`` + ``attention.drive`` up to rounding, with fewer
     array operations: in the reduced engines these small operations, not the m x m products,
@@ -51,6 +52,8 @@ def drive(z: np.ndarray, gamma: np.ndarray, labels: np.ndarray, label_weights: n
     # ufunc reductions directly: the ndarray.sum/max wrappers cost more than the arithmetic here.
     s = np.exp(z - np.maximum.reduce(z, axis=axis, keepdims=True))
     s /= np.add.reduce(s, axis=axis, keepdims=True)
+    if ledger is not None:
+        ledger.add(s)
     f = np.add.reduce(s * gamma, axis=axis, keepdims=True)
     # g_i = 1 / (1 + e^{y_i f_i}) = expit(-y_i f_i), overflow-free.
     weight = expit(-(labels * f))

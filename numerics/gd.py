@@ -14,6 +14,7 @@ from scipy.linalg.blas import dger
 from numerics.attention import attend, drive, mean_loss
 from numerics.budget import check_memory, direct_bytes
 from numerics.data import Data, initial_weights, make_data
+from numerics.mass import MassLedger, relevant_positions
 from numerics.metrics import checkpoint_metrics
 from numerics.recording import Recording, checkpoint_steps, default_record_every, finish, gd_arrays
 from numerics.status import Status
@@ -72,7 +73,8 @@ def run_direct(params: ProblemParams, *, data: Data | None = None, w0=None,
     """Train by direct GD for ``params.steps`` steps and record the run.
 
     Records the training loss at every step (``step_loss``, before each update, and after the
-    last) and, at the checkpoints, the metrics of ``numerics.metrics.checkpoint_metrics``.
+    last) and, at the checkpoints, the metrics of ``numerics.metrics.checkpoint_metrics`` and the
+    attention-mass sums of ``numerics.mass.MassLedger`` (over every step, whatever the spacing).
 
     Parameters
     ----------
@@ -120,6 +122,7 @@ def run_direct(params: ProblemParams, *, data: Data | None = None, w0=None,
         record_every = default_record_every(n, T, params.steps)
     checkpoints = set(checkpoint_steps(params.steps, record_every).tolist())
     step_loss = np.full(params.steps + 1, np.nan)
+    ledger = MassLedger((n, T), relevant_positions(params))
     rows, recorded = [], []
     status, message = Status.SUCCESS, "completed all steps"
     # Overflow is detected below and reported as Status.NONFINITE, so numpy's warnings are muted.
@@ -134,10 +137,11 @@ def run_direct(params: ProblemParams, *, data: Data | None = None, w0=None,
                 break
             if k in checkpoints:
                 rows.append(checkpoint_metrics(z, gamma, data.train, (X_test @ q).reshape(-1, T),
-                                               gamma_test, data.test, roles=token_roles(params)))
+                                               gamma_test, data.test, roles=token_roles(params)) | ledger.snapshot())
                 recorded.append(k)
             if k == params.steps:
                 break
+            ledger.add(s)
             v = X.T @ drive(s, gamma, f, y).ravel()
             if params.train == "p_only":
                 p += h * (v if W is None else W.T @ v)

@@ -21,6 +21,7 @@ from numerics.attention import attend
 from numerics.budget import check_memory, reduced_bytes
 from numerics.data import Data
 from numerics.dynamics import GDState, drive, test_coordinates
+from numerics.mass import MassLedger
 from numerics.metrics import checkpoint_metrics
 from numerics.recording import (Recording, checkpoint_steps, default_record_every, finish, gd_arrays,
                                 with_setup)
@@ -109,7 +110,8 @@ def run_reduced(params: ProblemParams, *, data: Data | None = None, w0=None,
     Returns
     -------
     Recording
-        Arrays ``step``, ``time``, ``step_loss`` and the ``checkpoint_metrics`` keys; stats
+        Arrays ``step``, ``time``, ``step_loss``, the ``checkpoint_metrics`` keys and the
+        attention-mass sums ``numerics.mass.MASS_ARRAYS`` (over every step); stats
         ``engine="reduced"``, ``setup_time_s``, ``wall_time_s``, ``test_source``.
     """
     check_memory("the reduced engine", reduced_bytes(params, data_given=data is not None, w0_given=w0 is not None,
@@ -150,6 +152,9 @@ def descend_reduced(problem: ReducedProblem, *, step_size: float, steps: int,
     # Outputs f of every step; the losses are computed from them in one call at the end.
     outputs = np.full((steps + 1, n), np.nan)
     recorder = Checkpoints(problem)
+    relevant = problem.roles.relevant
+    ledger = MassLedger((n, T), range(relevant.start, relevant.stop))
+    masses = []
     status, message = Status.SUCCESS, "completed all steps"
     # Overflow is not an error here: it shows up as non-finite logits, which end the run
     # with Status.NONFINITE at the next step.
@@ -163,7 +168,9 @@ def descend_reduced(problem: ReducedProblem, *, step_size: float, steps: int,
                 outputs[k] = attend(z.reshape(n, T), problem.gamma)[1]
                 status, message = Status.NONFINITE, f"non-finite logits or loss at step {k}"
                 break
-            f, c = drive_of(z)
+            if k in checkpoints:
+                masses.append(ledger.snapshot())
+            f, c = drive_of(z, ledger=ledger if k < steps else None)
             outputs[k] = f
             if k in checkpoints:
                 recorder.add(k, z, state.b, state.w())
@@ -175,7 +182,7 @@ def descend_reduced(problem: ReducedProblem, *, step_size: float, steps: int,
     y = problem.train.labels
     with np.errstate(invalid="ignore"):
         step_loss = np.mean(logistic_loss(y * outputs), axis=1)
-    arrays = gd_arrays(rows, recorded, float(step_size), step_loss)
+    arrays = gd_arrays([row | mass for row, mass in zip(rows, masses)], recorded, float(step_size), step_loss)
     stats = {"engine": "reduced", "wall_time_s": time.perf_counter() - started,
              "record_every": record_every, "test_source": problem.test_source}
     return finish(arrays, status, message, stats, throw=throw)
@@ -200,8 +207,8 @@ def problem_drive(problem: ReducedProblem):
     labels = problem.train.labels[:, None]
     label_weights = labels / shape[0]
 
-    def drive_of(z: np.ndarray):
-        f, c = drive(z.reshape(shape), gamma, labels, label_weights, axis=1)
+    def drive_of(z: np.ndarray, ledger: MassLedger | None = None):
+        f, c = drive(z.reshape(shape), gamma, labels, label_weights, axis=1, ledger=ledger)
         return f, c.ravel()
 
     return drive_of

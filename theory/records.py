@@ -255,6 +255,9 @@ class Condition:
         Named inputs and their visible defaults (e.g. ``failure_prob`` = 1/100).
     assumption : bool
         True for a hypothesis a result relies on: a failing evaluation warns ``AssumptionWarning``.
+    supplied : tuple of str
+        Quantities given at each evaluation (``theory.symbols.SUPPLIED_SYMBOLS``: values read off a
+        run, a chosen lambda); a missing one makes the margin undetermined.
     """
 
     name: str
@@ -267,6 +270,7 @@ class Condition:
     constants: tuple[str, ...] = ()
     inputs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     assumption: bool = False
+    supplied: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.relation not in RELATIONS:
@@ -284,7 +288,10 @@ class Condition:
         for key in self.inputs:
             if key not in sym.INPUT_SYMBOLS:
                 raise ValueError(f"{self.name}: input {key!r} is not one of {sorted(sym.INPUT_SYMBOLS)}")
-        allowed = set(sym.PARAM_SYMBOLS) | set(self.constants) | set(self.inputs)
+        for key in self.supplied:
+            if key not in sym.SUPPLIED_SYMBOLS:
+                raise ValueError(f"{self.name}: supplied quantity {key!r} is not one of {sorted(sym.SUPPLIED_SYMBOLS)}")
+        allowed = set(sym.PARAM_SYMBOLS) | set(self.constants) | set(self.inputs) | set(self.supplied)
         used = {s.name for s in (self.lhs.free_symbols | self.rhs.free_symbols)}
         if not used <= allowed:
             raise ValueError(
@@ -298,22 +305,25 @@ class Condition:
         return sympy.Le(self.lhs, self.rhs) if self.relation == "<=" else sympy.Ge(self.lhs, self.rhs)
 
     def evaluate(self, params: Any, constants: Mapping[str, Any] | None = None, *,
-                 inputs: Mapping[str, Any] | None = None) -> Margin:
+                 inputs: Mapping[str, Any] | None = None, supplied: Mapping[str, Any] | None = None) -> Margin:
         """Evaluate at ``params`` (a ``ProblemParams``) with user constants and inputs.
 
-        A constant absent from ``constants`` is never filled in: the margin is then
-        undetermined and names it. Keys of ``constants`` not used here are ignored, so one
+        A constant absent from ``constants`` (or a quantity of ``self.supplied`` absent from
+        ``supplied``) is never filled in: the margin is then undetermined and names it. Keys of ``constants`` not used here are ignored, so one
         mapping can serve every condition. Named inputs default to ``self.inputs``.
 
         Paper: the inequality ``self.reference`` states.
         """
         constants = constants or {}
-        missing = tuple(c for c in self.constants if c not in constants)
+        supplied = supplied or {}
+        missing = tuple(c for c in self.constants if c not in constants) \
+            + tuple(q for q in self.supplied if supplied.get(q) is None)
         chosen = dict(self.inputs)
         for key, value in (inputs or {}).items():
             if key in chosen:
                 chosen[key] = exact(value, key)
         used = {key: exact(constants[key], key) for key in self.constants if key in constants}
+        used.update({key: exact(supplied[key], key) for key in self.supplied if supplied.get(key) is not None})
         used.update(chosen)
         shown = {key: float(value) for key, value in used.items()}
         if missing:

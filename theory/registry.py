@@ -10,6 +10,7 @@ from __future__ import annotations
 import types
 from collections.abc import Mapping
 
+from theory import attention_mass as _attention_mass
 from theory.bounds import FORMULAS as _FORMULAS
 from theory.conditions import CONDITIONS as _CONDITIONS
 from theory.records import Condition, Formula
@@ -26,8 +27,8 @@ def _index(entries, kind: str) -> Mapping:
     return types.MappingProxyType(table)
 
 
-FORMULAS: Mapping[str, Formula] = _index(_FORMULAS, "formula")
-CONDITIONS: Mapping[str, Condition] = _index(_CONDITIONS, "condition")
+FORMULAS: Mapping[str, Formula] = _index((*_FORMULAS, *_attention_mass.FORMULAS), "formula")
+CONDITIONS: Mapping[str, Condition] = _index((*_CONDITIONS, *_attention_mass.CONDITIONS), "condition")
 
 if set(FORMULAS) & set(CONDITIONS):
     raise ValueError(f"names used by both a formula and a condition: {sorted(set(FORMULAS) & set(CONDITIONS))}")

@@ -39,12 +39,21 @@ __all__ = [
     "drive_upper",
     "margin",
     "existence_scale",
+    "relevant_mass",
+    "clean_mass_min",
+    "token_mass_max",
+    "class_balance",
+    "mass_ratio",
     "failure_prob",
     "target_attention_error",
     "C_benign",
     "C_clean",
     "C_harm",
     "C_drive",
+    "C_eq9",
+    "C_eq10",
+    "C_mass",
+    "SUPPLIED_SYMBOLS",
 ]
 
 
@@ -65,7 +74,8 @@ class GlossaryEntry:
     kind : str
         ``"parameter"`` (a ``ProblemParams`` field), ``"constant"`` (an unknown constant of
         the paper's theorems the user must supply), ``"input"`` (a named input with a visible
-        default), ``"variable"`` (an argument of a formula) or ``"array"`` (a model object).
+        default), ``"variable"`` (an argument of a formula), ``"measured"`` (a quantity read off a
+        run, supplied when a condition is evaluated) or ``"array"`` (a model object).
     """
 
     code_name: str
@@ -74,7 +84,7 @@ class GlossaryEntry:
     kind: str
 
     def __post_init__(self) -> None:
-        kinds = ("parameter", "constant", "input", "variable", "array")
+        kinds = ("parameter", "constant", "input", "variable", "measured", "array")
         if self.kind not in kinds:
             raise ValueError(f"kind={self.kind!r} for {self.code_name!r}: must be one of {kinds}")
         if not self.code_name.isidentifier():
@@ -114,6 +124,13 @@ drive_lower = _positive("drive_lower")
 drive_upper = _positive("drive_upper")
 margin = _real("margin")
 existence_scale = _positive("existence_scale")
+relevant_mass = _positive("relevant_mass")
+
+# Quantities read off a run (v1 attention mass), supplied when a condition is evaluated.
+clean_mass_min = _positive("clean_mass_min")
+token_mass_max = _positive("token_mass_max")
+class_balance = _positive("class_balance")
+mass_ratio = _positive("mass_ratio")
 
 # Named inputs with visible defaults, and the paper's unknown constants.
 failure_prob = _positive("failure_prob")
@@ -122,19 +139,28 @@ C_benign = _positive("C_benign")
 C_clean = _positive("C_clean")
 C_harm = _positive("C_harm")
 C_drive = _positive("C_drive")
+C_eq9 = _positive("C_eq9")
+C_eq10 = _positive("C_eq10")
+C_mass = _positive("C_mass")
 
 #: Symbols whose values come from a ``ProblemParams`` of the same attribute name.
 PARAM_SYMBOLS: dict[str, sympy.Symbol] = {
     s.name: s for s in (n_train, seq_len, dim, signal_norm, rho, label_noise, step_size, steps)
 }
 #: The paper's unknown constants: never given a value by the toolkit.
-CONSTANT_SYMBOLS: dict[str, sympy.Symbol] = {s.name: s for s in (C_benign, C_clean, C_harm, C_drive)}
+CONSTANT_SYMBOLS: dict[str, sympy.Symbol] = {s.name: s for s in (C_benign, C_clean, C_harm, C_drive, C_eq9, C_eq10,
+                                                                  C_mass)}
 #: Named inputs (each condition or prediction that uses one shows its default).
 INPUT_SYMBOLS: dict[str, sympy.Symbol] = {s.name: s for s in (failure_prob, target_attention_error)}
 
 _VARIABLE_SYMBOLS = (time, gap, gap_initial, gap_target, drive, drive_lower, drive_upper, margin,
-                     existence_scale)
-_ALL = {**PARAM_SYMBOLS, **CONSTANT_SYMBOLS, **INPUT_SYMBOLS, **{s.name: s for s in _VARIABLE_SYMBOLS}}
+                     existence_scale, relevant_mass)
+#: Values a condition may take per evaluation instead of from the parameters: quantities read
+#: off a run, and the existence construction's chosen lambda.
+SUPPLIED_SYMBOLS: dict[str, sympy.Symbol] = {s.name: s for s in (clean_mass_min, token_mass_max, class_balance,
+                                                                  mass_ratio, existence_scale)}
+_ALL = {**PARAM_SYMBOLS, **CONSTANT_SYMBOLS, **INPUT_SYMBOLS, **SUPPLIED_SYMBOLS,
+        **{s.name: s for s in _VARIABLE_SYMBOLS}}
 
 GLOSSARY: tuple[GlossaryEntry, ...] = (
     GlossaryEntry(code_name="n_train", paper="n", meaning="number of training samples", kind="parameter"),
@@ -167,12 +193,20 @@ GLOSSARY: tuple[GlossaryEntry, ...] = (
     GlossaryEntry(code_name="drive_upper", paper="c_+", meaning="upper bound on the drive", kind="variable"),
     GlossaryEntry(code_name="margin", paper="z", meaning="argument of the logistic loss", kind="variable"),
     GlossaryEntry(code_name="existence_scale", paper=r"\lambda", meaning="noise weight of the v1 existence construction", kind="variable"),
+    GlossaryEntry(code_name="relevant_mass", paper=r"a = \sum_{t\in\mathcal{R}} s_t", meaning="attention mass on the relevant token set (v1)", kind="variable"),
+    GlossaryEntry(code_name="clean_mass_min", paper=r"\min_k \sum_{i\in\mathcal{C}_k}\sum_{\tau'\le\tau}\mathfrak{S}^{(i)}(\tau')", meaning="cumulative attention mass S of the clean samples, smaller class (v1 Eq. 9 left side)", kind="measured"),
+    GlossaryEntry(code_name="token_mass_max", paper=r"\max_{i,t}\sum_{\tau'\le\tau} s_{i,t}(1-s_{i,t})", meaning="largest cumulative s(1-s) of any (sample, token) (v1 Eq. 9 right side)", kind="measured"),
+    GlossaryEntry(code_name="class_balance", paper=r"B(\tau)/B(0)", meaning="mean cumulative S of clean class +1 over class -1, over its tau = 0 value (v1 Eq. 10)", kind="measured"),
+    GlossaryEntry(code_name="mass_ratio", paper=r"\mathfrak{S}_{\mathrm{clean}}/\mathfrak{S}_{\mathrm{noisy}}", meaning="cumulative S, clean samples of one label over noisy samples of the other (authors' study)", kind="measured"),
     GlossaryEntry(code_name="failure_prob", paper=r"\delta", meaning="failure probability of the v1 assumptions (default 0.01)", kind="input"),
     GlossaryEntry(code_name="target_attention_error", paper=r"\varepsilon", meaning="attention error 1 - s to be reached (default 0.01)", kind="input"),
     GlossaryEntry(code_name="C_benign", paper=r"C_{\mathrm{benign}}", meaning="benign if n SNR^2 <= C_benign (unknown constant)", kind="constant"),
     GlossaryEntry(code_name="C_clean", paper=r"C_{\mathrm{clean}}", meaning="not overfitting if n SNR^2 >= C_clean (unknown constant)", kind="constant"),
     GlossaryEntry(code_name="C_harm", paper=r"C_{\mathrm{harm}}", meaning="harmful if SNR < C_harm d^{-1/4} (unknown constant)", kind="constant"),
     GlossaryEntry(code_name="C_drive", paper=r"C_{\mathrm{drive}}", meaning="drive on the relevant-token gap (unknown constant)", kind="constant"),
+    GlossaryEntry(code_name="C_eq9", paper=r"C_{9}", meaning="v1 Eq. 9: clean attention mass >= C_eq9 x largest token mass (unknown constant)", kind="constant"),
+    GlossaryEntry(code_name="C_eq10", paper=r"C_{10}", meaning="v1 Eq. 10: class balance within [1/C_eq10, C_eq10] (unknown constant)", kind="constant"),
+    GlossaryEntry(code_name="C_mass", paper=r"C_{\mathfrak{S}}", meaning="attention-mass rule: generalises while the clean/noisy ratio >= C_mass (authors: about 1)", kind="constant"),
 )
 
 #: LaTeX rendering of each code-named symbol, in the paper's notation.

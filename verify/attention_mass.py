@@ -3,9 +3,12 @@
 For training sample i at time tau, a_i(tau) is the attention mass on the relevant set and
 S_i(tau) = a_i (1 - a_i). As in the authors' code, S is accumulated per GD step from the
 forward pass *before* that step's update, i.e. over the states 0 .. steps - 1, into four
-sums: clean / noisy x observed label +1 / -1. For runs recorded at fewer checkpoints (thinned
-GD, flows) the sum over steps is replaced by the time integral (trapezoid rule) divided by the
-step size, and the result says so (``exact: false``).
+sums: clean / noisy x observed label +1 / -1. The GD engines keep these per-step sums themselves
+(``numerics.mass``: arrays ``mass_cumulative`` and ``token_mass_max``), exact at any checkpoint
+spacing. A run without them (older files, official runs) is summed from its recorded attention:
+exactly when every step is a checkpoint; otherwise, and for flows, which keep no per-step sums,
+the sum over steps is replaced by the time integral over the checkpoints (trapezoid rule)
+divided by the step size, and the result says so (``exact: false``).
 
 Reported quantities:
 
@@ -18,54 +21,59 @@ Reported quantities:
 
 Paper: arXiv 2409.17625 v1 (S, its Eq. 9 and Eq. 10) and the authors' public code (the sums
 and ratios of their label-noise study). The exact inequalities of Eq. 9 and Eq. 10 are not
-known to us [OPEN]; these are the quantities, not verdicts.
+known to us [OPEN]: they are conditions with named constants (``theory.attention_mass``), whose
+margins are reported, undetermined until the user supplies C_eq9, C_eq10 or C_mass.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import warnings
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from theory.roles import token_roles
+from numerics.mass import MASS_ARRAYS, relevant_positions
+from theory.attention_mass import EQ9_CLEAN_DOMINATES, EQ10_BALANCE_LOWER, EQ10_BALANCE_UPPER, MASS_RULE
+from theory.records import AssumptionWarning
 from verify.trajectory import Trajectory
 
-__all__ = ["GROUPS", "attention_mass_series", "attention_mass_summary"]
+__all__ = ["GROUPS", "attention_mass_series", "attention_mass_summary", "attention_mass_conditions"]
 
 #: Column order of ``attention_mass_series``: (clean | noisy) x observed label (+1 | -1).
 GROUPS = ("clean_pos", "clean_neg", "noisy_pos", "noisy_neg")
 
 
-def _weights(trajectory: Trajectory) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Per-checkpoint weights turning a sum over checkpoints into the sum over GD steps
-    0 .. steps - 1 (exact when every step is a checkpoint), and the checkpoint mask used."""
+def _relevant(trajectory: Trajectory, relevant: Sequence[int] | None) -> list[int]:
+    return list(relevant_positions(trajectory.params) if relevant is None else relevant)
+
+
+def _recorded_by_engine(trajectory: Trajectory) -> bool:
+    return all(name in trajectory.arrays for name in MASS_ARRAYS)
+
+
+def _cumulative(values: np.ndarray, trajectory: Trajectory) -> tuple[np.ndarray, bool]:
+    """Sums of per-state ``values`` (K, ...) over the GD steps before each checkpoint.
+
+    Exact when every step is a checkpoint (step j contributes the state j before its update);
+    otherwise the trapezoid rule over the recorded checkpoints, divided by the step size, with
+    an unrecorded checkpoint (an official run's last state) holding the previous value.
+    """
     a = trajectory.arrays
-    time = np.asarray(a["time"], dtype=np.float64)
     attention = np.asarray(a["attention_train"], dtype=np.float64)
     recorded = np.all(np.isfinite(attention.reshape(len(attention), -1)), axis=1)
+    out = np.zeros_like(values)
     steps = np.asarray(a["step"]) if "step" in a else None
     if steps is not None and np.array_equal(steps, np.arange(len(steps))) and recorded.all():
-        weights = np.ones(len(steps))
-        weights[-1] = 0.0  # the state after the last update has no step of its own
-        return weights, recorded, True
-    t = time[recorded]
-    trapezoid = np.zeros(len(t))
-    if len(t) > 1:
-        dt = np.diff(t)
-        trapezoid[:-1] += dt / 2
-        trapezoid[1:] += dt / 2
-    weights = np.zeros(len(time))
-    weights[recorded] = trapezoid / trajectory.params.step_size
-    return weights, recorded, False
-
-
-def _relevant_positions(trajectory: Trajectory, relevant: Sequence[int] | None) -> list[int]:
-    """The given positions, or the run's relevant set (``theory.roles.token_roles``)."""
-    if relevant is not None:
-        return [int(t) for t in relevant]
-    part = token_roles(trajectory.params).relevant
-    return list(range(part.start, part.stop))
+        out[1:] = np.cumsum(values[:-1], axis=0)
+        return out, True
+    index = np.flatnonzero(recorded)
+    time = np.asarray(a["time"], dtype=np.float64)[index]
+    widths = (np.diff(time) / trajectory.params.step_size).reshape((-1,) + (1,) * (values.ndim - 1))
+    increments = (values[index][:-1] + values[index][1:]) / 2 * widths
+    out[index[1:]] = np.cumsum(increments, axis=0)
+    held = np.maximum.accumulate(np.where(recorded, np.arange(len(recorded)), 0))
+    return out[held], False
 
 
 def _masses(trajectory: Trajectory, relevant: Sequence[int]) -> np.ndarray:
@@ -74,60 +82,96 @@ def _masses(trajectory: Trajectory, relevant: Sequence[int]) -> np.ndarray:
     return mass * (1.0 - mass)
 
 
-def attention_mass_series(trajectory: Trajectory, *, relevant: Sequence[int] | None = None) -> np.ndarray:
-    """Cumulative S summed over each group of ``GROUPS`` up to each checkpoint, shape (K, 4).
-
-    ``relevant``: token positions whose summed attention is a; ``None`` is the run's relevant set.
-    """
-    weights, recorded, _ = _weights(trajectory)
-    masses = _masses(trajectory, _relevant_positions(trajectory, relevant))
-    s = np.where(recorded[:, None], masses, 0.0) * weights[:, None]
+def _group_masks(trajectory: Trajectory) -> list[np.ndarray]:
     labels = np.asarray(trajectory.arrays["train_labels"])
     noisy = trajectory.noisy
-    masks = [~noisy & (labels > 0), ~noisy & (labels < 0), noisy & (labels > 0), noisy & (labels < 0)]
-    per_group = np.stack([s[:, mask].sum(axis=1) for mask in masks], axis=1)
-    # Cumulative up to and including the state before each checkpoint's update.
-    return np.cumsum(per_group, axis=0)
+    return [~noisy & (labels > 0), ~noisy & (labels < 0), noisy & (labels > 0), noisy & (labels < 0)]
+
+
+def _per_sample_cumulative(trajectory: Trajectory, relevant: Sequence[int]) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Cumulative S per sample (K, n) and the largest cumulative per-(sample, token) s (1 - s)
+    (K,) over the steps before each checkpoint, and whether they are the exact per-step sums."""
+    a = trajectory.arrays
+    if _recorded_by_engine(trajectory) and list(relevant) == list(relevant_positions(trajectory.params)):
+        return (np.asarray(a["mass_cumulative"], dtype=np.float64),
+                np.asarray(a["token_mass_max"], dtype=np.float64), True)
+    attention = np.asarray(a["attention_train"], dtype=np.float64)
+    cumulative, exact = _cumulative(_masses(trajectory, relevant), trajectory)
+    per_token, _ = _cumulative(attention * (1.0 - attention), trajectory)
+    return cumulative, per_token.reshape(len(per_token), -1).max(axis=1), exact
+
+
+def attention_mass_series(trajectory: Trajectory, *, relevant: Sequence[int] | None = None) -> np.ndarray:
+    """Cumulative S over the steps before each checkpoint, summed over each group of ``GROUPS``,
+    shape (K, 4); the last row holds the sums over the whole run."""
+    cumulative, _, _ = _per_sample_cumulative(trajectory, _relevant(trajectory, relevant))
+    return np.stack([cumulative[:, mask].sum(axis=1) for mask in _group_masks(trajectory)], axis=1)
 
 
 def _ratio(numerator: float, denominator: float) -> float | None:
     return float(numerator / denominator) if denominator > 0 and np.isfinite(numerator) else None
 
 
-def attention_mass_summary(trajectory: Trajectory, *, relevant: Sequence[int] | None = None) -> dict[str, Any]:
-    """The four cumulative sums at the end of the run and the authors' ratios (module docstring).
+def _mean(values: np.ndarray) -> float:
+    return float(values.mean()) if values.size else float("nan")
 
-    ``relevant``: token positions whose summed attention is a; ``None`` is the run's relevant set.
+
+def attention_mass_conditions(summary: Mapping[str, Any], params, constants: Mapping[str, Any] | None = None
+                              ) -> dict[str, Any]:
+    """Margins of the v1 Eq. 9, Eq. 10 and attention-mass-rule conditions (``theory.attention_mass``)
+    at the quantities of ``summary``; undetermined where a constant (C_eq9, C_eq10, C_mass) is not
+    given or a quantity is not defined.
+
+    Paper: arXiv 2409.17625 v1 Eq. 9 and Eq. 10; the authors' label-noise study (the rule).
     """
-    relevant = _relevant_positions(trajectory, relevant)
-    weights, recorded, exact = _weights(trajectory)
-    s = _masses(trajectory, relevant)
-    if not recorded.any() or not np.all(np.isfinite(s[recorded])):
+    ratios = [summary.get(key) for key in ("ratio_clean_pos_over_noisy_neg", "ratio_clean_neg_over_noisy_pos")]
+    ratios = [r for r in ratios if r is not None]
+    supplied = {"clean_mass_min": summary.get("clean_mass_min"), "token_mass_max": summary.get("token_mass_max"),
+                "class_balance": summary.get("eq10_ratio"), "mass_ratio": min(ratios) if ratios else None}
+    supplied = {k: (v if v is not None and np.isfinite(v) and v > 0 else None) for k, v in supplied.items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AssumptionWarning)
+        return {condition.name: condition.evaluate(params, constants, supplied=supplied).to_dict()
+                for condition in (EQ9_CLEAN_DOMINATES, EQ10_BALANCE_LOWER, EQ10_BALANCE_UPPER, MASS_RULE)}
+
+
+def attention_mass_summary(trajectory: Trajectory, *, relevant: Sequence[int] | None = None,
+                           constants: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The four cumulative sums at the end of the run, the authors' ratios (module docstring) and
+    the margins of the v1 conditions on them (``attention_mass_conditions``, with ``constants``)."""
+    relevant = _relevant(trajectory, relevant)
+    attention = np.asarray(trajectory.arrays["attention_train"], dtype=np.float64)
+    first_recorded = bool(np.all(np.isfinite(attention[0])))
+    cumulative, token_max, exact = _per_sample_cumulative(trajectory, relevant)
+    if not first_recorded or not np.all(np.isfinite(cumulative)):
         return {"exact": exact, "notes": "attention not recorded or not finite", "sums": None}
-    totals = attention_mass_series(trajectory, relevant=relevant)[-1]
-    sums = dict(zip(GROUPS, map(float, totals)))
-    labels = np.asarray(trajectory.arrays["train_labels"])
-    noisy = trajectory.noisy
-    attention = np.asarray(trajectory.arrays["attention_train"], dtype=np.float64)[recorded]
-    w = weights[recorded]
-    per_token = np.einsum("k,knt->nt", w, attention * (1.0 - attention))
-    clean_by_class = {k: np.einsum("k,kn->n", w, s[recorded][:, ~noisy & (labels == k)]) for k in (1, -1)}
-    eq9_numerator = min(values.sum() for values in clean_by_class.values() if values.size) \
-        if any(values.size for values in clean_by_class.values()) else float("nan")
-    first = s[recorded][0]
-    balance = _ratio(clean_by_class[1].mean() if clean_by_class[1].size else float("nan"),
-                     clean_by_class[-1].mean() if clean_by_class[-1].size else float("nan"))
-    balance_0 = _ratio(first[~noisy & (labels > 0)].mean() if np.any(~noisy & (labels > 0)) else float("nan"),
-                       first[~noisy & (labels < 0)].mean() if np.any(~noisy & (labels < 0)) else float("nan"))
-    return {
+    masks = _group_masks(trajectory)
+    total = cumulative[-1]
+    sums = dict(zip(GROUPS, (float(total[mask].sum()) for mask in masks)))
+    clean_pos, clean_neg = masks[0], masks[1]
+    present = [total[mask].sum() for mask in (clean_pos, clean_neg) if mask.any()]
+    eq9_numerator = min(present) if present else float("nan")
+    # Eq. 10 at tau = 0: the first step's S (the state before the first update).
+    first = _masses(trajectory, relevant)[0]
+    balance = _ratio(_mean(total[clean_pos]), _mean(total[clean_neg]))
+    balance_0 = _ratio(_mean(first[clean_pos]), _mean(first[clean_neg]))
+    if exact:
+        notes = ("summed over every GD step before its update, as the authors' code"
+                 + (" (kept by the engine at every step)" if _recorded_by_engine(trajectory) else ""))
+    else:
+        notes = ("time integral over the recorded checkpoints divided by the step size (checkpoints thinned "
+                 "or a flow, which does not keep the per-step sums): an approximation of the per-step sums")
+    summary = {
         "exact": exact,
         "relevant_tokens": [int(t) for t in relevant],
         "sums": sums,
+        "clean_mass_min": float(eq9_numerator) if np.isfinite(eq9_numerator) else None,
+        "token_mass_max": float(token_max[-1]),
         "ratio_clean_pos_over_noisy_neg": _ratio(sums["clean_pos"], sums["noisy_neg"]),
         "ratio_clean_neg_over_noisy_pos": _ratio(sums["clean_neg"], sums["noisy_pos"]),
-        "eq9_ratio": _ratio(eq9_numerator, float(per_token.max())),
+        "eq9_ratio": _ratio(eq9_numerator, float(token_max[-1])),
         "eq10_ratio": None if balance is None or not balance_0 else balance / balance_0,
-        "notes": ("summed over every GD step before its update, as the authors' code" if exact else
-                  "time integral over the recorded checkpoints divided by the step size (checkpoints thinned "
-                  "or a flow): an approximation of the per-step sums"),
+        "notes": notes,
     }
+    summary["conditions"] = attention_mass_conditions(summary, trajectory.params, constants)
+    return summary

@@ -489,39 +489,58 @@ def v1_hypotheses(params, *, failure_prob: float = 0.01) -> dict[str, Any]:
 
 
 def check_mass_balance(trajectory: Trajectory, classification: Classification, *,
-                       threshold: float = 1.0) -> CheckResult:
-    """The v1 attention-mass balance as a prediction about generalisation.
+                       threshold: float = 1.0, collapse_drop: float = 0.1) -> CheckResult:
+    """The v1 attention-mass rule as a prediction about generalisation.
 
-    The ratio is ``ratio_clean_pos_over_noisy_neg`` of ``verify.attention_mass`` (cumulative
-    S = a(1 - a) of the clean samples observed +1 over the noisy samples observed -1). The
-    authors' rule: the model generalises (benign) while the ratio stays above ``threshold``
-    (about 1) and test accuracy collapses (harmful) below. Decided only for p-only runs that
-    fitted every label (observed benign or harmful); for joint training the ratio is reported
-    and not decided.
+    The ratio is the smaller of ``ratio_clean_pos_over_noisy_neg`` and
+    ``ratio_clean_neg_over_noisy_pos`` of ``verify.attention_mass`` (cumulative S = a(1 - a) of
+    the clean samples of one observed label over the noisy samples of the other). The authors'
+    rule: test accuracy collapses once the ratio falls below ``threshold`` (about 1), and holds
+    above it. Observed: test accuracy collapsed if the final test accuracy is more than
+    ``collapse_drop`` below the untrained model's (the first checkpoint at tau = 0, or the
+    closed-form baseline when that was not measured).
+
+    Decided only for p-only training (W fixed), the setting in which the authors stated and
+    observed the rule (v1 prompt tuning, their label-noise study); reported and not decided for
+    joint (W, p) training, and undetermined without noisy samples of both labels.
 
     Paper: arXiv 2409.17625 v1 and the authors' public code (attention-mass balance; collapse
     between ratios 1.39 and 0.78).
     """
-    reference = "arXiv 2409.17625 v1 and the authors' code: attention-mass balance"
+    reference = "arXiv 2409.17625 v1 and the authors' code: attention-mass balance (p-only label-noise study)"
     summary = attention_mass_summary(trajectory)
-    ratio = summary.get("ratio_clean_pos_over_noisy_neg")
-    if ratio is None:
-        return CheckResult(name="mass_balance", reference=reference, predicted=None, observed=None,
-                           tolerance={"threshold": threshold}, passed=None,
-                           notes="needs clean +1 samples, noisy -1 samples and finite recorded attention")
-    predicted_regime = "benign" if ratio > threshold else "harmful"
-    decided = classification.regime in ("benign", "harmful") and trajectory.params.train == "p_only"
-    if trajectory.params.train != "p_only":
-        notes = "rule stated for v1's p-only training; reported, not decided, for joint training"
-    elif not decided:
-        notes = f"the rule separates benign from harmful; this run is {classification.regime}"
+    ratios = {key: summary.get(key) for key in ("ratio_clean_pos_over_noisy_neg", "ratio_clean_neg_over_noisy_pos")}
+    defined = [value for value in ratios.values() if value is not None]
+    tolerance = {"threshold": threshold, "collapse_drop": collapse_drop}
+    if not defined:
+        return CheckResult(name="mass_balance", reference=reference, predicted=None, observed=ratios,
+                           tolerance=tolerance, passed=None,
+                           notes="needs clean and noisy samples of opposite observed labels and finite recorded "
+                                 "attention")
+    ratio = min(defined)
+    a = trajectory.arrays
+    start = float(a["test_acc"][0])
+    if float(a["time"][0]) == 0.0 and math.isfinite(start):
+        baseline, measured = start, "measured at tau = 0"
     else:
-        notes = "sums (not means) over the two groups, as the authors' rule; " + summary["notes"]
-    return CheckResult(name="mass_balance", reference=reference,
-                       predicted={"regime": predicted_regime, "rule": f"benign iff ratio > {threshold}"},
-                       observed={"ratio": ratio, "regime": classification.regime, "exact": summary["exact"]},
-                       tolerance={"threshold": threshold},
-                       passed=(predicted_regime == classification.regime) if decided else None, notes=notes)
+        baseline, measured = classification.outcome["baseline_test_accuracy"], "closed form (not measured at tau = 0)"
+    final_acc = float(a["test_acc"][-1])
+    collapsed = final_acc < baseline - collapse_drop
+    predicted = {"test_accuracy": "collapses" if ratio < threshold else "holds",
+                 "rule": f"test accuracy collapses iff the clean/noisy ratio < {threshold:g}"}
+    observed = {"ratio": ratio, **ratios, "test_acc": final_acc, "baseline_test_acc": baseline,
+                "test_accuracy": "collapses" if collapsed else "holds", "exact": summary["exact"]}
+    decided = trajectory.params.train == "p_only"
+    if not decided:
+        notes = ("the rule was stated and observed for p-only training (v1 prompt tuning); reported, not "
+                 "decided, for joint (W, p) training")
+    else:
+        notes = (f"ratio = min of the two clean/noisy sums (not means); baseline test accuracy {measured}; "
+                 + summary["notes"])
+    return CheckResult(name="mass_balance", reference=reference, predicted=predicted, observed=observed,
+                       tolerance=tolerance,
+                       passed=(predicted["test_accuracy"] == observed["test_accuracy"]) if decided else None,
+                       notes=notes)
 
 
 def run_checks(trajectory: Trajectory, *, constants: Mapping[str, Any] | None = None,

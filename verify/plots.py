@@ -25,7 +25,7 @@ from verify.trajectory import Trajectory
 __all__ = ["setting_title", "dynamics_figure", "regime_map_figure", "regime_map_sensitivity_figure",
            "local_exponents_figure",
            "noisy_fit_time_figure", "phase_figure", "existence_figure", "gaps_figure", "delay_figure",
-           "plateaus_figure", "save_figure"]
+           "plateaus_figure", "save_figure", "label_noise_figure", "v1_grid_figure"]
 
 ROLE_LABELS = {
     "relevant": "relevant $\\mathcal{R}$",
@@ -460,5 +460,85 @@ def noisy_fit_time_figure(records: Sequence[dict], *, n_train: int):
     ax.set_title(f"noisy-fit time, $n = {n_train}$")
     if never:
         ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+@_styled
+def label_noise_figure(result, *, threshold: float = 1.0):
+    """The authors' label-noise study: both clean/noisy attention-mass ratios (log scale, with the
+    rule's threshold) and final train / test accuracy against the label-noise rate (mean over seeds).
+
+    Paper: the authors' public code (p-only label-noise study); arXiv 2409.17625 v1 (S).
+    """
+    names = [name for name, _ in result.axes]
+    if names != ["label_noise"]:
+        raise ValueError(f"the label-noise figure needs a sweep over label_noise alone; this one has axes {names}")
+    eta = np.asarray(result.axes[0][1], dtype=float)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    for name, label in (("ratio_clean_pos_over_noisy_neg", "clean $+1$ / noisy $-1$"),
+                        ("ratio_clean_neg_over_noisy_pos", "clean $-1$ / noisy $+1$")):
+        axes[0].plot(eta, result.mean(name), "o-", ms=3, label=label)
+    axes[0].axhline(threshold, color="k", ls="--", lw=0.8, label=f"threshold {threshold:g}")
+    axes[0].set_yscale("log")
+    axes[0].set_ylabel("cumulative $\\mathfrak{S}$ ratio")
+    axes[0].set_title("attention-mass ratios (sums over GD steps)")
+    for name, label in (("train_acc", "train"), ("test_acc", "test")):
+        axes[1].plot(eta, result.mean(name), "o-", ms=3, label=label)
+    axes[1].set_ylim(-0.02, 1.02)
+    axes[1].set_ylabel("final accuracy")
+    axes[1].set_title("accuracy")
+    for ax in axes:
+        ax.set_xlabel("label-noise rate $\\eta$")
+        ax.legend()
+    base = result.spec.base
+    fig.suptitle(f"p-only, $d = {base.dim}$, $\\|\\mu\\| = {base.signal_norm:g}$, $n = {base.n_train}$, "
+                 f"{base.steps} steps of {base.step_size:g}, seeds {', '.join(map(str, result.spec.seeds))}",
+                 fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+@_styled
+def v1_grid_figure(result):
+    """v1 Figures 4-6 on a (d, ||mu||) sweep: the Eq. 9 ratio (log10), final train and test loss,
+    and the Eq. 10 class balance (log10), mean over seeds.
+
+    Paper: arXiv 2409.17625 v1 Figure 4 (Eq. 9), Figure 5 (losses), Figure 6 (Eq. 10).
+    """
+    names = [name for name, _ in result.axes]
+    if sorted(names) != ["dim", "signal_norm"]:
+        raise ValueError(f"the v1 grid figure needs a sweep over dim and signal_norm; this one has axes {names}")
+    transpose = names[0] != "dim"
+    dims = np.asarray(dict(result.axes)["dim"], dtype=float)
+    mus = np.asarray(dict(result.axes)["signal_norm"], dtype=float)
+
+    def grid(name):
+        values = result.mean(name)
+        return values.T if transpose else values
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        panels = [("v1 Fig. 4: $\\log_{10}$ Eq. 9 ratio", np.log10(grid("eq9_ratio")), "viridis"),
+                  ("v1 Fig. 5: final train loss", grid("train_loss"), "viridis"),
+                  ("v1 Fig. 5: final test loss", grid("test_loss"), "viridis"),
+                  ("v1 Fig. 6: $\\log_{10}$ Eq. 10 balance", np.log10(grid("eq10_ratio")), "coolwarm")]
+    fig, axes = plt.subplots(1, 4, figsize=(15, 3.3))
+    step_d, step_mu = (dims[1] - dims[0] if len(dims) > 1 else 1.0), (mus[1] - mus[0] if len(mus) > 1 else 1.0)
+    extent = [dims[0] - step_d / 2, dims[-1] + step_d / 2, mus[0] - step_mu / 2, mus[-1] + step_mu / 2]
+    for ax, (title, values, cmap) in zip(axes, panels):
+        kwargs = {}
+        if cmap == "coolwarm":
+            bound = float(np.nanmax(np.abs(values))) if np.any(np.isfinite(values)) else 1.0
+            kwargs = {"vmin": -bound, "vmax": bound}
+        image = ax.imshow(values.T, origin="lower", aspect="auto", extent=extent, cmap=cmap,
+                          interpolation="nearest", **kwargs)
+        fig.colorbar(image, ax=ax)
+        ax.set_xlabel("dimension $d$")
+        ax.set_ylabel("$\\|\\mu\\|$")
+        ax.set_title(title)
+        ax.grid(False)
+    base = result.spec.base
+    fig.suptitle(f"p-only (W = I), $n = {base.n_train}$, $T = {base.seq_len}$, $\\rho = {base.rho:g}$, "
+                 f"$\\eta = {base.label_noise:g}$, {base.steps} steps of {base.step_size:g}", fontsize=9)
     fig.tight_layout()
     return fig

@@ -92,7 +92,7 @@ def build_report(trajectory: Trajectory, *, constants: Mapping[str, Any] | None 
                                         tolerances=tolerances)
     report = run_report(trajectory, classification)
     report["hypotheses"] = {"v1": v1_hypotheses(trajectory.params)}
-    report["attention_mass"] = attention_mass_summary(trajectory)
+    report["attention_mass"] = attention_mass_summary(trajectory, constants=constants)
     report["schema_version"] = REPORT_SCHEMA_VERSION
     report["checks"] = [c.to_dict() for c in checks]
     report["checks_summary"] = checks_summary(checks)
@@ -193,4 +193,12 @@ def report_markdown(report: dict[str, Any]) -> str:
         v1 = report["hypotheses"]["v1"]
         lines += ["## Hypotheses (reported, not checked)", "",
                   f"{v1['source']} (delta = {v1['failure_prob']}): {v1['summary']}.", ""]
+    mass = report.get("attention_mass")
+    if mass and mass.get("sums") is not None:
+        lines += ["## Attention mass S = a(1 - a) (v1)", "", mass["notes"] + ".", "",
+                  "| quantity | value |", "|---|---|",
+                  *[f"| {k} | {_cell(mass[k])} |" for k in ("ratio_clean_pos_over_noisy_neg",
+                                                            "ratio_clean_neg_over_noisy_pos", "eq9_ratio", "eq10_ratio")],
+                  *[f"| {name} | {m['status']}" + (f" (needs {', '.join(m['missing'])})" if m["missing"] else "") + " |"
+                    for name, m in mass["conditions"].items()], ""]
     return "\n".join(lines)

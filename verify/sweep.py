@@ -33,7 +33,9 @@ import numpy as np
 
 from numerics.budget import LIMITS, check_limit
 from numerics.data import split_labels
+from numerics.mass import MASS_ARRAYS
 from theory.params import ProblemParams
+from verify.attention_mass import attention_mass_summary
 from verify.classify import REGIMES, OutcomeTolerances, classify
 from verify.claims import claim
 from verify.files import read_json_file, write_json
@@ -41,7 +43,7 @@ from verify.flow_cells import FlowSweep, flow_column, horizon_outcomes
 from verify.rundir import check_writable_parent
 from verify.trajectory import Trajectory
 
-__all__ = ["GRIDS", "ENGINES", "EXECUTORS", "METRICS", "SweepSpec", "SweepResult", "grid_axes",
+__all__ = ["GRIDS", "ENGINES", "EXECUTORS", "METRICS", "MASS_METRICS", "SweepSpec", "SweepResult", "grid_axes",
            "parse_axis", "run_cell", "run_column", "run_flow_column", "run_sweep", "load_sweep", "read_cell",
            "check_sweep_memory"]
 
@@ -52,6 +54,9 @@ SPEC_VERSION = 2
 ENGINES = ("reduced", "direct", "flow")
 EXECUTORS = ("local", "dask", "serial")
 METRICS = ("train_loss", "test_loss", "train_acc", "train_acc_clean", "train_acc_noisy", "test_acc")
+#: The v1 attention-mass ratios (``verify.attention_mass``), in the cells of engines that keep the
+#: per-step sums (direct, reduced); NaN in cells without them (flow, column engine, older sweeps).
+MASS_METRICS = ("ratio_clean_pos_over_noisy_neg", "ratio_clean_neg_over_noisy_pos", "eq9_ratio", "eq10_ratio")
 _AXIS_TYPES = {"n_train": int, "seq_len": int, "dim": int, "n_test": int, "steps": int, "relevant_tokens": int,
                "weak_tokens": int,
                "signal_norm": float, "rho": float, "label_noise": float, "step_size": float}
@@ -345,6 +350,9 @@ def _cell_result(params: ProblemParams, recording, engine: str) -> dict[str, Any
               "noisy_role_counts": classification.mechanism["noisy_role_counts"]}
     for name in METRICS:
         result[name] = float(trajectory.final(name))
+    if all(name in arrays for name in MASS_ARRAYS):
+        summary = attention_mass_summary(trajectory)
+        result.update({name: summary.get(name) for name in MASS_METRICS})
     return result
 
 
@@ -685,9 +693,11 @@ class SweepResult:
         return {r: np.mean(self.regimes == r, axis=-1) for r in REGIMES}
 
     def to_summary(self) -> dict[str, Any]:
-        """JSON-ready: axes, seeds, per-cell mean metrics and majority regime."""
+        """JSON-ready: axes, seeds, per-cell mean metrics (the attention-mass ratios where some
+        cell has them) and majority regime."""
+        names = [*METRICS, *(name for name in MASS_METRICS if np.any(np.isfinite(self.metrics[name])))]
         return {"spec": self.spec.to_dict(),
-                "mean": {name: np.where(np.isnan(m := self.mean(name)), None, m).tolist() for name in METRICS},
+                "mean": {name: np.where(np.isnan(m := self.mean(name)), None, m).tolist() for name in names},
                 "majority_regime": self.majority_regime().tolist(),
                 "counts": {r: int(np.sum(self.regimes == r)) for r in (*REGIMES, "failed", "missing")}}
 
@@ -717,9 +727,9 @@ def read_cell(path: Path, key: str) -> dict[str, Any]:
         raise ValueError(f"{where}: field 'status' must be 'success' or 'failed'")
     if result.get("regime") not in CELL_REGIMES:
         raise ValueError(f"{where}: field 'regime' must be one of {', '.join(CELL_REGIMES)}")
-    for name in METRICS:
+    for name in (*METRICS, *MASS_METRICS):
         value = result.get(name)
-        if result["status"] == "success" and name not in result:
+        if result["status"] == "success" and name not in result and name in METRICS:
             raise ValueError(f"{where}: field {name!r} is missing")
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
             raise ValueError(f"{where}: field {name!r} must be a number or null")
@@ -740,7 +750,7 @@ def load_sweep(out: str | Path) -> SweepResult:
     except (ValueError, TypeError) as exc:
         raise ValueError(f"{str(spec_path)!r}: {exc}") from None
     shape = spec.shape
-    metrics = {name: np.full(shape, np.nan) for name in METRICS}
+    metrics = {name: np.full(shape, np.nan) for name in (*METRICS, *MASS_METRICS)}
     regimes = np.full(shape, "missing", dtype=object)
     for flat, (key, _) in enumerate(spec.cells()):
         path = out / "cells" / f"{key}.json"
@@ -749,7 +759,7 @@ def load_sweep(out: str | Path) -> SweepResult:
         result = read_cell(path, key)
         index = np.unravel_index(flat, shape)
         regimes[index] = result["regime"]
-        for name in METRICS:
+        for name in (*METRICS, *MASS_METRICS):
             value = result.get(name)
             if value is not None:
                 metrics[name][index] = value

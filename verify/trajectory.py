@@ -198,7 +198,8 @@ def validate_arrays(params: ProblemParams, source: str, arrays: Mapping[str, np.
     rows and per-sample arrays n = ``n_train`` entries, attention (K, n, T) with T = ``seq_len``;
     losses are finite and >= 0, accuracies in [0, 1], attention rows finite and summing to 1,
     recorded outputs ``train_outputs`` (K, n) and ``test_outputs`` (K, n_test) finite, and
-    ``test_labels`` +-1; an official run's final state, whose attention its code does not
+    ``test_labels`` +-1; attention-mass sums, when present, ``mass_cumulative`` (K, n) and
+    ``token_mass_max`` (K,) finite, >= 0 and non-decreasing; an official run's final state, whose attention its code does not
     record, may hold NaN attention, logits, outputs and clean / noisy accuracies;
     labels are +-1 and ``noisy`` is a boolean mask with as many entries set as the
     parameters flip (``numerics.data.split_labels``). Not-a-number
@@ -293,6 +294,12 @@ def validate_arrays(params: ProblemParams, source: str, arrays: Mapping[str, np.
             values = out[name] = _float_array(arrays, name, shape)
             if not np.all(np.isfinite(values[~unrecorded])):
                 raise ValueError(f"array {name!r} must hold finite outputs f at the recorded checkpoints")
+    # Attention-mass sums of the GD engines (numerics.mass); files written before them have none.
+    for name, shape in (("mass_cumulative", (K, n)), ("token_mass_max", (K,))):
+        if name in arrays:
+            values = out[name] = _float_array(arrays, name, shape)
+            if not np.all(np.isfinite(values)) or np.any(values < 0) or np.any(np.diff(values, axis=0) < 0):
+                raise ValueError(f"array {name!r} must hold finite sums >= 0 that never decrease over the checkpoints")
     if "test_labels" in arrays:
         labels = out["test_labels"] = _float_array(arrays, "test_labels", (n_test,))
         if not np.all(np.abs(labels) == 1):

@@ -34,8 +34,10 @@ from test_readme_commands import run_command
 TOLERANCE = 2.0
 
 #: Figures whose commands take more than ~10 s (a flow to 1e8 and two figures, three 1000-step
-#: runs for the plateaus, the 1521-cell paper sweep for the phase diagram).
-SLOW = {"delay", "gaps", "plateaus", "phase", "regime_map", "regime_map_sensitivity", "regime_map_local_exponents"}
+#: runs for the plateaus and for v1 Fig. 3, the 1521-cell paper sweep for the phase diagram, the
+#: 19-cell label-noise study at d = 12000, the 400-cell v1 grid, the regime map).
+SLOW = {"delay", "gaps", "plateaus", "phase", "regime_map", "regime_map_sensitivity", "regime_map_local_exponents",
+        "label_noise", "v1_dynamics", "v1_grid"}
 
 #: Commands that write figures of their own (not ``benign-attn figure NAME``): the caption names
 #: the file they write under their ``--out`` directory, e.g. ``figures/regime_map.png``.

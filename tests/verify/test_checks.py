@@ -141,26 +141,47 @@ def test_delayed_generalization_passes_fails_and_stays_undetermined(make_traject
 
 # ----------------------------------------------------------------------------- mass balance
 
-def test_mass_balance_is_decided_for_p_only_runs_and_can_fail(make_trajectory):
-    # Clean samples saturate on their relevant token fast (little accumulated s_R(1 - s_R));
-    # a noisy sample that keeps s_R near 1/2 accumulates more: ratio < 1 on a benign run -> fail.
-    def build(noisy_gap, train="p_only"):
-        return make_trajectory(TIMES, clean_gap=log_gap(1.0), noisy_gap=noisy_gap, train=train)
+def mass_trajectory(make_trajectory, *, train="p_only", noisy_mass=None, test_acc_end=1.0):
+    """Clean samples saturate on their relevant token (little accumulated s_R(1 - s_R)); with
+    ``noisy_mass`` the noisy samples keep that much attention on it, accumulating more."""
+    test_acc = np.ones_like(TIMES)
+    test_acc[-1] = test_acc_end
+    trajectory = make_trajectory(TIMES, clean_gap=log_gap(1.0), noisy_gap=log_gap(1.0), train=train,
+                                 test_acc=test_acc)
+    if noisy_mass is not None:
+        trajectory.arrays["attention_train"][:, trajectory.noisy, 0] = noisy_mass
+    return trajectory
 
-    balanced = build(log_gap(1.0))
-    c = classify(balanced)
-    assert c.regime == "benign"
-    result = check_mass_balance(balanced, c)
-    assert result.observed["ratio"] > 1 and result.passed is True
 
-    lopsided = build(log_gap(1.0), train="p_only")
-    a = lopsided.arrays
-    noisy_neg = np.flatnonzero(lopsided.noisy & (a["train_labels"] < 0))
-    a["attention_train"][:, noisy_neg, 0] = 0.5
-    failing = check_mass_balance(lopsided, classify(lopsided))
-    assert failing.observed["ratio"] < 1 and failing.passed is False
-    joint = build(log_gap(1.0), train="joint")
-    assert check_mass_balance(joint, classify(joint)).passed is None
+def test_mass_balance_passes_when_the_ratio_and_the_test_accuracy_agree(make_trajectory):
+    holds = mass_trajectory(make_trajectory)
+    result = check_mass_balance(holds, classify(holds))
+    assert result.observed["ratio"] > 1 and result.observed["test_accuracy"] == "holds"
+    assert result.passed is True
+    # Ratio below 1 and a collapsed test accuracy: the rule's prediction, also a pass.
+    collapse = mass_trajectory(make_trajectory, noisy_mass=0.5, test_acc_end=0.5)
+    result = check_mass_balance(collapse, classify(collapse))
+    assert result.observed["ratio"] < 1 and result.observed["test_accuracy"] == "collapses"
+    assert result.passed is True
+
+
+@pytest.mark.parametrize("noisy_mass,test_acc_end", [(0.5, 1.0), (None, 0.5)])
+def test_mass_balance_fails_when_the_test_accuracy_contradicts_the_ratio(make_trajectory, noisy_mass, test_acc_end):
+    trajectory = mass_trajectory(make_trajectory, noisy_mass=noisy_mass, test_acc_end=test_acc_end)
+    result = check_mass_balance(trajectory, classify(trajectory))
+    assert result.passed is False, result.to_dict()
+
+
+def test_mass_balance_is_undetermined_outside_p_only_training_and_without_noisy_samples(make_trajectory):
+    joint = mass_trajectory(make_trajectory, train="joint", noisy_mass=0.5)
+    result = check_mass_balance(joint, classify(joint))
+    assert result.passed is None and "p-only" in result.notes and result.observed["ratio"] < 1
+    clean_only = mass_trajectory(make_trajectory)
+    arrays = dict(clean_only.arrays) | {"noisy": np.zeros(10, dtype=bool),
+                                        "train_labels": clean_only.arrays["train_true_labels"]}
+    clean_only = type(clean_only)(params=clean_only.params.replace(label_noise=0.0), source="gd:direct", arrays=arrays)
+    result = check_mass_balance(clean_only, classify(clean_only))
+    assert result.passed is None and "noisy" in result.notes
 
 
 def test_run_checks_returns_every_check_of_the_report(make_trajectory):

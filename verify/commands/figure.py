@@ -1,7 +1,8 @@
 """``benign-attn figure NAME``: the paper's figures as PNG and PDF.
 
 Paper: Figure 3 (dynamics), Figure 5 (phase), v1 Figure 1 (existence), and the g-function
-growth (gaps), delayed generalisation (delay) and loss plateaus (plateaus).
+growth (gaps), delayed generalisation (delay) and loss plateaus (plateaus); v1 Figure 3
+(v1_dynamics), v1 Figures 4-6 (v1_grid) and the authors' p-only label-noise study (label_noise).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from numerics.data import labels_only, make_data, split_labels
+from theory.params import ProblemParams
 from theory.records import AssumptionWarning
 from theory.regimes import predict
 from verify.checks import GapDefinition, check_delayed_generalization, g_growth_series
@@ -22,14 +24,27 @@ from verify.existence import existence_construction, existence_window
 from verify.commands.params_options import add_params_arguments, params_from_args
 from verify.phase import phase_analysis
 from verify.plots import (setting_title, delay_figure, dynamics_figure, existence_figure, gaps_figure, phase_figure,
-                          plateaus_figure, save_figure)
+                          plateaus_figure, save_figure, label_noise_figure, v1_grid_figure)
 from verify.rundir import check_writable_parent
-from verify.sweep import load_sweep
+from verify.sweep import SweepSpec, grid_axes, load_sweep, parse_axis, run_sweep
 from verify.trajectory import Trajectory
 
 NAME = "figure"
-HELP = "draw a figure: dynamics, phase, existence, gaps, delay or plateaus (PNG + PDF)"
-FIGURES = ("dynamics", "phase", "existence", "gaps", "delay", "plateaus")
+HELP = ("draw a figure: dynamics, phase, existence, gaps, delay, plateaus, v1_dynamics, v1_grid or label_noise "
+        "(PNG + PDF)")
+FIGURES = ("dynamics", "phase", "existence", "gaps", "delay", "plateaus", "v1_dynamics", "v1_grid", "label_noise")
+#: The v1 protocol (p-only prompt tuning): W = I, p_0 = 0, step 1e-4, 1000 steps, rho = 0.2,
+#: d = 4000, ||mu|| = 20, n = 20, T = 8, eta = 0.2, n_test = 1000, random labels.
+V1_PROTOCOL = {"train": "p_only", "step_size": 1e-4, "steps": 1000, "rho": 0.2, "dim": 4000, "signal_norm": 20.0,
+               "n_train": 20, "seq_len": 8, "label_noise": 0.2, "n_test": 1000, "labels": "random"}
+#: v1 Figure 3's settings under the v1 protocol (d, ||mu||): the v1 default and, as in the v3
+#: figure, a large-noise and a large-signal setting.
+V1_SETTINGS = ((4000, 20.0), (4500, 5.0), (1000, 80.0))
+#: The authors' p-only label-noise study (their public code): two tokens per role, legacy
+#: generator, official layout, n = 100, seed 0, d = 12000, ||mu|| = 120, eta = 0 .. 0.9.
+LABEL_NOISE_STUDY = {"train": "p_only", "relevant_tokens": 2, "weak_tokens": 2, "generator": "legacy",
+                     "layout": "official", "n_train": 100, "seed": 0, "dim": 12000, "signal_norm": 120.0}
+LABEL_NOISE_AXIS = "label_noise=0:0.9:0.05"
 #: The paper's three settings: balanced, large noise, large signal (d, ||mu||).
 PAPER_SETTINGS = ((2000, 20.0), (4500, 5.0), (1000, 80.0))
 #: v1 existence construction: d = 1e4, ||mu|| = 20, n = 100, T = 8, rho = 0.2, eta = 0.2.
@@ -42,8 +57,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", choices=FIGURES, help="which figure")
     add_params_arguments(parser)
     parser.add_argument("--setting", action="append", default=[], metavar="D,MU",
-                        help="(dynamics, plateaus) a (d, ||mu||) setting; repeatable (default: the paper's three)")
-    parser.add_argument("--sweep", metavar="DIR", help="(phase) a sweep directory")
+                        help="(dynamics, plateaus, v1_dynamics) a (d, ||mu||) setting; repeatable (default: the "
+                        "paper's three)")
+    parser.add_argument("--sweep", metavar="DIR", help="(phase, v1_grid, label_noise) a sweep directory; for v1_grid "
+                        "and label_noise, a directory without a sweep is first filled with the figure's sweep "
+                        "(the v1 grid under the v1 protocol, or the authors' label-noise study)")
     parser.add_argument("--boundary-constant", type=float, action="append", default=[], metavar="C",
                         help="(phase) draw n ||mu||^2 / d = C; repeatable")
     parser.add_argument("--run", metavar="DIR", help="(gaps, delay) a run directory instead of a fresh run")
@@ -75,6 +93,33 @@ def _reduced_run(params, progress: bool) -> Trajectory:
                                      test_labels=split_labels(params, "test")[1])
 
 
+def _params_with_defaults(args: argparse.Namespace, defaults: dict) -> ProblemParams:
+    """The options given (and --config) over ``defaults``."""
+    given = params_from_args(args).to_dict()
+    explicit = ProblemParams.load(args.config).to_dict() if args.config else {}
+    explicit |= {k: v for k, v in vars(args).items() if k in given and v is not None}
+    return ProblemParams.from_mapping(given | defaults | explicit)
+
+
+def _sweep_or_run(args, make_spec, progress: bool):
+    """The sweep in --sweep DIR: run ``make_spec()`` there when it holds none, finish (resume) it
+    when it is incomplete, e.g. after an interrupted first call."""
+    if not args.sweep:
+        raise ValueError(f"figure {args.name} needs --sweep DIR (filled with its sweep when empty)")
+    path = Path(args.sweep)
+    if (path / "sweep.json").exists():
+        result = load_sweep(path)
+        if result.complete:
+            return result
+        spec = result.spec
+    else:
+        spec = make_spec()
+    if not args.quiet:
+        print(f"running the sweep of {len(list(spec.cells()))} cells into {args.sweep}")
+    run_sweep(spec, path, progress=progress)
+    return load_sweep(path)
+
+
 def _run_or_load(args, params, progress) -> Trajectory:
     return Trajectory.load(args.run) if args.run else _reduced_run(params, progress)
 
@@ -103,6 +148,25 @@ def main(args: argparse.Namespace) -> int:
                 plateaus = predict(base).plateaus
             fig = plateaus_figure(trajectories, titles, {"benign plateau": plateaus["plateau_benign"],
                                                          "not-overfitting plateau": plateaus["plateau_not_overfitting"]})
+    elif name == "v1_dynamics":
+        base = _params_with_defaults(args, V1_PROTOCOL)
+        trajectories, titles = [], []
+        for d, mu in (_settings(args) if args.setting else V1_SETTINGS):
+            params = base.replace(dim=d, signal_norm=mu)
+            trajectory = _reduced_run(params, progress)
+            trajectories.append(trajectory)
+            titles.append(setting_title(params, classify(trajectory).regime) + ", p-only (W = I)")
+        fig = dynamics_figure(trajectories, titles)
+    elif name in ("v1_grid", "label_noise"):
+        def make_spec():
+            if name == "v1_grid":
+                base = _params_with_defaults(args, V1_PROTOCOL)
+                return SweepSpec(base=base, axes=grid_axes("v1"), seeds=(base.seed,))
+            base = _params_with_defaults(args, LABEL_NOISE_STUDY)
+            return SweepSpec(base=base, axes=(parse_axis(LABEL_NOISE_AXIS),), seeds=(base.seed,))
+
+        result = _sweep_or_run(args, make_spec, progress)
+        fig = v1_grid_figure(result) if name == "v1_grid" else label_noise_figure(result)
     elif name == "phase":
         if not args.sweep:
             raise ValueError("figure phase needs --sweep DIR (run benign-attn sweep first)")
