@@ -21,15 +21,13 @@ from theory import bounds
 from theory import symbols as sym
 from theory.conditions import BENIGN_UPPER, CLEAN_LOWER, CONDITIONS, HARM_LOWER, threshold
 from theory.growth import COUNTS
+from theory.inputs import DEFAULT_INPUTS
 from theory.records import Margin, exact
 
 __all__ = ["REGIMES", "DEFAULT_INPUTS", "Prediction", "predict"]
 
 REGIMES = ("benign", "harmful", "not_overfitting", "boundary", "undetermined")
 
-#: Named inputs and their visible defaults: the v1 failure probability delta and the attention
-#: error 1 - s at which the time scale is reported.
-DEFAULT_INPUTS: Mapping[str, float] = types.MappingProxyType({"failure_prob": 0.01, "target_attention_error": 0.01})
 
 
 def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -17,8 +17,9 @@ import importlib
 import os
 import signal
 import sys
+from collections.abc import Iterable
 
-from verify.commands import COMMANDS
+from verify.commands import COMMANDS, HELP, command_name
 
 __all__ = ["main", "build_parser"]
 
@@ -30,7 +31,12 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict]:
+def build_parser(commands: Iterable[str] | None = None) -> tuple[argparse.ArgumentParser, dict]:
+    """The parser of ``benign-attn`` and the handler of each command, by the name the user types.
+
+    Every command is listed (name and help); only those in ``commands`` (module names; default
+    all) get their options and a handler, so that ``main`` imports just the chosen command's module.
+    """
     # allow_abbrev=False everywhere: a prefix must never silently select a longer option
     # (``--init`` is its own option, not ``--init-w``).
     parser = _Parser(
@@ -38,13 +44,22 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
         description="Check benign overfitting in token selection of attention "
                     "(Sakamoto & Sato, ICML 2025) against exact training dynamics.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    selected = COMMANDS if commands is None else tuple(commands)
     handlers = {}
     for module_name in COMMANDS:
-        module = importlib.import_module(f"verify.commands.{module_name}")
-        command = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP, allow_abbrev=False)
-        module.add_arguments(command)
-        handlers[module.NAME] = module.main
+        name = command_name(module_name)
+        command = sub.add_parser(name, help=HELP[module_name], description=HELP[module_name], allow_abbrev=False)
+        if module_name in selected:
+            module = importlib.import_module(f"verify.commands.{module_name}")
+            module.add_arguments(command)
+            handlers[name] = module.main
     return parser, handlers
+
+
+def _chosen(argv: list[str]) -> tuple[str, ...]:
+    """The module of the command ``argv`` names (its first word that is not an option), if any."""
+    word = next((arg for arg in argv if not arg.startswith("-")), None)
+    return tuple(m for m in COMMANDS if command_name(m) == word)
 
 
 class Terminated(KeyboardInterrupt):
@@ -58,7 +73,8 @@ def _on_sigterm(signum, frame):
 def main(argv: list[str] | None = None) -> int:
     previous = _install_sigterm()
     try:
-        parser, handlers = build_parser()
+        argv = sys.argv[1:] if argv is None else argv
+        parser, handlers = build_parser(_chosen(argv))
         args = parser.parse_args(argv)
         return _dispatch(handlers[args.command], args)
     except BaseException as exc:

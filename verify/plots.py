@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 from numerics.metrics import ROLE_NAMES, role_attention
 from verify.files import atomic_write_bytes
@@ -45,6 +45,13 @@ def _styled(function):
         with matplotlib.rc_context(STYLE):
             return function(*args, **kwargs)
     return wrapper
+
+
+def _subplots(*grid: int, figsize: tuple[float, float], **kwargs):
+    """A new ``Figure`` and its grid of axes, like ``pyplot.subplots`` but unknown to pyplot: no
+    global figure registry, no backend chosen, nothing to close."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(*grid, **kwargs)
 
 
 def _time_axis(trajectory: Trajectory) -> tuple[np.ndarray, np.ndarray, str, bool]:
@@ -78,7 +85,7 @@ def dynamics_figure(trajectories: Sequence[Trajectory], titles: Sequence[str] | 
     """
     rows = len(trajectories)
     titles = [setting_title(t.params) for t in trajectories] if titles is None else titles
-    fig = plt.figure(figsize=(11, 2.5 * rows + 0.4), layout="constrained")
+    fig = Figure(figsize=(11, 2.5 * rows + 0.4), layout="constrained")
     for subfig, trajectory, title in zip(np.atleast_1d(fig.subfigures(rows, 1)), trajectories, titles):
         axes = subfig.subplots(1, 4)
         subfig.suptitle(title, fontsize=10)
@@ -132,7 +139,7 @@ def phase_figure(result, analysis: dict, *, constants: Sequence[float] = ()):
     losses = [result.mean(name).T if transpose else result.mean(name) for name in ("train_loss", "test_loss")]
     panels = [("final train loss", losses[0]), ("final test loss", losses[1]),
               ("observed regime", np.vectorize(codes.get)(regimes).astype(float))]
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
+    fig, axes = _subplots(1, 3, figsize=(12, 3.4))
     extent = [dims[0], dims[-1], mus[0], mus[-1]]
     fit = analysis.get("boundary_fit", {}) if isinstance(analysis, dict) else {}
     fitted = fit.get("fitted_C")
@@ -180,7 +187,7 @@ def existence_figure(rows: Sequence[dict], window: tuple[float, float], *, marks
     Paper: v1 Figure 1 / existence construction (benign, harmful, not-overfitting solutions).
     """
     lambdas = np.array([r["lambda"] for r in rows])
-    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    fig, ax = _subplots(figsize=(5.5, 3.4))
     ax.axvspan(*window, color="C2", alpha=0.15, label="heuristic benign window")
     ax.plot(lambdas, [r["train_acc"] for r in rows], "o-", label="train accuracy")
     ax.plot(lambdas, [r["test_acc"] for r in rows], "s-", label="test accuracy")
@@ -209,7 +216,7 @@ def gaps_figure(series: dict[str, dict], title: str = "", *, exponent_tol: float
 
     Paper: the growth function g of the two-stage proof (g of the gap grows linearly in tau).
     """
-    fig, axes = plt.subplots(1, len(series), figsize=(5 * len(series), 3.4), squeeze=False)
+    fig, axes = _subplots(1, len(series), figsize=(5 * len(series), 3.4), squeeze=False)
     for ax, (group, data) in zip(axes[0], series.items()):
         time = data["time"]
         drawn = 0
@@ -255,7 +262,7 @@ def delay_figure(trajectory: Trajectory, levels: dict[str, float], markers: dict
     a = trajectory.arrays
     time = np.asarray(a["time"])
     keep = time > 0
-    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    fig, ax = _subplots(figsize=(5.5, 3.2))
     ax.plot(time[keep], a["train_loss"][keep], label="train loss")
     ax.plot(time[keep], a["test_loss"][keep], label="test loss")
     for k, (name, value) in enumerate(levels.items()):
@@ -278,7 +285,7 @@ def plateaus_figure(trajectories: Sequence[Trajectory], titles: Sequence[str], l
 
     Paper: derivations/plateaus.py (|f| <= max_t |gamma_t| bounds the loss from below).
     """
-    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    fig, ax = _subplots(figsize=(5.5, 3.2))
     for trajectory, title in zip(trajectories, titles):
         x, keep, xlabel, log_x = _time_axis(trajectory)
         ax.plot(x[keep], np.asarray(trajectory.arrays["train_loss"])[keep], label=title)
@@ -305,7 +312,6 @@ def save_figure(fig, stem: str | Path, formats: Sequence[str] = ("png", "pdf")) 
         path = Path(f"{stem}.{fmt}")
         atomic_write_bytes(path, buffer.getvalue())
         paths.append(path)
-    plt.close(fig)
     return paths
 
 
@@ -328,7 +334,7 @@ def regime_map_figure(records: Sequence[dict], result: dict, *, horizon: float, 
     from verify.regime_map import BOUNDARY_LABELS, PREDICTED, observed_regime
 
     n_values = sorted({r["n_train"] for r in records})
-    fig, axes = plt.subplots(1, len(n_values), figsize=(4.2 * len(n_values), 3.8), squeeze=False, sharey=True)
+    fig, axes = _subplots(1, len(n_values), figsize=(4.2 * len(n_values), 3.8), squeeze=False, sharey=True)
     for ax, n in zip(axes[0], n_values):
         points: dict[tuple[float, float], list] = {}
         for r in records:
@@ -375,7 +381,7 @@ def regime_map_sensitivity_figure(result: dict):
 
     Paper: arXiv 2409.17625 v3 Figure 1 (predicted exponents 1/4 and 1/2, -1/2).
     """
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    fig, axes = _subplots(1, 2, figsize=(9, 3.2))
     for ax, (key, predicted, xlabel) in zip(axes, (("error_tolerance", {"exponent_d": 0.25}, "$\\varepsilon_{err}$"),
                                                    ("horizon", {"exponent_d": 0.5, "exponent_n": -0.5}, "horizon $\\tau$"))):
         rows = [(float(x), fit) for x, fit in result["sensitivity"][key].items() if not isinstance(fit, str)]
@@ -409,7 +415,7 @@ def noisy_fit_time_figure(records: Sequence[dict], *, n_train: int):
     for r in records:
         if r["n_train"] == n_train:
             cells.setdefault((r["dim"], r["signal_norm"]), []).append(r["events"].get("all_noisy_fitted"))
-    fig, ax = plt.subplots(figsize=(5, 3.6))
+    fig, ax = _subplots(figsize=(5, 3.6))
     fitted = [(d, mu, float(np.median([t for t in times if t is not None])))
               for (d, mu), times in cells.items() if sum(t is not None for t in times) * 2 > len(times)]
     never = [(d, mu) for (d, mu), times in cells.items() if sum(t is not None for t in times) * 2 <= len(times)]

@@ -27,8 +27,6 @@ from verify.rundir import check_writable_parent
 from verify.sweep import load_sweep
 from verify.trajectory import Trajectory
 
-NAME = "figure"
-HELP = "draw a figure: dynamics, phase, existence, gaps, delay or plateaus (PNG + PDF)"
 FIGURES = ("dynamics", "phase", "existence", "gaps", "delay", "plateaus")
 #: The paper's three settings: balanced, large noise, large signal (d, ||mu||).
 PAPER_SETTINGS = ((2000, 20.0), (4500, 5.0), (1000, 80.0))

@@ -20,9 +20,6 @@ from verify.report import build_report, exit_status
 from verify.rundir import claim_output_dir, write_run_dir
 from verify.trajectory import Trajectory
 
-NAME = "flow"
-HELP = ("integrate the gradient flow (step size -> 0) in log time to a long horizon, record event "
-        "times, write a run directory")
 
 _DEFAULT_OPTIONS, _DEFAULT_EVENTS = FlowOptions(), FlowEvents()
 

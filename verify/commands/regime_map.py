@@ -14,9 +14,6 @@ import argparse
 import sys
 from pathlib import Path
 
-NAME = "regime-map"
-HELP = "measure the regime map's two boundary laws (exponents with CIs) and calibrate its constants"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true",

@@ -8,26 +8,27 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from numerics.budget import check_limit, check_memory, data_bytes, direct_bytes, reduced_bytes
-from numerics.data import class_labels, labels_only, make_data
-from numerics.gd import check_initial_weights, run_direct
-from numerics.recording import default_record_every
-from numerics.reduced import run_reduced
 from verify.commands.params_options import add_params_arguments, params_from_args
-from verify.files import load_npy
-from verify.report import build_report, exit_status
-from verify.rundir import claim_output_dir, write_run_dir
-from verify.trajectory import Trajectory
 
-NAME = "run"
-HELP = ("train by gradient descent, classify the regime, write a run directory with a figure "
-        "(exit 1 when a decided check fails)")
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Both engines compute the same GD map (to round-off); the reduced one costs O((nT)^2) per step.
-ENGINES = {"reduced": (run_reduced, "gd:reduced"), "direct": (run_direct, "gd:direct")}
+#: Each engine's trajectory source, by the name ``--engine`` takes.
+ENGINES = {"reduced": "gd:reduced", "direct": "gd:direct"}
+
+
+def _engine(name: str):
+    """The GD engine ``--engine name`` selects (imported only when the command runs)."""
+    if name == "direct":
+        from numerics.gd import run_direct
+
+        return run_direct
+    from numerics.reduced import run_reduced
+
+    return run_reduced
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,6 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def load_initial_weights(path: str, dim: int) -> np.ndarray:
     """Read ``--init-w``: a regular .npy file holding a finite d x d array; the shape and dtype
     in its header are checked before the data are read."""
+    from numerics.gd import check_initial_weights
+    from verify.files import load_npy
 
     def check_header(shape: tuple, dtype: np.dtype) -> None:
         if shape != (dim, dim):
@@ -57,6 +60,9 @@ def load_initial_weights(path: str, dim: int) -> np.ndarray:
 
 def check_run_budget(params, engine: str, *, w0_given: bool, record_every: int | None) -> None:
     """The engine's memory and the checkpoint count, checked before the data are drawn."""
+    from numerics.budget import check_limit, check_memory, data_bytes, direct_bytes, reduced_bytes
+    from numerics.recording import default_record_every
+
     if record_every is not None and record_every < 1:
         raise ValueError(f"record_every={record_every!r}: must be an integer >= 1")
     every = record_every or default_record_every(params.n_train, params.seq_len, params.steps)
@@ -81,6 +87,8 @@ def default_out(params) -> Path:
 
 
 def main(args: argparse.Namespace) -> int:
+    from verify.rundir import claim_output_dir
+
     params = params_from_args(args)
     w0 = load_initial_weights(args.init_w, params.dim) if args.init_w else None
     check_run_budget(params, args.engine, w0_given=w0 is not None, record_every=args.record_every)
@@ -89,8 +97,13 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, params, w0, claim) -> int:
+    from numerics.data import class_labels, labels_only, make_data
+    from verify.report import build_report, exit_status
+    from verify.rundir import write_run_dir
+    from verify.trajectory import Trajectory
+
     out = args.out or default_out(params)
-    engine, source = ENGINES[args.engine]
+    engine, source = _engine(args.engine), ENGINES[args.engine]
     progress = not args.quiet and sys.stderr.isatty()
     if params.draw == "latent":
         if args.engine != "reduced":

@@ -20,9 +20,6 @@ from verify.sweep import ENGINES, EXECUTORS, GRIDS, SweepSpec, grid_axes, load_s
 _FLOW_OPTIONS = ("horizon", "outcome_horizons", "test_loss_tolerance", "test_error_tolerance", "rtol", "atol")
 _DEFAULT_FLOW = FlowSweep()
 
-NAME = "sweep"
-HELP = "run a resumable parameter sweep (local processes or Dask) and summarise its phase diagram"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_params_arguments(parser)

@@ -18,10 +18,6 @@ from verify.report import build_report, exit_status, report_markdown
 from verify.rundir import claim_output_dir, replace_files, staged_run_dir
 from verify.trajectory import Trajectory
 
-NAME = "verify"
-HELP = ("check a run directory's trajectory against the theory; print the verdict, and write "
-        "report.json and report.md to --out DIR (or into RUN_DIR with --overwrite)")
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a run directory (trajectory.npz + trajectory.json)")
