@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import stat
 import tomllib
 from collections.abc import Mapping
@@ -120,19 +121,21 @@ class ProblemParams:
     draw: str = "full"
 
     def __post_init__(self) -> None:
+        # NumPy integer and float scalars (np.int64, np.float32, ...) are accepted and stored as
+        # Python int and float, so that equal parameters compare, hash and serialise equally.
         for name, minimum in _INT_RULES.items():
-            _check_int(name, getattr(self, name), minimum)
+            object.__setattr__(self, name, _checked_int(name, getattr(self, name), minimum))
         for name in ("test_seed", "init_seed"):
             if getattr(self, name) is not None:
-                _check_int(name, getattr(self, name), 0)
+                object.__setattr__(self, name, _checked_int(name, getattr(self, name), 0))
         for name in ("signal_norm", "rho", "label_noise", "step_size"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
                 raise ValueError(f"{name}={value!r}: must be a real number")
+            value = float(value)
             if not math.isfinite(value):
                 raise ValueError(f"{name}={value!r}: must be finite")
-            # Normalise ints to float so that equal parameters compare and serialise equally.
-            object.__setattr__(self, name, float(value))
+            object.__setattr__(self, name, value)
         if self.signal_norm <= 0:
             raise ValueError(f"signal_norm={self.signal_norm!r}: must be > 0")
         if self.signal_norm > MAX_SIGNAL_NORM:
@@ -254,13 +257,16 @@ class ProblemParams:
             raise ValueError(f"{path.name}: {exc}") from None
 
 
-def _check_int(name: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
+def _checked_int(name: str, value: Any, minimum: int) -> int:
+    """``value`` as a Python int, if it is an integer (bool refused) in [minimum, MAX_INT]."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ValueError(f"{name}={value!r}: must be an integer")
+    value = int(value)
     if value < minimum:
         raise ValueError(f"{name}={value!r}: must be >= {minimum}")
     if value > MAX_INT:
         raise ValueError(f"{name}={value!r}: must be <= {MAX_INT} (2**63 - 1)")
+    return value
 
 
 def _toml_scalar(value: Any) -> str:
