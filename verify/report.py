@@ -51,7 +51,7 @@ def run_report(trajectory: Trajectory, classification: Classification) -> dict[s
         "noisy_attention": noisy_attention,
         "params": trajectory.params.to_dict(),
         "source": trajectory.source,
-        "status": trajectory.status,
+        "status": trajectory.status.value,
         "provenance": dict(trajectory.provenance) | {"seed": trajectory.params.seed},
         "timing": {"wall_time_s": trajectory.stats.get("wall_time_s")},
     }

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from numerics.data import Split, label_layout
+from numerics.data import class_labels, label_layout
 from numerics.recording import Recording
 from numerics.status import Status
 from theory.params import ProblemParams
@@ -45,8 +45,10 @@ class Trajectory:
     arrays : mapping of str to ndarray
         At least ``REQUIRED_ARRAYS``; GD runs add ``step`` and ``step_loss``. Leading axis of
         checkpoint arrays = checkpoints; ``noisy`` and ``train_labels`` are per training sample.
-    status, message : str
-        How the run ended (``numerics.status.Status`` value).
+    status : numerics.status.Status
+        How the run ended (a status name such as "success" is accepted and converted).
+    message : str
+        What went wrong, if anything.
     stats : mapping
         Engine or solver statistics and timings (JSON-serialisable).
     provenance : mapping
@@ -56,12 +58,16 @@ class Trajectory:
     params: ProblemParams
     source: str
     arrays: Mapping[str, np.ndarray]
-    status: str = "success"
+    status: Status = Status.SUCCESS
     message: str = ""
     stats: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     provenance: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.status, Status):
+            if self.status not in STATUSES:
+                raise ValueError(f"status={_short(self.status)}: must be one of {', '.join(STATUSES)}")
+            object.__setattr__(self, "status", Status(self.status))
         if self.source not in SOURCES:
             raise ValueError(f"source={self.source!r}: must be one of {', '.join(SOURCES)}")
         missing = [name for name in REQUIRED_ARRAYS if name not in self.arrays]
@@ -74,22 +80,58 @@ class Trajectory:
                                  f"'time' has {checkpoints}")
 
     @classmethod
-    def from_recording(cls, recording: Recording, params: ProblemParams, train: Split, *,
-                       source: str, test_labels: np.ndarray | None = None) -> Trajectory:
-        """Wrap an engine's ``Recording`` with the training labels and noisy mask of ``train``
-        and, when given, the test labels (which turn ``test_outputs`` into test margins)."""
-        arrays = dict(recording.arrays)
-        arrays["noisy"] = np.asarray(train.noisy, dtype=bool)
-        arrays["train_labels"] = np.asarray(train.labels, dtype=np.float64)
-        arrays["train_true_labels"] = np.asarray(train.true_labels, dtype=np.float64)
-        if test_labels is not None:
-            arrays["test_labels"] = np.asarray(test_labels, dtype=np.float64)
-        return cls(params=params, source=source, arrays=arrays, status=recording.status.value,
+    def from_recording(cls, recording: Recording, params: ProblemParams, *, source: str) -> Trajectory:
+        """Wrap an engine's ``Recording`` of ``params``'s problem with its labels.
+
+        The training labels, true labels and noisy mask, and the test labels (which turn
+        ``test_outputs`` into test margins), depend only on ``params`` (the official label
+        layout), never on a data draw; ``verify.simulate`` is the path that runs the engines.
+        """
+        labels, true_labels, noisy = label_layout(params.n_train, params.n_noisy)
+        arrays = dict(recording.arrays) | {"noisy": noisy, "train_labels": labels, "train_true_labels": true_labels,
+                                           "test_labels": class_labels(params.n_test)}
+        return cls(params=params, source=source, arrays=arrays, status=recording.status,
                    message=recording.message, stats=dict(recording.stats), provenance=provenance())
 
     @property
     def noisy(self) -> np.ndarray:
+        """Which training samples have a flipped label (per training sample)."""
         return np.asarray(self.arrays["noisy"], dtype=bool)
+
+    @property
+    def time(self) -> np.ndarray:
+        """Checkpoint times: the GD step, or the flow time tau."""
+        return self.arrays["time"]
+
+    @property
+    def train_loss(self) -> np.ndarray:
+        """Mean logistic training loss at each checkpoint."""
+        return self.arrays["train_loss"]
+
+    @property
+    def test_loss(self) -> np.ndarray:
+        """Mean logistic test loss (clean test labels) at each checkpoint."""
+        return self.arrays["test_loss"]
+
+    @property
+    def train_acc(self) -> np.ndarray:
+        """Training accuracy against the observed (partly flipped) labels at each checkpoint."""
+        return self.arrays["train_acc"]
+
+    @property
+    def test_acc(self) -> np.ndarray:
+        """Clean test accuracy at each checkpoint."""
+        return self.arrays["test_acc"]
+
+    @property
+    def attention(self) -> np.ndarray:
+        """Attention of every training sample on its tokens: checkpoints x n x T."""
+        return self.arrays["attention_train"]
+
+    @property
+    def train_labels(self) -> np.ndarray:
+        """Observed training labels (+1/-1; flipped on the noisy samples)."""
+        return self.arrays["train_labels"]
 
     def final(self, name: str):
         """The value of a checkpoint array at the last checkpoint."""
@@ -100,7 +142,7 @@ class Trajectory:
             "schema_version": SCHEMA_VERSION,
             "params": self.params.to_dict(),
             "source": self.source,
-            "status": self.status,
+            "status": self.status.value,
             "message": self.message,
             "stats": dict(self.stats),
             "provenance": dict(self.provenance),

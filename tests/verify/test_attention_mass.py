@@ -18,7 +18,7 @@ def p_only_run():
                            train="p_only", label_noise=0.25)
     data = make_data(params)
     recording = run_direct(params, data=data, record_every=1)
-    return Trajectory.from_recording(recording, params, data.train, source="gd:direct")
+    return Trajectory.from_recording(recording, params, source="gd:direct")
 
 
 def test_sums_and_ratios_equal_a_loop_over_the_steps_before_each_update(p_only_run):

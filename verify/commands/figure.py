@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from numerics.data import class_labels, labels_only, make_data
+from numerics.data import make_data
 from theory.records import AssumptionWarning
 from theory.regimes import predict
 from verify.checks import GapDefinition, check_delayed_generalization, g_growth_series
@@ -24,6 +24,7 @@ from verify.phase import phase_analysis
 from verify.plots import (setting_title, delay_figure, dynamics_figure, existence_figure, gaps_figure, phase_figure,
                           plateaus_figure, save_figure)
 from verify.rundir import check_writable_parent
+from verify.simulate import simulate
 from verify.sweep import load_sweep
 from verify.trajectory import Trajectory
 
@@ -65,16 +66,8 @@ def _settings(args: argparse.Namespace) -> list[tuple[int, float]]:
     return settings
 
 
-def _reduced_run(params, progress: bool) -> Trajectory:
-    from numerics.reduced import run_reduced
-
-    recording = run_reduced(params, progress=progress)
-    return Trajectory.from_recording(recording, params, labels_only(params), source="gd:reduced",
-                                     test_labels=class_labels(params.n_test))
-
-
 def _run_or_load(args, params, progress) -> Trajectory:
-    return Trajectory.load(args.run) if args.run else _reduced_run(params, progress)
+    return Trajectory.load(args.run) if args.run else simulate(params, progress=progress)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -90,7 +83,7 @@ def main(args: argparse.Namespace) -> int:
         trajectories, titles = [], []
         for d, mu in _settings(args):
             params = base.replace(dim=d, signal_norm=mu)
-            trajectory = _reduced_run(params, progress)
+            trajectory = simulate(params, progress=progress)
             trajectories.append(trajectory)
             titles.append(setting_title(params, classify(trajectory).regime))
         if name == "dynamics":

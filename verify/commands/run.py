@@ -11,24 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from verify.commands.params_options import add_params_arguments, params_from_args
+from verify.simulate import ENGINES
 
 if TYPE_CHECKING:
     import numpy as np
-
-#: Both engines compute the same GD map (to round-off); the reduced one costs O((nT)^2) per step.
-#: Each engine's trajectory source, by the name ``--engine`` takes.
-ENGINES = {"reduced": "gd:reduced", "direct": "gd:direct"}
-
-
-def _engine(name: str):
-    """The GD engine ``--engine name`` selects (imported only when the command runs)."""
-    if name == "direct":
-        from numerics.gd import run_direct
-
-        return run_direct
-    from numerics.reduced import run_reduced
-
-    return run_reduced
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -97,35 +83,20 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, params, w0, claim) -> int:
-    from numerics.data import class_labels, labels_only, make_data
+    from numerics.status import IntegrationError
     from verify.report import build_report, exit_status
     from verify.rundir import write_run_dir
-    from verify.trajectory import Trajectory
+    from verify.simulate import simulate
 
     out = args.out or default_out(params)
-    engine, source = _engine(args.engine), ENGINES[args.engine]
     progress = not args.quiet and sys.stderr.isatty()
-    if params.draw == "latent":
-        if args.engine != "reduced":
-            raise ValueError(f"--engine {args.engine} with --draw latent: the latent draw has no "
-                             "d-dimensional tokens; use --engine reduced")
-        if w0 is not None:
-            raise ValueError("--init-w with --draw latent: the latent draw draws W_0 itself; use --draw full")
-        # No d-dimensional data: the engine draws what it reads (numerics.latent).
-        recording = engine(params, record_every=args.record_every, progress=progress, throw=False)
-        train = labels_only(params)
-    else:
-        data = make_data(params)
-        recording = engine(params, data=data, w0=w0, record_every=args.record_every, progress=progress,
-                           throw=False)
-        train = data.train
-    if not recording.status.ok:
+    try:
+        trajectory = simulate(params, engine=args.engine, w0=w0, record_every=args.record_every, progress=progress)
+    except IntegrationError as exc:
         # A numerical failure is a result, not a crash: one line naming the step, exit 1.
-        print(f"benign-attn run: {recording.status.value}: {recording.message}; nothing written "
+        print(f"benign-attn run: {exc.status.value}: {exc.message}; nothing written "
               "(a smaller --step-size may help)", file=sys.stderr)
         return 1
-    trajectory = Trajectory.from_recording(recording, params, train, source=source,
-                                         test_labels=class_labels(params.n_test))
     report = build_report(trajectory)
     write_run_dir(claim.path, trajectory, report, claim=claim)
     if not args.quiet:
