@@ -10,6 +10,7 @@ import json
 import sys
 from pathlib import Path
 
+from numerics.data import make_data
 from numerics.flow import FlowOptions
 from theory.params import ProblemParams
 from verify.checks import run_checks
@@ -36,7 +37,9 @@ EXAMPLES = {
 
 def example(fields: dict, engine: str) -> dict:
     params = ProblemParams(**fields)
-    trajectory = integrate(params, options=FlowOptions(horizon=1e8)) if engine == "flow" else simulate(params)
+    data = make_data(params)
+    trajectory = (integrate(params, data=data, options=FlowOptions(horizon=1e8)) if engine == "flow"
+                  else simulate(params, data=data))
     c, checks = run_checks(trajectory)
     growth = {check.name: check.observed["exponent_range"] for check in checks
               if check.name.startswith("g_growth") and check.observed}

@@ -220,7 +220,7 @@ def baseline_test_accuracy_expr(relevant: sympy.Expr = 1, aligned: sympy.Expr = 
     # Numeric counts cancel by SymPy's automatic evaluation; simplify is needed only for symbolic
     # ones, and its first call costs about 0.3 s (it imports sympy.physics), which every import of
     # this module would pay for the default counts.
-    if not all(sympy.sympify(count).is_number for count in (relevant, aligned, opposite)):
+    if any(isinstance(count, sympy.Basic) and not count.is_number for count in (relevant, aligned, opposite)):
         ratio = sympy.simplify(ratio)
     return _normal_cdf(ratio)
 

@@ -1,10 +1,10 @@
 """The ``benign-attn`` command: one subcommand per module in ``verify.commands``.
 
-User mistakes (``ValueError`` from validation) end in a one-line error and exit status 2,
-an operating-system failure (``OSError``, e.g. a full disk) in a one-line error and status 1,
-a numerical failure (``IntegrationError``, an overflow or a division by zero) in a one-line
-error naming it and status 1, and any other exception in a one-line "internal error" and
-status 1 (``BENIGN_ATTN_TRACEBACK=1`` shows the traceback). Ctrl-C exits with 130 and SIGTERM
+User mistakes (``theory.validation.InputError``, raised where input enters) end in a one-line
+error and exit status 2, an operating-system failure (``OSError``, e.g. a full disk) in a
+one-line error and status 1, a numerical failure (``IntegrationError``, an overflow or a
+division by zero) in a one-line error naming it and status 1, and any other exception (a bug,
+including a plain ``ValueError``) in its traceback and a last line "internal error", status 1. Ctrl-C exits with 130 and SIGTERM
 (as sent by ``timeout`` or a batch system) with 143, each after the same clean-up; because
 every writer stages or renames atomically, neither loses a finished result. Messages are one
 line: newlines and other control characters are escaped and very long messages are cut.
@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import signal
 import sys
+import traceback
 from collections.abc import Iterable
 
 from verify.commands import COMMANDS, HELP, command_name
@@ -137,11 +137,12 @@ def _interrupted(exc: BaseException) -> bool:
 
 def _dispatch(handler, args: argparse.Namespace) -> int:
     from numerics.status import IntegrationError
+    from theory.validation import InputError
 
     prefix = f"benign-attn {args.command}: error:"
     try:
         return handler(args)
-    except ValueError as exc:
+    except InputError as exc:
         if _interrupted(exc):
             raise
         print(f"{prefix} {one_line(exc)}", file=sys.stderr)
@@ -164,11 +165,12 @@ def _dispatch(handler, args: argparse.Namespace) -> int:
     except MemoryError:
         print(f"{prefix} out of memory (lower the setting or {_memory_env()})", file=sys.stderr)
         return 1
-    except Exception as exc:  # noqa: BLE001 - the last line of defence against a traceback
-        if _interrupted(exc) or os.environ.get("BENIGN_ATTN_TRACEBACK"):
+    except Exception as exc:  # noqa: BLE001 - a bug: its traceback is what a report needs
+        if _interrupted(exc):
             raise
+        traceback.print_exc()
         print(f"benign-attn {args.command}: internal error: {type(exc).__name__}: {one_line(exc)} "
-              "(please report it; BENIGN_ATTN_TRACEBACK=1 shows the traceback)", file=sys.stderr)
+              "(please report it with the traceback above)", file=sys.stderr)
         return 1
 
 

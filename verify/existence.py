@@ -20,6 +20,7 @@ import numpy as np
 
 from numerics.data import Data, RELEVANT, WEAK_OPPOSITE, make_data
 from theory.bounds import EXISTENCE_SCALE_LOWER, EXISTENCE_SCALE_UPPER
+from theory.validation import InputError
 from verify.checks import CheckResult
 
 __all__ = ["existence_window", "existence_construction", "check_existence"]
@@ -49,7 +50,7 @@ def existence_construction(params, scale: float, *, data: Data | None = None,
     (at d = 1e4, ||mu|| = 20, n = 100: lambda 0.06 benign, 1 harmful, 0.001 not overfitting).
     """
     if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale >= 0):
-        raise ValueError(f"lambda={scale!r}: must be a finite number >= 0")
+        raise InputError(f"lambda={scale!r}: must be a finite number >= 0")
     data = make_data(params) if data is None else data
     train = data.train
     own_signal = np.where((train.true_labels > 0)[:, None], data.mu1, data.mu2)

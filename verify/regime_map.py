@@ -43,6 +43,7 @@ import numpy as np
 from theory.params import ProblemParams
 from theory.records import AssumptionWarning
 from theory.regimes import predict
+from theory.validation import InputError
 from verify.boundary_fit import BoundaryFit, Outcomes, calibrate_constant, fit_boundary
 from verify.files import atomic_write_text, write_json
 
@@ -98,15 +99,15 @@ class RegimeMapDesign:
 
     def __post_init__(self) -> None:
         if not self.dims or not self.n_values or not self.seeds:
-            raise ValueError("a regime-map design needs dims, n values and seeds")
+            raise InputError("a regime-map design needs dims, n values and seeds")
         if self.signal_points < 3:
-            raise ValueError(f"signal_points={self.signal_points!r}: must be >= 3")
+            raise InputError(f"signal_points={self.signal_points!r}: must be >= 3")
         if len(self.span) != 2 or not all(math.isfinite(v) and v > 1 for v in self.span):
-            raise ValueError(f"span={self.span!r}: must be two finite factors > 1")
+            raise InputError(f"span={self.span!r}: must be two finite factors > 1")
         if set(self.seeds) & set(self.heldout_seeds):
-            raise ValueError("held-out seeds must differ from the fitted seeds")
+            raise InputError("held-out seeds must differ from the fitted seeds")
         if self.base.draw != "latent" or self.base.init != "gaussian":
-            raise ValueError("the regime map runs on the exact d-free draw: base needs draw='latent', init='gaussian'")
+            raise InputError("the regime map runs on the exact d-free draw: base needs draw='latent', init='gaussian'")
 
     @classmethod
     def quick(cls) -> RegimeMapDesign:
@@ -205,10 +206,10 @@ def outcomes_at(records: Iterable[dict[str, Any]], boundary: str, *, horizon: fl
         elif boundary == "benign_not_overfitting":
             outcome = regime != "not_overfitting"
         else:
-            raise ValueError(f"boundary {boundary!r}: must be one of {', '.join(PREDICTED)}")
+            raise InputError(f"boundary {boundary!r}: must be one of {', '.join(PREDICTED)}")
         rows.append((record["dim"], record["n_train"], record["signal_norm"], record["seed"], outcome))
     if not rows:
-        raise ValueError(f"no runs decide the {boundary} boundary at tau = {horizon:g}")
+        raise InputError(f"no runs decide the {boundary} boundary at tau = {horizon:g}")
     dim, n, mu, seed, outcome = map(np.array, zip(*rows))
     return Outcomes(dim=dim, n_train=n, signal_norm=mu, seed=seed, outcome=outcome)
 

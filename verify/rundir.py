@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from theory.params import ProblemParams
+from theory.validation import InputError
 from verify.claims import claim
 from verify.files import read_json_file
 
@@ -46,7 +47,7 @@ def check_output_dir(out: str | Path, params: ProblemParams, *, overwrite: bool,
             same = ProblemParams.load(out / "params.toml") == params and all(
                 read_json_file(out / name) == _as_json(value) for name, value in (settings or {}).items())
         if not same:
-            raise ValueError(f"output directory {str(out)!r} already holds a different run or other "
+            raise InputError(f"output directory {str(out)!r} already holds a different run or other "
                              "files: choose another --out or pass --overwrite")
     return out
 
@@ -62,14 +63,14 @@ def check_writable_parent(out: str | Path) -> Path:
     given = out
     out = Path(out)
     if out.is_symlink() and not out.exists():
-        raise ValueError(f"output path {str(given)!r} is a symbolic link to "
+        raise InputError(f"output path {str(given)!r} is a symbolic link to "
                          f"{os.readlink(out)!r}, which does not exist")
     if out.exists() and not out.is_dir():
-        raise ValueError(f"output path {str(out)!r} exists and is not a directory")
+        raise InputError(f"output path {str(out)!r} exists and is not a directory")
     resolved = out.resolve()
     cwd = Path.cwd().resolve()
     if resolved == cwd or resolved in cwd.parents:
-        raise ValueError(f"output directory {str(given)!r} is the current directory or contains it: "
+        raise InputError(f"output directory {str(given)!r} is the current directory or contains it: "
                          "a run directory is replaced whole, so choose a new directory")
     # Nothing is created here: the nearest existing ancestor must be a writable directory, and
     # missing parents are made only when the finished run is moved into place.
@@ -77,12 +78,12 @@ def check_writable_parent(out: str | Path) -> Path:
     while not ancestor.exists():
         ancestor = ancestor.parent
     if not ancestor.is_dir():
-        raise ValueError(f"output path {str(out)!r} lies under {str(ancestor)!r}, which is not a directory")
+        raise InputError(f"output path {str(out)!r} lies under {str(ancestor)!r}, which is not a directory")
     # Probe by creating a directory: os.access says yes to root even where writing fails.
     try:
         os.rmdir(tempfile.mkdtemp(prefix=".benign-attn-probe-", dir=ancestor))
     except OSError as exc:
-        raise ValueError(f"output directory {str(ancestor)!r} is not writable: {exc.strerror}") from None
+        raise InputError(f"output directory {str(ancestor)!r} is not writable: {exc.strerror}") from None
     return resolved
 
 
@@ -108,7 +109,7 @@ class OutputClaim:
         """Refuse to go on when the directory changed since it was checked (a writer that
         ignores claims, or the user)."""
         if directory_identity(self.path) != self.identity:
-            raise ValueError(f"output directory {str(self.path)!r} changed while this command ran "
+            raise InputError(f"output directory {str(self.path)!r} changed while this command ran "
                              "(another process wrote to it): nothing was replaced; run the command again")
 
 

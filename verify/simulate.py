@@ -44,7 +44,10 @@ def simulate(params: ProblemParams | None = None, *, engine: str = "reduced", da
     engine : {"reduced", "direct"}
         The exact reduced recursion (default) or plain d-dimensional GD (a reference).
     data : numerics.data.Data, optional
-        A drawn data set (default: drawn from ``params``); not with ``params.draw == "latent"``.
+        A drawn data set, ``numerics.data.make_data(params)``; not with ``params.draw == "latent"``.
+        Without it the engine draws what it reads: the training set as ``make_data`` draws it
+        and, for the independent layout, the test set directly in the subspace it acts on (the
+        same distribution, other numbers than ``make_data``'s test set, and much cheaper).
     w0 : ndarray, optional
         Initial W, d x d (default: drawn from ``params``); not with the latent draw.
     record_every : int, optional
@@ -83,14 +86,7 @@ def simulate(params: ProblemParams | None = None, *, engine: str = "reduced", da
         from numerics.gd import run_direct as run_engine
     else:
         from numerics.reduced import run_reduced as run_engine
-    if params.draw == "latent":
-        # No d-dimensional data: the engine draws what it reads (numerics.latent).
-        recording = run_engine(params, record_every=record_every, progress=progress, throw=True)
-    else:
-        from numerics.data import make_data
-
-        recording = run_engine(params, data=make_data(params) if data is None else data, w0=w0,
-                               record_every=record_every, progress=progress, throw=True)
+    recording = run_engine(params, data=data, w0=w0, record_every=record_every, progress=progress, throw=True)
     return _trajectory(recording, params, source=ENGINES[engine])
 
 

@@ -16,6 +16,7 @@ import numpy as np
 from numerics.data import make_data
 from theory.records import AssumptionWarning
 from theory.regimes import predict
+from theory.validation import InputError
 from verify.checks import GapDefinition, check_delayed_generalization, g_growth_series
 from verify.classify import classify
 from verify.existence import existence_construction, existence_window
@@ -62,7 +63,7 @@ def _settings(args: argparse.Namespace) -> list[tuple[int, float]]:
             d, mu = text.split(",")
             settings.append((int(d), float(mu)))
         except ValueError:
-            raise ValueError(f"--setting {text!r}: must be D,MU such as 2000,20") from None
+            raise InputError(f"--setting {text!r}: must be D,MU such as 2000,20") from None
     return settings
 
 
@@ -75,7 +76,7 @@ def main(args: argparse.Namespace) -> int:
     out = check_writable_parent(args.out)
     existing = [str(out / f"{args.name}.{fmt}") for fmt in ("png", "pdf") if (out / f"{args.name}.{fmt}").exists()]
     if existing and not args.overwrite:
-        raise ValueError(f"{existing[0]} already exists: choose another --out or pass --overwrite")
+        raise InputError(f"{existing[0]} already exists: choose another --out or pass --overwrite")
     progress = not args.quiet and sys.stderr.isatty()
     name = args.name
     if name in ("dynamics", "plateaus"):
@@ -96,7 +97,7 @@ def main(args: argparse.Namespace) -> int:
                                                          "not-overfitting plateau": plateaus["plateau_not_overfitting"]})
     elif name == "phase":
         if not args.sweep:
-            raise ValueError("figure phase needs --sweep DIR (run benign-attn sweep first)")
+            raise InputError("figure phase needs --sweep DIR (run benign-attn sweep first)")
         result = load_sweep(args.sweep)
         fig = phase_figure(result, phase_analysis(result), constants=args.boundary_constant)
     elif name == "existence":
@@ -107,7 +108,7 @@ def main(args: argparse.Namespace) -> int:
             try:
                 lambdas = [float(v) for v in args.lambdas.split(",")]
             except ValueError:
-                raise ValueError(f"--lambdas {args.lambdas!r}: must be comma-separated numbers") from None
+                raise InputError(f"--lambdas {args.lambdas!r}: must be comma-separated numbers") from None
         else:
             lambdas = list(np.logspace(-4, 1, 16)) + list(EXISTENCE_MARKS)
         data = make_data(params)

@@ -14,6 +14,7 @@ from pathlib import Path
 from numerics.budget import check_limit, check_memory, flow_bytes
 from numerics.flow import BACKENDS, METHODS, FlowEvents, FlowOptions
 from numerics.status import IntegrationError
+from theory.validation import InputError
 from verify.commands.params_options import add_params_arguments, params_from_args
 from verify.commands.run import load_initial_weights
 from verify.report import build_report, exit_status
@@ -84,18 +85,21 @@ def check_flow_limits(args: argparse.Namespace) -> None:
             check_limit(name, value, option)
     smallest = 100 * np.finfo(np.float64).eps
     if args.backend == "scipy" and math.isfinite(args.rtol) and 0 < args.rtol < smallest:
-        raise ValueError(f"rtol={args.rtol:g}: must be >= {smallest:.3g} (scipy's smallest relative "
+        raise InputError(f"rtol={args.rtol:g}: must be >= {smallest:.3g} (scipy's smallest relative "
                          "tolerance) with --backend scipy")
 
 
 def main(args: argparse.Namespace) -> int:
     params = params_from_args(args)
     check_flow_limits(args)
-    options = FlowOptions(horizon=args.horizon, method=args.method, rtol=args.rtol, atol=args.atol,
-                          max_steps=args.max_steps, checkpoints=args.checkpoints,
-                          first_checkpoint=args.first_checkpoint, dps=args.dps)
-    events = FlowEvents(attention_level=args.attention_level, test_loss_tolerance=args.test_loss_tolerance,
-                        test_loss_floor=args.test_loss_floor)
+    try:  # the engine validates its options; here they came from the command line
+        options = FlowOptions(horizon=args.horizon, method=args.method, rtol=args.rtol, atol=args.atol,
+                              max_steps=args.max_steps, checkpoints=args.checkpoints,
+                              first_checkpoint=args.first_checkpoint, dps=args.dps)
+        events = FlowEvents(attention_level=args.attention_level, test_loss_tolerance=args.test_loss_tolerance,
+                            test_loss_floor=args.test_loss_floor)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
     w0 = load_initial_weights(args.init_w, params.dim) if args.init_w else None
     settings = {"flow.json": {"options": dataclasses.asdict(options), "events": dataclasses.asdict(events),
                               "backend": args.backend}}

@@ -17,6 +17,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from theory.inputs import CONSTANT_NAMES, DEFAULT_INPUTS
+from theory.validation import InputError
 from verify.commands.params_options import add_params_arguments, params_from_args
 
 if TYPE_CHECKING:
@@ -51,9 +52,9 @@ def parse_assignments(texts: list[str], allowed, option: str) -> dict[str, Fract
     for text in texts:
         name, value = parse_assignment(text)
         if name not in allowed:
-            raise ValueError(f"{option} {text!r}: unknown name {name!r}; expected one of {', '.join(sorted(allowed))}")
+            raise InputError(f"{option} {text!r}: unknown name {name!r}; expected one of {', '.join(sorted(allowed))}")
         if name in values:
-            raise ValueError(f"{option} {name} given twice")
+            raise InputError(f"{option} {name} given twice")
         values[name] = value
     return values
 

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from theory.validation import InputError
 from verify.commands.params_options import add_params_arguments, params_from_args
 from verify.simulate import ENGINES
 
@@ -37,11 +38,15 @@ def load_initial_weights(path: str, dim: int) -> np.ndarray:
 
     def check_header(shape: tuple, dtype: np.dtype) -> None:
         if shape != (dim, dim):
-            raise ValueError(f"initial W has shape {shape}: must be ({dim}, {dim}) for dim={dim}")
+            raise InputError(f"initial W has shape {shape}: must be ({dim}, {dim}) for dim={dim}")
         if dtype.kind not in "fiu":
-            raise ValueError(f"initial W has dtype {dtype}: must be real numbers")
+            raise InputError(f"initial W has dtype {dtype}: must be real numbers")
 
-    return check_initial_weights(load_npy(path, "--init-w file", check_header=check_header), dim)
+    weights = load_npy(path, "--init-w file", check_header=check_header)
+    try:
+        return check_initial_weights(weights, dim)
+    except ValueError as exc:  # the engine's own check; here the values came from the user's file
+        raise InputError(f"--init-w file {path!r}: {exc}") from None
 
 
 def check_run_budget(params, engine: str, *, w0_given: bool, record_every: int | None) -> None:
@@ -50,7 +55,7 @@ def check_run_budget(params, engine: str, *, w0_given: bool, record_every: int |
     from numerics.recording import default_record_every
 
     if record_every is not None and record_every < 1:
-        raise ValueError(f"record_every={record_every!r}: must be an integer >= 1")
+        raise InputError(f"record_every={record_every!r}: must be an integer >= 1")
     every = record_every or default_record_every(params.n_train, params.seq_len, params.steps)
     check_limit("checkpoints", params.steps // every + 1, "checkpoints (steps / --record-every)")
     # The same estimates as the data draw and the engine make, before anything is allocated.
@@ -83,6 +88,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, params, w0, claim) -> int:
+    from numerics.data import make_data
     from numerics.status import IntegrationError
     from verify.report import build_report, exit_status
     from verify.rundir import write_run_dir
@@ -90,8 +96,11 @@ def _run(args: argparse.Namespace, params, w0, claim) -> int:
 
     out = args.out or default_out(params)
     progress = not args.quiet and sys.stderr.isatty()
+    # The d-dimensional data set as make_data draws it (test set included), for the full draw.
+    data = make_data(params) if params.draw == "full" else None
     try:
-        trajectory = simulate(params, engine=args.engine, w0=w0, record_every=args.record_every, progress=progress)
+        trajectory = simulate(params, engine=args.engine, data=data, w0=w0, record_every=args.record_every,
+                              progress=progress)
     except IntegrationError as exc:
         # A numerical failure is a result, not a crash: one line naming the step, exit 1.
         print(f"benign-attn run: {exc.status.value}: {exc.message}; nothing written "
