@@ -31,7 +31,7 @@ import numpy as np
 from numerics.budget import LIMITS, check_bytes
 from theory.validation import InputError
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "write_json", "json_bytes", "json_safe", "npz_bytes",
+__all__ = ["check_writable_parent", "atomic_write_bytes", "atomic_write_text", "write_json", "json_bytes", "json_safe", "npz_bytes",
            "read_bytes_bounded", "read_text_file", "read_json_file", "load_npy", "load_npz"]
 
 
@@ -287,3 +287,38 @@ def load_npz(path: str | Path, what: str = "archive") -> dict[str, np.ndarray]:
         raise InputError(f"{where} is not a readable .npz archive (truncated or corrupt): "
                          f"{str(exc)[:200]}") from None
     return arrays
+
+
+def check_writable_parent(out: str | Path) -> Path:
+    """Refuse an output path that is a file, lies under a file, is a dangling symbolic link, is
+    the current directory or one of its ancestors, or whose nearest existing ancestor cannot be
+    written to; creates nothing.
+
+    Returns the path to write: ``out`` with symbolic links resolved, so that a link to a
+    directory keeps pointing at the new content instead of being replaced by a directory.
+    """
+    given = out
+    out = Path(out)
+    if out.is_symlink() and not out.exists():
+        raise InputError(f"output path {str(given)!r} is a symbolic link to "
+                         f"{os.readlink(out)!r}, which does not exist")
+    if out.exists() and not out.is_dir():
+        raise InputError(f"output path {str(out)!r} exists and is not a directory")
+    resolved = out.resolve()
+    cwd = Path.cwd().resolve()
+    if resolved == cwd or resolved in cwd.parents:
+        raise InputError(f"output directory {str(given)!r} is the current directory or contains it: "
+                         "a run directory is replaced whole, so choose a new directory")
+    # Nothing is created here: the nearest existing ancestor must be a writable directory, and
+    # missing parents are made only when the finished run is moved into place.
+    ancestor = out.resolve().parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise InputError(f"output path {str(out)!r} lies under {str(ancestor)!r}, which is not a directory")
+    # Probe by creating a directory: os.access says yes to root even where writing fails.
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".benign-attn-probe-", dir=ancestor))
+    except OSError as exc:
+        raise InputError(f"output directory {str(ancestor)!r} is not writable: {exc.strerror}") from None
+    return resolved

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import math
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -324,31 +324,28 @@ def _majority(values: list) -> object:
 
 
 @_styled
-def regime_map_figure(records: Sequence[dict], result: dict, *, horizon: float, error_tolerance: float):
+def regime_map_figure(outcomes: Mapping[int, Mapping[tuple[float, float], list]], result: dict, *,
+                      horizon: float, boundaries: Mapping[str, tuple[str, float]]):
     """The measured regime map: one panel per n in (log d, log ||mu||), each design point
     coloured by its majority outcome at ``horizon``, the fitted 50 % boundaries with 95 %
     bootstrap bands, and the theory's slopes drawn through the fitted lines.
 
+    ``outcomes`` maps n to the runs' outcomes (a regime or None) at each design point (d, ||mu||);
+    ``boundaries`` maps each boundary of ``result["boundaries"]`` to its label and the theory's
+    slope in log ||mu|| against log d (``verify.regime_map`` supplies both).
+
     Paper: arXiv 2409.17625 v3 Figure 1 (boundaries ||mu|| ∝ d^(1/4) and ||mu|| ∝ (d/n)^(1/2)).
     """
-    from verify.regime_map import BOUNDARY_LABELS, PREDICTED, observed_regime
-
-    n_values = sorted({r["n_train"] for r in records})
+    n_values = sorted(outcomes)
     fig, axes = _subplots(1, len(n_values), figsize=(4.2 * len(n_values), 3.8), squeeze=False, sharey=True)
     for ax, n in zip(axes[0], n_values):
-        points: dict[tuple[float, float], list] = {}
-        for r in records:
-            if r["n_train"] != n:
-                continue
-            rows = [row for row in r["horizons"] if math.isclose(row["time"], horizon, rel_tol=1e-9)]
-            regime = observed_regime(rows[0], error_tolerance) if rows else None
-            points.setdefault((r["dim"], r["signal_norm"]), []).append(regime)
+        points = outcomes[n]
         for regime, color in _REGIME_COLORS.items():
             xy = [(d, mu) for (d, mu), seen in points.items() if _majority(seen) == regime]
             if xy:
                 ax.scatter(*zip(*xy), s=14, color=color, label=(regime or "clean not fitted").replace("_", " "))
         dims = np.geomspace(min(d for d, _ in points), max(d for d, _ in points), 50)
-        for (name, (a, b)), style in zip(PREDICTED.items(), ("-", "--", "-.")):
+        for (name, (label, a)), style in zip(boundaries.items(), ("-", "--", "-.")):
             entry = result["boundaries"][name]
             if "coefficients" not in entry:
                 continue
@@ -358,7 +355,7 @@ def regime_map_figure(records: Sequence[dict], result: dict, *, horizon: float, 
                 return np.exp(-(c[0] + c[2] * np.log(dims) + extra) / c[1])
             line = contour(entry["coefficients"])
             draws = np.array([contour(c) for c in entry["coefficient_draws"]])
-            ax.plot(dims, line, "k", ls=style, lw=1.2, label="fit: " + BOUNDARY_LABELS[name])
+            ax.plot(dims, line, "k", ls=style, lw=1.2, label="fit: " + label)
             if len(draws):
                 ax.fill_between(dims, *np.percentile(draws, [2.5, 97.5], axis=0), color="k", alpha=0.12, lw=0)
             middle = len(dims) // 2

@@ -185,6 +185,18 @@ def observed_regime(row: dict[str, Any], error_tolerance: float) -> str | None:
     return {"not fitted": None, "not overfitting": "not_overfitting"}.get(outcome, outcome)
 
 
+def observed_outcomes(records: Iterable[dict[str, Any]], *, horizon: float,
+                      error_tolerance: float) -> dict[int, dict[tuple[float, float], list]]:
+    """For each n, the outcome (``observed_regime``) of every run at ``horizon`` by design point
+    (d, ||mu||); None where a run has no checkpoint at ``horizon``. What the map figure draws."""
+    outcomes: dict[int, dict[tuple[float, float], list]] = {}
+    for r in records:
+        rows = [row for row in r["horizons"] if math.isclose(row["time"], horizon, rel_tol=1e-9)]
+        regime = observed_regime(rows[0], error_tolerance) if rows else None
+        outcomes.setdefault(r["n_train"], {}).setdefault((r["dim"], r["signal_norm"]), []).append(regime)
+    return outcomes
+
+
 def outcomes_at(records: Iterable[dict[str, Any]], boundary: str, *, horizon: float,
                 error_tolerance: float) -> Outcomes:
     """The binary outcomes that locate one boundary, at one horizon."""
@@ -423,7 +435,9 @@ def run_regime_map(design: RegimeMapDesign, out: str | Path, *, quick: bool, exe
     result["provenance"] = provenance()
     write_outputs(out, result)
     (out / "figures").mkdir(exist_ok=True)
-    save_figure(regime_map_figure(records, result, horizon=design.horizon, error_tolerance=error_tolerance),
+    boundaries = {name: (BOUNDARY_LABELS[name], slope) for name, (slope, _) in PREDICTED.items()}
+    save_figure(regime_map_figure(observed_outcomes(records, horizon=design.horizon, error_tolerance=error_tolerance),
+                                  result, horizon=design.horizon, boundaries=boundaries),
                 out / "figures" / "regime_map")
     save_figure(regime_map_sensitivity_figure(result), out / "figures" / "sensitivity")
     save_figure(noisy_fit_time_figure(records, n_train=design.n_values[len(design.n_values) // 2]),

@@ -39,7 +39,7 @@ from verify.classify import REGIMES, OutcomeTolerances, classify
 from verify.claims import claim
 from verify.files import read_json_file, write_json
 from verify.flow_cells import FlowSweep, flow_column, horizon_outcomes
-from verify.rundir import check_writable_parent
+from verify.files import check_writable_parent
 from verify.trajectory import Trajectory
 
 __all__ = ["GRIDS", "ENGINES", "EXECUTORS", "METRICS", "SweepSpec", "SweepResult", "grid_axes",

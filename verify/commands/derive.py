@@ -35,7 +35,7 @@ def main(args: argparse.Namespace) -> int:
 
     Paper: none (command-line interface).
     """
-    from verify.rundir import check_writable_parent
+    from verify.files import check_writable_parent
 
     if args.list:
         for name in derivations.NAMES:

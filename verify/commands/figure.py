@@ -24,7 +24,7 @@ from verify.commands.params_options import add_params_arguments, params_from_arg
 from verify.phase import phase_analysis
 from verify.plots import (setting_title, delay_figure, dynamics_figure, existence_figure, gaps_figure, phase_figure,
                           plateaus_figure, save_figure)
-from verify.rundir import check_writable_parent
+from verify.files import check_writable_parent
 from verify.simulate import simulate
 from verify.sweep import load_sweep
 from verify.trajectory import Trajectory

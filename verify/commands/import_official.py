@@ -19,7 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from verify.official import read_official_run
     from verify.report import build_report
-    from verify.rundir import check_writable_parent, claim_output_dir, write_run_dir
+    from verify.files import check_writable_parent
+    from verify.rundir import claim_output_dir, write_run_dir
 
     source = Path(args.official_dir)
     out = Path(args.out) if args.out else Path("runs") / f"official-{source.resolve().name}"
