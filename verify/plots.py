@@ -21,7 +21,7 @@ from numerics.metrics import ROLE_NAMES, role_attention
 from verify.files import atomic_write_bytes
 from verify.trajectory import Trajectory
 
-__all__ = ["setting_title", "dynamics_figure", "regime_map_figure", "regime_map_sensitivity_figure",
+__all__ = ["setting_title", "attention_panel", "dynamics_figure", "regime_map_figure", "regime_map_sensitivity_figure",
            "noisy_fit_time_figure", "phase_figure", "existence_figure", "gaps_figure", "delay_figure",
            "plateaus_figure", "save_figure"]
 
@@ -76,6 +76,38 @@ def setting_title(params, verdict: str | None = None) -> str:
 
 
 @_styled
+def attention_panel(trajectory: Trajectory, sample: int, *, ax=None):
+    """The attention mass of training sample ``sample`` on each token role over training.
+
+    Draws on ``ax`` (a matplotlib ``Axes``) or, without one, on a new ``Figure``; returns the
+    ``Axes``. matplotlib's global state is left alone (no pyplot, the style in a context).
+
+    Paper: Figure 3 (attention of a clean and of a noisy sample by token role).
+
+    Examples
+    --------
+    >>> from theory import ProblemParams
+    >>> from verify import simulate
+    >>> run = simulate(ProblemParams(dim=200, n_test=50, steps=20))
+    >>> ax = attention_panel(run, 0)
+    >>> ax.get_title(), len(ax.get_lines())
+    ('noisy sample #0: attention', 4)
+    """
+    if ax is None:
+        _, ax = _subplots(figsize=(4.0, 3.0))
+    x, keep, xlabel, log_x = _time_axis(trajectory)
+    roles = role_attention(np.asarray(trajectory.arrays["attention_train"])[keep][:, sample])
+    for k, role in enumerate(ROLE_NAMES):
+        ax.plot(x[keep], roles[:, k], color=ROLE_COLORS[role], label=ROLE_LABELS[role])
+    ax.set_title(f"{'noisy' if trajectory.noisy[sample] else 'clean'} sample #{sample}: attention")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel(xlabel)
+    if log_x:
+        ax.set_xscale("log")
+    return ax
+
+
+@_styled
 def dynamics_figure(trajectories: Sequence[Trajectory], titles: Sequence[str] | None = None):
     """One row per trajectory: attention of a clean and of a noisy sample by token role,
     train/test loss, train/test accuracy. ``titles`` (default: the setting of each row) head
@@ -92,17 +124,13 @@ def dynamics_figure(trajectories: Sequence[Trajectory], titles: Sequence[str] | 
         x, keep, xlabel, log_x = _time_axis(trajectory)
         x = x[keep]
         noisy = trajectory.noisy
-        attention = np.asarray(trajectory.arrays["attention_train"])[keep]
         samples = [("clean", np.flatnonzero(~noisy)), ("noisy", np.flatnonzero(noisy))]
         for ax, (kind, indices) in zip(axes[:2], samples):
             if indices.size == 0:
                 ax.text(0.5, 0.5, f"no {kind} samples", ha="center", transform=ax.transAxes)
+                ax.set_ylim(-0.02, 1.02)
             else:
-                roles = role_attention(attention[:, indices[0]])
-                for k, role in enumerate(ROLE_NAMES):
-                    ax.plot(x, roles[:, k], color=ROLE_COLORS[role], label=ROLE_LABELS[role])
-                ax.set_title(f"{kind} sample #{indices[0]}: attention")
-            ax.set_ylim(-0.02, 1.02)
+                attention_panel(trajectory, int(indices[0]), ax=ax)
         axes[0].set_ylabel("attention mass")
         a = {name: np.asarray(trajectory.arrays[name])[keep] for name in
              ("train_loss", "test_loss", "train_acc", "test_acc")}

@@ -86,7 +86,7 @@ class Trajectory:
 
         The training labels, true labels and noisy mask, and the test labels (which turn
         ``test_outputs`` into test margins), depend only on ``params`` (the official label
-        layout), never on a data draw; ``verify.simulate`` is the path that runs the engines.
+        layout), never on a data draw; ``verify.simulation`` is the path that runs the engines.
         """
         labels, true_labels, noisy = label_layout(params.n_train, params.n_noisy)
         arrays = dict(recording.arrays) | {"noisy": noisy, "train_labels": labels, "train_true_labels": true_labels,

@@ -25,7 +25,7 @@ from verify.phase import phase_analysis
 from verify.plots import (setting_title, delay_figure, dynamics_figure, existence_figure, gaps_figure, phase_figure,
                           plateaus_figure, save_figure)
 from verify.files import check_writable_parent
-from verify.simulate import simulate
+from verify.simulation import simulate
 from verify.sweep import load_sweep
 from verify.trajectory import Trajectory
 

@@ -19,7 +19,7 @@ from verify.commands.params_options import add_params_arguments, params_from_arg
 from verify.commands.run import load_initial_weights
 from verify.report import build_report, exit_status
 from verify.rundir import claim_output_dir, write_run_dir
-from verify.simulate import integrate
+from verify.simulation import integrate
 
 
 _DEFAULT_OPTIONS, _DEFAULT_EVENTS = FlowOptions(), FlowEvents()

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from theory.validation import InputError
 from verify.commands.params_options import add_params_arguments, params_from_args
-from verify.simulate import ENGINES
+from verify.simulation import ENGINES
 
 if TYPE_CHECKING:
     import numpy as np
@@ -92,7 +92,7 @@ def _run(args: argparse.Namespace, params, w0, claim) -> int:
     from numerics.status import IntegrationError
     from verify.report import build_report, exit_status
     from verify.rundir import write_run_dir
-    from verify.simulate import simulate
+    from verify.simulation import simulate
 
     out = args.out or default_out(params)
     progress = not args.quiet and sys.stderr.isatty()
