@@ -14,7 +14,7 @@ from numerics.data import make_data
 from numerics.flow import FlowOptions
 from theory.params import ProblemParams
 from verify.checks import run_checks
-from verify.simulate import integrate, simulate
+from verify.simulation import integrate, simulate
 
 RESULTS = Path(__file__).resolve().parent / "results" / "verdict_examples.json"
 
