@@ -59,3 +59,12 @@ def test_argument_errors_import_only_their_command(command, argv):
 def test_the_probe_sees_heavy_imports():
     """The check can fail: a command that runs imports what it needs."""
     assert "sympy" in _imports("predict", "--dim", "4500", "--signal-norm", "5")["heavy"]
+
+
+def test_importing_the_packages_is_cheap():
+    """The packages re-export their API lazily: importing them loads no heavy library."""
+    code = f"import json, sys, theory, numerics, verify; print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert json.loads(done.stdout) == []
+    code = "import sys, numerics; numerics.reduced; print('numpy' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "True"
