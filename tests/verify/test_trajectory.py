@@ -80,3 +80,13 @@ def test_named_fields_and_status(trajectory):
     assert named.status is Status.NONFINITE
     with pytest.raises(ValueError, match="status='exploded'"):
         Trajectory(params=trajectory.params, source="gd:direct", arrays=trajectory.arrays, status="exploded")
+
+
+def test_engine_runs_become_trajectories_in_one_place():
+    """Only verify.simulation wraps an engine's recording (run, flow, figure and the API use it)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    callers = sorted(str(p.relative_to(root)) for folder in ("verify", "docs", "benchmarks")
+                     for p in (root / folder).rglob("*.py") if "from_recording(" in p.read_text(encoding="utf-8"))
+    assert callers == ["verify/simulation.py", "verify/trajectory.py"]
