@@ -4,10 +4,11 @@ User mistakes (``theory.validation.InputError``, raised where input enters) end 
 error and exit status 2, an operating-system failure (``OSError``, e.g. a full disk) in a
 one-line error and status 1, a numerical failure (``IntegrationError``, an overflow or a
 division by zero) in a one-line error naming it and status 1, and any other exception (a bug,
-including a plain ``ValueError``) in its traceback and a last line "internal error", status 1. Ctrl-C exits with 130 and SIGTERM
-(as sent by ``timeout`` or a batch system) with 143, each after the same clean-up; because
-every writer stages or renames atomically, neither loses a finished result. Messages are one
-line: newlines and other control characters are escaped and very long messages are cut.
+including a plain ``ValueError``) in its traceback and a last line "internal error", status 1.
+Ctrl-C exits with 130 and SIGTERM (as sent by ``timeout`` or a batch system) with 143, each
+after the same clean-up; because every writer stages or renames atomically, neither loses a
+finished result. Messages are one line: newlines and other control characters are escaped and
+very long messages are cut.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import sys
 import traceback
 from collections.abc import Iterable
 
+from theory.validation import InputError
 from verify.commands import COMMANDS, HELP, command_name
 
 __all__ = ["main", "build_parser"]
@@ -137,7 +139,6 @@ def _interrupted(exc: BaseException) -> bool:
 
 def _dispatch(handler, args: argparse.Namespace) -> int:
     from numerics.status import IntegrationError
-    from theory.validation import InputError
 
     prefix = f"benign-attn {args.command}: error:"
     try:
