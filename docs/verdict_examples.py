@@ -11,11 +11,10 @@ import sys
 from pathlib import Path
 
 from numerics.data import make_data
-from numerics.flow import FlowOptions, run_flow
-from numerics.reduced import run_reduced
+from numerics.flow import FlowOptions
 from theory.params import ProblemParams
 from verify.checks import run_checks
-from verify.trajectory import Trajectory
+from verify.simulation import integrate, simulate
 
 RESULTS = Path(__file__).resolve().parent / "results" / "verdict_examples.json"
 
@@ -39,13 +38,8 @@ EXAMPLES = {
 def example(fields: dict, engine: str) -> dict:
     params = ProblemParams(**fields)
     data = make_data(params)
-    if engine == "flow":
-        recording = run_flow(params, data=data, options=FlowOptions(horizon=1e8))
-    else:
-        recording = run_reduced(params, data=data)
-    trajectory = Trajectory.from_recording(recording, params, data.train,
-                                           source="flow:scipy" if engine == "flow" else "gd:reduced",
-                                           test_labels=data.test.labels)
+    trajectory = (integrate(params, data=data, options=FlowOptions(horizon=1e8)) if engine == "flow"
+                  else simulate(params, data=data))
     c, checks = run_checks(trajectory)
     growth = {check.name: check.observed["exponent_range"] for check in checks
               if check.name.startswith("g_growth") and check.observed}

@@ -15,6 +15,7 @@ import math
 import os
 
 from theory.params import ProblemParams
+from theory.validation import InputError
 
 __all__ = ["DEFAULT_BUDGET_GIB", "MEMORY_ENV", "LIMITS", "check_limit", "memory_budget", "data_bytes",
            "recording_bytes", "direct_bytes", "reduced_bytes", "latent_bytes", "flow_bytes", "check_memory",
@@ -58,7 +59,7 @@ def check_limit(name: str, value: float, what: str) -> None:
     as the user gave it (e.g. ``"--horizon"``)."""
     limit = LIMITS[name]
     if value > limit:
-        raise ValueError(f"{what}={value:g}: must be <= {limit:g} (a stated limit of this toolkit)")
+        raise InputError(f"{what}={value:g}: must be <= {limit:g} (a stated limit of this toolkit)")
 
 
 def memory_budget(budget_gib: float | None = None) -> float:
@@ -78,10 +79,10 @@ def memory_budget(budget_gib: float | None = None) -> float:
         try:
             budget_gib = float(text)
         except ValueError:
-            raise ValueError(f"{MEMORY_ENV}={text!r}: must be a number of GiB > 0") from None
+            raise InputError(f"{MEMORY_ENV}={text!r}: must be a number of GiB > 0") from None
     if isinstance(budget_gib, bool) or not isinstance(budget_gib, (int, float)) \
             or not math.isfinite(budget_gib) or budget_gib <= 0:
-        raise ValueError(f"{source}={budget_gib!r}: must be a finite number of GiB > 0")
+        raise InputError(f"{source}={budget_gib!r}: must be a finite number of GiB > 0")
     return float(budget_gib) * _GIB
 
 
@@ -167,7 +168,7 @@ def check_bytes(what: str, needed: float, *, budget_gib: float | None = None) ->
     exceed the memory budget; for inputs that are not a ``ProblemParams`` setting."""
     budget = memory_budget(budget_gib)
     if needed > budget:
-        raise ValueError(f"{what} would need about {float(needed) / _GIB:.3g} GiB: more than the memory "
+        raise InputError(f"{what} would need about {float(needed) / _GIB:.3g} GiB: more than the memory "
                          f"budget of {budget / _GIB:.3g} GiB (set {MEMORY_ENV} to change it)")
 
 
@@ -200,7 +201,7 @@ def check_memory(what: str, needed: int, params: ProblemParams, *, budget_gib: f
     """
     budget = memory_budget(budget_gib)
     if needed > budget:
-        raise ValueError(
+        raise InputError(
             f"{what} needs about {float(needed) / _GIB:.3g} GiB for dim={params.dim}, n_train={params.n_train}, "
             f"seq_len={params.seq_len}, n_test={params.n_test}, steps={params.steps}: more than the "
             f"memory budget of {budget / _GIB:.3g} GiB (set {MEMORY_ENV} to change it, or use a "

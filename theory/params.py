@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import stat
 import tomllib
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from theory.validation import InputError
 
 __all__ = ["ProblemParams", "OFFICIAL_ALIASES", "OFFICIAL_IGNORED_KEYS", "LAYOUTS", "TRAIN_MODES", "INITS",
            "DRAWS", "LABELINGS", "GENERATORS"]
@@ -147,59 +150,61 @@ class ProblemParams:
     generator: str = "default"
 
     def __post_init__(self) -> None:
+        # NumPy integer and float scalars (np.int64, np.float32, ...) are accepted and stored as
+        # Python int and float, so that equal parameters compare, hash and serialise equally.
         for name, minimum in _INT_RULES.items():
-            _check_int(name, getattr(self, name), minimum)
+            object.__setattr__(self, name, _checked_int(name, getattr(self, name), minimum))
         for name in ("test_seed", "init_seed"):
             if getattr(self, name) is not None:
-                _check_int(name, getattr(self, name), 0)
+                object.__setattr__(self, name, _checked_int(name, getattr(self, name), 0))
         for name in ("signal_norm", "rho", "label_noise", "step_size"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ValueError(f"{name}={value!r}: must be a real number")
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise InputError(f"{name}={value!r}: must be a real number")
+            value = float(value)
             if not math.isfinite(value):
-                raise ValueError(f"{name}={value!r}: must be finite")
-            # Normalise ints to float so that equal parameters compare and serialise equally.
-            object.__setattr__(self, name, float(value))
+                raise InputError(f"{name}={value!r}: must be finite")
+            object.__setattr__(self, name, value)
         if self.signal_norm <= 0:
-            raise ValueError(f"signal_norm={self.signal_norm!r}: must be > 0")
+            raise InputError(f"signal_norm={self.signal_norm!r}: must be > 0")
         if self.signal_norm > MAX_SIGNAL_NORM:
-            raise ValueError(f"signal_norm={self.signal_norm!r}: must be <= {MAX_SIGNAL_NORM:g} "
+            raise InputError(f"signal_norm={self.signal_norm!r}: must be <= {MAX_SIGNAL_NORM:g} "
                              "(||mu||^2 must stay finite in float64)")
         if not 0 < self.rho < 1:
-            raise ValueError(f"rho={self.rho!r}: must satisfy 0 < rho < 1")
+            raise InputError(f"rho={self.rho!r}: must satisfy 0 < rho < 1")
         if not 0 <= self.label_noise < 1:
-            raise ValueError(f"label_noise={self.label_noise!r}: must satisfy 0 <= label_noise < 1")
+            raise InputError(f"label_noise={self.label_noise!r}: must satisfy 0 <= label_noise < 1")
         if self.relevant_tokens >= self.seq_len:
-            raise ValueError(f"relevant_tokens={self.relevant_tokens!r} with seq_len={self.seq_len!r}: "
+            raise InputError(f"relevant_tokens={self.relevant_tokens!r} with seq_len={self.seq_len!r}: "
                              "must be < seq_len (attention needs a token to select against)")
         if self.relevant_tokens + 2 * self.weak_tokens > self.seq_len:
-            raise ValueError(f"relevant_tokens={self.relevant_tokens!r}, weak_tokens={self.weak_tokens!r} with "
+            raise InputError(f"relevant_tokens={self.relevant_tokens!r}, weak_tokens={self.weak_tokens!r} with "
                              f"seq_len={self.seq_len!r}: relevant_tokens + 2 weak_tokens must be <= seq_len")
         if self.step_size <= 0:
-            raise ValueError(f"step_size={self.step_size!r}: must be > 0")
+            raise InputError(f"step_size={self.step_size!r}: must be > 0")
         if self.layout not in LAYOUTS:
-            raise ValueError(f"layout={self.layout!r}: must be one of {', '.join(LAYOUTS)}")
+            raise InputError(f"layout={self.layout!r}: must be one of {', '.join(LAYOUTS)}")
         if self.train not in TRAIN_MODES:
-            raise ValueError(f"train={self.train!r}: must be one of {', '.join(TRAIN_MODES)}")
+            raise InputError(f"train={self.train!r}: must be one of {', '.join(TRAIN_MODES)}")
         if self.init not in INITS:
-            raise ValueError(f"init={self.init!r}: must be one of {', '.join(INITS)}")
+            raise InputError(f"init={self.init!r}: must be one of {', '.join(INITS)}")
         if self.draw not in DRAWS:
-            raise ValueError(f"draw={self.draw!r}: must be one of {', '.join(DRAWS)}")
+            raise InputError(f"draw={self.draw!r}: must be one of {', '.join(DRAWS)}")
         if self.labels not in LABELINGS:
-            raise ValueError(f"labels={self.labels!r}: must be one of {', '.join(LABELINGS)}")
+            raise InputError(f"labels={self.labels!r}: must be one of {', '.join(LABELINGS)}")
         if self.generator not in GENERATORS:
-            raise ValueError(f"generator={self.generator!r}: must be one of {', '.join(GENERATORS)}")
+            raise InputError(f"generator={self.generator!r}: must be one of {', '.join(GENERATORS)}")
         if self.draw == "latent" and self.generator == "legacy":
-            raise ValueError("draw='latent' with generator='legacy': the legacy noise is float32-rounded "
+            raise InputError("draw='latent' with generator='legacy': the legacy noise is float32-rounded "
                              "d-dimensional noise, which the latent draw cannot reproduce; use draw='full'")
         if self.draw == "latent" and self.layout != "independent":
-            raise ValueError(f"draw='latent' with layout={self.layout!r}: the official test set reuses "
+            raise InputError(f"draw='latent' with layout={self.layout!r}: the official test set reuses "
                              "the training noise draw for draw; use draw='full'")
         if self.draw == "latent" and self.train == "joint" and self.init != "gaussian":
-            raise ValueError(f"draw='latent' with init={self.init!r}: the latent draw is exact only for "
+            raise InputError(f"draw='latent' with init={self.init!r}: the latent draw is exact only for "
                              "init='gaussian' (rotation invariance of W_0); use init='gaussian' or draw='full'")
         if self.layout == "official" and self.test_seed is not None:
-            raise ValueError(
+            raise InputError(
                 f"test_seed={self.test_seed!r}: the official layout draws the test set from seed; "
                 "leave test_seed unset or use layout='independent'"
             )
@@ -249,12 +254,12 @@ class ProblemParams:
         for key, value in mapping.items():
             name = OFFICIAL_ALIASES.get(key, key)
             if name not in known:
-                raise ValueError(
+                raise InputError(
                     f"unknown parameter {key!r}: expected one of {', '.join(sorted(known))} "
                     f"or an official alias ({', '.join(sorted(OFFICIAL_ALIASES))})"
                 )
             if name in values:
-                raise ValueError(f"parameter {name!r} given twice (as {key!r} and by another name)")
+                raise InputError(f"parameter {name!r} given twice (as {key!r} and by another name)")
             values[name] = value
         return cls(**values)
 
@@ -274,13 +279,13 @@ class ProblemParams:
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise ValueError(f"malformed TOML: {exc}") from None
+            raise InputError(f"malformed TOML: {exc}") from None
         if set(data) == {"params"} and isinstance(data["params"], dict):
             data = data["params"]
         data = {k: v for k, v in data.items() if k not in OFFICIAL_IGNORED_KEYS}
         nested = [k for k, v in data.items() if isinstance(v, dict)]
         if nested:
-            raise ValueError(f"unexpected table(s) {nested} in TOML: parameters must be flat keys")
+            raise InputError(f"unexpected table(s) {nested} in TOML: parameters must be flat keys")
         return cls.from_mapping(data)
 
     @classmethod
@@ -291,28 +296,31 @@ class ProblemParams:
             # Checked before opening: a FIFO or a device would block or never end.
             info = path.stat()
             if not stat.S_ISREG(info.st_mode):
-                raise ValueError(f"config file {str(path)!r} is not a regular file")
+                raise InputError(f"config file {str(path)!r} is not a regular file")
             if info.st_size > MAX_CONFIG_BYTES:
-                raise ValueError(f"config file {str(path)!r} has {info.st_size} bytes: a parameter file "
+                raise InputError(f"config file {str(path)!r} has {info.st_size} bytes: a parameter file "
                                  f"has at most {MAX_CONFIG_BYTES}")
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise ValueError(f"config file {str(path)!r} does not exist") from None
+            raise InputError(f"config file {str(path)!r} does not exist") from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise ValueError(f"config file {str(path)!r} cannot be read: {exc}") from None
+            raise InputError(f"config file {str(path)!r} cannot be read: {exc}") from None
         try:
             return cls.from_toml(text)
         except ValueError as exc:
-            raise ValueError(f"{path.name}: {exc}") from None
+            raise InputError(f"{path.name}: {exc}") from None
 
 
-def _check_int(name: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name}={value!r}: must be an integer")
+def _checked_int(name: str, value: Any, minimum: int) -> int:
+    """``value`` as a Python int, if it is an integer (bool refused) in [minimum, MAX_INT]."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InputError(f"{name}={value!r}: must be an integer")
+    value = int(value)
     if value < minimum:
-        raise ValueError(f"{name}={value!r}: must be >= {minimum}")
+        raise InputError(f"{name}={value!r}: must be >= {minimum}")
     if value > MAX_INT:
-        raise ValueError(f"{name}={value!r}: must be <= {MAX_INT} (2**63 - 1)")
+        raise InputError(f"{name}={value!r}: must be <= {MAX_INT} (2**63 - 1)")
+    return value
 
 
 def _toml_scalar(value: Any) -> str:

@@ -26,6 +26,7 @@ from typing import Any
 import sympy
 
 from theory import symbols as sym
+from theory.validation import InputError
 
 __all__ = [
     "AssumptionWarning",
@@ -100,11 +101,11 @@ def parse_number(text: str) -> fractions.Fraction:
     if _RATIO.fullmatch(stripped):
         numerator, denominator = stripped.split("/")
         if int(denominator) == 0:
-            raise ValueError(f"number {text!r}: denominator must be nonzero")
+            raise InputError(f"number {text!r}: denominator must be nonzero")
         return fractions.Fraction(int(numerator), int(denominator))
     if _NUMBER.fullmatch(stripped):
         return fractions.Fraction(stripped)
-    raise ValueError(f"number {text!r}: must be a decimal (1.5, 2e-3) or a ratio of integers (3/4)")
+    raise InputError(f"number {text!r}: must be a decimal (1.5, 2e-3) or a ratio of integers (3/4)")
 
 
 def parse_assignment(text: str) -> tuple[str, fractions.Fraction]:
@@ -120,9 +121,9 @@ def parse_assignment(text: str) -> tuple[str, fractions.Fraction]:
     name, sep, value = text.partition("=")
     name = name.strip()
     if not sep:
-        raise ValueError(f"assignment {text!r}: must have the form NAME=VALUE")
+        raise InputError(f"assignment {text!r}: must have the form NAME=VALUE")
     if not _NAME.fullmatch(name):
-        raise ValueError(f"assignment {text!r}: name {name!r} must be an identifier")
+        raise InputError(f"assignment {text!r}: name {name!r} must be an identifier")
     return name, parse_number(value)
 
 
@@ -144,7 +145,7 @@ def exact(value: Any, name: str = "value") -> sympy.Rational:
     if isinstance(value, numbers.Real):
         value = float(value)
         if not math.isfinite(value):
-            raise ValueError(f"{name}={value!r}: must be finite")
+            raise InputError(f"{name}={value!r}: must be finite")
         return sympy.Rational(value)
     raise TypeError(f"{name}={value!r}: must be an int, float, Fraction or number text")
 
@@ -189,18 +190,18 @@ class Margin:
 
     def __post_init__(self) -> None:
         if self.relation not in RELATIONS:
-            raise ValueError(f"relation={self.relation!r}: must be one of {RELATIONS}")
+            raise InputError(f"relation={self.relation!r}: must be one of {RELATIONS}")
         undetermined = self.status is Status.UNDETERMINED
         if undetermined != bool(self.missing):
-            raise ValueError(
+            raise InputError(
                 f"status={self.status.value!r} with missing={self.missing!r}: a margin is undetermined "
                 "exactly when some constant is missing"
             )
         numbers = (self.lhs, self.rhs, self.margin, self.ratio)
         if undetermined and any(v is not None for v in numbers):
-            raise ValueError(f"{self.condition}: an undetermined margin carries no values")
+            raise InputError(f"{self.condition}: an undetermined margin carries no values")
         if not undetermined and any(v is None for v in numbers[:3]):
-            raise ValueError(f"{self.condition}: a decided margin needs lhs, rhs and margin")
+            raise InputError(f"{self.condition}: a decided margin needs lhs, rhs and margin")
         object.__setattr__(self, "values", _frozen_mapping(self.values))
 
     @property
@@ -226,7 +227,7 @@ class Margin:
 def _to_float(expr: sympy.Expr, what: str) -> float:
     value = sympy.N(expr, 30)
     if not value.is_real or not value.is_finite:
-        raise ValueError(f"{what} evaluates to {value}: not a finite real number")
+        raise InputError(f"{what} evaluates to {value}: not a finite real number")
     return float(value)
 
 
@@ -274,7 +275,7 @@ class Condition:
 
     def __post_init__(self) -> None:
         if self.relation not in RELATIONS:
-            raise ValueError(f"{self.name}: relation={self.relation!r} must be one of {RELATIONS}")
+            raise InputError(f"{self.name}: relation={self.relation!r} must be one of {RELATIONS}")
         if not isinstance(self.tag, Tag):
             raise TypeError(f"{self.name}: tag={self.tag!r} must be a Tag")
         # strict=True converts numbers and SymPy objects only: text is never parsed here.
@@ -284,17 +285,17 @@ class Condition:
             {key: exact(value, key) for key, value in self.inputs.items()}))
         for constant in self.constants:
             if constant not in sym.CONSTANT_SYMBOLS:
-                raise ValueError(f"{self.name}: constant {constant!r} is not one of {sorted(sym.CONSTANT_SYMBOLS)}")
+                raise InputError(f"{self.name}: constant {constant!r} is not one of {sorted(sym.CONSTANT_SYMBOLS)}")
         for key in self.inputs:
             if key not in sym.INPUT_SYMBOLS:
-                raise ValueError(f"{self.name}: input {key!r} is not one of {sorted(sym.INPUT_SYMBOLS)}")
+                raise InputError(f"{self.name}: input {key!r} is not one of {sorted(sym.INPUT_SYMBOLS)}")
         for key in self.supplied:
             if key not in sym.SUPPLIED_SYMBOLS:
-                raise ValueError(f"{self.name}: supplied quantity {key!r} is not one of {sorted(sym.SUPPLIED_SYMBOLS)}")
+                raise InputError(f"{self.name}: supplied quantity {key!r} is not one of {sorted(sym.SUPPLIED_SYMBOLS)}")
         allowed = set(sym.PARAM_SYMBOLS) | set(self.constants) | set(self.inputs) | set(self.supplied)
         used = {s.name for s in (self.lhs.free_symbols | self.rhs.free_symbols)}
         if not used <= allowed:
-            raise ValueError(
+            raise InputError(
                 f"{self.name}: symbols {sorted(used - allowed)} are neither parameters nor declared "
                 "constants or inputs"
             )
@@ -404,21 +405,21 @@ class Formula:
         if not isinstance(self.tag, Tag):
             raise TypeError(f"{self.name}: tag={self.tag!r} must be a Tag")
         if self.count not in (None, "T", "T-1"):
-            raise ValueError(f"{self.name}: count={self.count!r} must be None, 'T' or 'T-1'")
+            raise InputError(f"{self.name}: count={self.count!r} must be None, 'T' or 'T-1'")
         names = {s.name for s in self.expr.free_symbols}
         if names != set(self.arguments):
-            raise ValueError(f"{self.name}: arguments {self.arguments} must be exactly the free symbols {sorted(names)}")
+            raise InputError(f"{self.name}: arguments {self.arguments} must be exactly the free symbols {sorted(names)}")
         if self.stable_expr is not None and {s.name for s in self.stable_expr.free_symbols} - names:
-            raise ValueError(f"{self.name}: stable_expr uses symbols that expr does not")
+            raise InputError(f"{self.name}: stable_expr uses symbols that expr does not")
         if set(self.domain) != set(self.arguments):
-            raise ValueError(f"{self.name}: domain keys {sorted(self.domain)} must be the arguments {self.arguments}")
+            raise InputError(f"{self.name}: domain keys {sorted(self.domain)} must be the arguments {self.arguments}")
         domain = {key: (sympy.sympify(lo, strict=True), sympy.sympify(hi, strict=True))
                   for key, (lo, hi) in self.domain.items()}
         for position, key in enumerate(self.arguments):
             earlier = set(self.arguments[:position])
             for bound in domain[key]:
                 if not {s.name for s in bound.free_symbols} <= earlier:
-                    raise ValueError(f"{self.name}: domain bound {bound} of {key} may use only earlier arguments {sorted(earlier)}")
+                    raise InputError(f"{self.name}: domain bound {bound} of {key} may use only earlier arguments {sorted(earlier)}")
         object.__setattr__(self, "domain", types.MappingProxyType(domain))
 
     @property
@@ -444,7 +445,7 @@ class Formula:
         missing = set(self.arguments) - set(values)
         extra = set(values) - set(self.arguments)
         if missing or extra:
-            raise ValueError(f"{self.name}: missing arguments {sorted(missing)}, unexpected {sorted(extra)}; "
+            raise InputError(f"{self.name}: missing arguments {sorted(missing)}, unexpected {sorted(extra)}; "
                              f"expected {self.arguments}")
         substitutions = {sym.by_name(k): exact(v, k) for k, v in values.items()}
         return _to_float(self.expr.subs(substitutions), self.name)

@@ -21,15 +21,14 @@ from theory import bounds
 from theory import symbols as sym
 from theory.conditions import BENIGN_UPPER, CLEAN_LOWER, CONDITIONS, HARM_LOWER, threshold
 from theory.growth import COUNTS
+from theory.inputs import DEFAULT_INPUTS
 from theory.records import Margin, exact
+from theory.validation import InputError
 
 __all__ = ["REGIMES", "DEFAULT_INPUTS", "Prediction", "predict"]
 
 REGIMES = ("benign", "harmful", "not_overfitting", "boundary", "undetermined")
 
-#: Named inputs and their visible defaults: the v1 failure probability delta and the attention
-#: error 1 - s at which the time scale is reported.
-DEFAULT_INPUTS: Mapping[str, float] = types.MappingProxyType({"failure_prob": 0.01, "target_attention_error": 0.01})
 
 
 def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -181,13 +180,13 @@ def _decide(margins: Mapping[str, Margin]) -> tuple[str, tuple[str, ...], str]:
 def _check_constants(constants: Mapping[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(constants) - set(sym.CONSTANT_SYMBOLS))
     if unknown:
-        raise ValueError(f"unknown constant(s) {unknown}: known constants are {sorted(sym.CONSTANT_SYMBOLS)}")
+        raise InputError(f"unknown constant(s) {unknown}: known constants are {sorted(sym.CONSTANT_SYMBOLS)}")
     checked = {name: exact(value, name) for name, value in constants.items()}
     for name, value in checked.items():
         if value <= 0:
-            raise ValueError(f"{name}={float(value)!r}: constants must be > 0")
+            raise InputError(f"{name}={float(value)!r}: constants must be > 0")
     if "C_benign" in checked and "C_clean" in checked and checked["C_benign"] > checked["C_clean"]:
-        raise ValueError(f"C_benign={float(checked['C_benign'])!r} > C_clean={float(checked['C_clean'])!r}: "
+        raise InputError(f"C_benign={float(checked['C_benign'])!r} > C_clean={float(checked['C_clean'])!r}: "
                          "the benign region must lie below the not-overfitting region (C_benign <= C_clean)")
     return checked
 
@@ -195,12 +194,12 @@ def _check_constants(constants: Mapping[str, Any]) -> dict[str, Any]:
 def _check_inputs(inputs: Mapping[str, Any]) -> dict[str, float]:
     unknown = sorted(set(inputs) - set(DEFAULT_INPUTS))
     if unknown:
-        raise ValueError(f"unknown input(s) {unknown}: known inputs are {sorted(DEFAULT_INPUTS)}")
+        raise InputError(f"unknown input(s) {unknown}: known inputs are {sorted(DEFAULT_INPUTS)}")
     chosen = dict(DEFAULT_INPUTS)
     for name, value in inputs.items():
         number = float(exact(value, name))
         if not 0 < number < 1:
-            raise ValueError(f"{name}={number!r}: must satisfy 0 < {name} < 1")
+            raise InputError(f"{name}={number!r}: must satisfy 0 < {name} < 1")
         chosen[name] = number
     return chosen
 

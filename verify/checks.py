@@ -24,6 +24,7 @@ from theory.conditions import V1_A1_DIMENSION, V1_A1_SIGNAL, V1_A2
 from theory.growth import COUNTS, competitor_count, log_growth_difference
 from theory.records import AssumptionWarning
 from theory.regimes import predict
+from theory.validation import InputError
 from verify.attention_mass import attention_mass_summary
 from verify.classify import Classification, OutcomeTolerances, classify
 from verify.trajectory import Trajectory
@@ -138,13 +139,13 @@ class GapDefinition:
 
     def __post_init__(self) -> None:
         if self.kind not in GAP_KINDS:
-            raise ValueError(f"gap kind {self.kind!r}: must be one of {', '.join(GAP_KINDS)}")
+            raise InputError(f"gap kind {self.kind!r}: must be one of {', '.join(GAP_KINDS)}")
         if self.count not in GAP_COUNTS:
-            raise ValueError(f"gap count {self.count!r}: must be one of {', '.join(GAP_COUNTS)}")
+            raise InputError(f"gap count {self.count!r}: must be one of {', '.join(GAP_COUNTS)}")
         for name in ("clean_token", "noisy_token"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"{name}={value!r}: must be a token index >= 0")
+                raise InputError(f"{name}={value!r}: must be a token index >= 0")
 
     def g_count(self, seq_len: int) -> float:
         """The count entering g for sequences of ``seq_len`` tokens."""
@@ -180,7 +181,7 @@ def gap_series(logits: np.ndarray, token: int, kind: str) -> np.ndarray:
     logits = np.asarray(logits, dtype=np.float64)
     T = logits.shape[-1]
     if not 0 <= token < T:
-        raise ValueError(f"token {token}: must be < seq_len {T}")
+        raise InputError(f"token {token}: must be < seq_len {T}")
     own = logits[..., token]
     others = np.delete(logits, token, axis=-1)
     if kind == "min":
@@ -191,7 +192,7 @@ def gap_series(logits: np.ndarray, token: int, kind: str) -> np.ndarray:
         top = others.max(axis=-1, keepdims=True)
         lse = top[..., 0] + np.log(np.exp(others - top).sum(axis=-1))
         return own - lse + math.log(T - 1)
-    raise ValueError(f"gap kind {kind!r}: must be one of {', '.join(GAP_KINDS)}")
+    raise InputError(f"gap kind {kind!r}: must be one of {', '.join(GAP_KINDS)}")
 
 
 def _group(trajectory: Trajectory, definition: GapDefinition, group: str) -> tuple[np.ndarray, int]:
@@ -200,7 +201,7 @@ def _group(trajectory: Trajectory, definition: GapDefinition, group: str) -> tup
         return np.flatnonzero(~noisy), definition.clean_token
     if group == "noisy":
         return np.flatnonzero(noisy), definition.noisy_token
-    raise ValueError(f"group {group!r}: must be 'clean' or 'noisy'")
+    raise InputError(f"group {group!r}: must be 'clean' or 'noisy'")
 
 
 def _logits(trajectory: Trajectory) -> np.ndarray:

@@ -22,6 +22,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from theory.validation import InputError
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover - not on Linux or macOS
@@ -74,14 +76,14 @@ def claim(target: str | Path, *, shared: bool = False, what: str = "output direc
             if shared:
                 yield
                 return
-            raise ValueError(f"{what} {str(target)!r} cannot be claimed: {exc.strerror} "
+            raise InputError(f"{what} {str(target)!r} cannot be claimed: {exc.strerror} "
                              f"({str(path)!r})") from None
         try:
             fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = _holder(fd)
             os.close(fd)
-            raise ValueError(f"{what} {str(target)!r} is in use by another benign-attn process{holder}: "
+            raise InputError(f"{what} {str(target)!r} is in use by another benign-attn process{holder}: "
                              "wait for it to finish or choose another path") from None
         except OSError as exc:
             os.close(fd)

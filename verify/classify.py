@@ -25,6 +25,7 @@ import numpy as np
 
 from theory.roles import ROLE_NAMES, TokenRoles, token_roles
 from theory.bounds import BASELINE_TEST_ACCURACY, CLEAN_TEST_LOSS_FLOOR
+from theory.validation import InputError
 from verify.trajectory import Trajectory
 
 __all__ = ["Classification", "OutcomeTolerances", "REGIMES", "classify", "clean_test_loss_floor", "error_from_accuracy",
@@ -85,10 +86,10 @@ class OutcomeTolerances:
                 continue
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
                     or value < 0:
-                raise ValueError(f"{name}={value!r}: must be a finite number >= 0")
+                raise InputError(f"{name}={value!r}: must be a finite number >= 0")
             object.__setattr__(self, name, float(value))
         if self.error_tolerance >= 1:
-            raise ValueError(f"error_tolerance={self.error_tolerance!r}: must be < 1")
+            raise InputError(f"error_tolerance={self.error_tolerance!r}: must be < 1")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -1,24 +1,27 @@
 """The ``benign-attn`` command: one subcommand per module in ``verify.commands``.
 
-User mistakes (``ValueError`` from validation) end in a one-line error and exit status 2,
-an operating-system failure (``OSError``, e.g. a full disk) in a one-line error and status 1,
-a numerical failure (``IntegrationError``, an overflow or a division by zero) in a one-line
-error naming it and status 1, and any other exception in a one-line "internal error" and
-status 1 (``BENIGN_ATTN_TRACEBACK=1`` shows the traceback). Ctrl-C exits with 130 and SIGTERM
-(as sent by ``timeout`` or a batch system) with 143, each after the same clean-up; because
-every writer stages or renames atomically, neither loses a finished result. Messages are one
-line: newlines and other control characters are escaped and very long messages are cut.
+User mistakes (``theory.validation.InputError``, raised where input enters) end in a one-line
+error and exit status 2, an operating-system failure (``OSError``, e.g. a full disk) in a
+one-line error and status 1, a numerical failure (``IntegrationError``, an overflow or a
+division by zero) in a one-line error naming it and status 1, and any other exception (a bug,
+including a plain ``ValueError``) in its traceback and a last line "internal error", status 1.
+Ctrl-C exits with 130 and SIGTERM (as sent by ``timeout`` or a batch system) with 143, each
+after the same clean-up; because every writer stages or renames atomically, neither loses a
+finished result. Messages are one line: newlines and other control characters are escaped and
+very long messages are cut.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import signal
 import sys
+import traceback
+from collections.abc import Iterable
 
-from verify.commands import COMMANDS
+from theory.validation import InputError
+from verify.commands import COMMANDS, HELP, command_name
 
 __all__ = ["main", "build_parser"]
 
@@ -30,7 +33,12 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict]:
+def build_parser(commands: Iterable[str] | None = None) -> tuple[argparse.ArgumentParser, dict]:
+    """The parser of ``benign-attn`` and the handler of each command, by the name the user types.
+
+    Every command is listed (name and help); only those in ``commands`` (module names; default
+    all) get their options and a handler, so that ``main`` imports just the chosen command's module.
+    """
     # allow_abbrev=False everywhere: a prefix must never silently select a longer option
     # (``--init`` is its own option, not ``--init-w``).
     parser = _Parser(
@@ -38,13 +46,22 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
         description="Check benign overfitting in token selection of attention "
                     "(Sakamoto & Sato, ICML 2025) against exact training dynamics.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    selected = COMMANDS if commands is None else tuple(commands)
     handlers = {}
     for module_name in COMMANDS:
-        module = importlib.import_module(f"verify.commands.{module_name}")
-        command = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP, allow_abbrev=False)
-        module.add_arguments(command)
-        handlers[module.NAME] = module.main
+        name = command_name(module_name)
+        command = sub.add_parser(name, help=HELP[module_name], description=HELP[module_name], allow_abbrev=False)
+        if module_name in selected:
+            module = importlib.import_module(f"verify.commands.{module_name}")
+            module.add_arguments(command)
+            handlers[name] = module.main
     return parser, handlers
+
+
+def _chosen(argv: list[str]) -> tuple[str, ...]:
+    """The module of the command ``argv`` names (its first word that is not an option), if any."""
+    word = next((arg for arg in argv if not arg.startswith("-")), None)
+    return tuple(m for m in COMMANDS if command_name(m) == word)
 
 
 class Terminated(KeyboardInterrupt):
@@ -58,7 +75,8 @@ def _on_sigterm(signum, frame):
 def main(argv: list[str] | None = None) -> int:
     previous = _install_sigterm()
     try:
-        parser, handlers = build_parser()
+        argv = sys.argv[1:] if argv is None else argv
+        parser, handlers = build_parser(_chosen(argv))
         args = parser.parse_args(argv)
         return _dispatch(handlers[args.command], args)
     except BaseException as exc:
@@ -125,7 +143,7 @@ def _dispatch(handler, args: argparse.Namespace) -> int:
     prefix = f"benign-attn {args.command}: error:"
     try:
         return handler(args)
-    except ValueError as exc:
+    except InputError as exc:
         if _interrupted(exc):
             raise
         print(f"{prefix} {one_line(exc)}", file=sys.stderr)
@@ -148,11 +166,12 @@ def _dispatch(handler, args: argparse.Namespace) -> int:
     except MemoryError:
         print(f"{prefix} out of memory (lower the setting or {_memory_env()})", file=sys.stderr)
         return 1
-    except Exception as exc:  # noqa: BLE001 - the last line of defence against a traceback
-        if _interrupted(exc) or os.environ.get("BENIGN_ATTN_TRACEBACK"):
+    except Exception as exc:  # noqa: BLE001 - a bug: its traceback is what a report needs
+        if _interrupted(exc):
             raise
+        traceback.print_exc()
         print(f"benign-attn {args.command}: internal error: {type(exc).__name__}: {one_line(exc)} "
-              "(please report it; BENIGN_ATTN_TRACEBACK=1 shows the traceback)", file=sys.stderr)
+              "(please report it with the traceback above)", file=sys.stderr)
         return 1
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from theory.records import parse_assignment
 from theory.symbols import CONSTANT_SYMBOLS
+from theory.validation import InputError
 
 __all__ = ["MAX_CONSTANTS_FILE_BYTES", "load_constants", "merge_constants", "parse_constant_options"]
 
@@ -28,22 +29,22 @@ def load_constants(path: str | Path) -> dict[str, str]:
     """The ``constants`` mapping of a constants file, as number text for the exact parser."""
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"--constants file {str(path)!r} does not exist or is not a regular file")
+        raise InputError(f"--constants file {str(path)!r} does not exist or is not a regular file")
     if path.stat().st_size > MAX_CONSTANTS_FILE_BYTES:
-        raise ValueError(f"--constants file {str(path)!r} is larger than {MAX_CONSTANTS_FILE_BYTES} bytes")
+        raise InputError(f"--constants file {str(path)!r} is larger than {MAX_CONSTANTS_FILE_BYTES} bytes")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"--constants file {str(path)!r} is not valid JSON: {exc}") from None
+        raise InputError(f"--constants file {str(path)!r} is not valid JSON: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("constants"), dict):
-        raise ValueError(f"--constants file {str(path)!r} must hold an object with a 'constants' object")
+        raise InputError(f"--constants file {str(path)!r} must hold an object with a 'constants' object")
     constants = {}
     for name, value in data["constants"].items():
         if name not in CONSTANT_SYMBOLS:
-            raise ValueError(f"--constants file {str(path)!r}: unknown constant {name!r}; "
+            raise InputError(f"--constants file {str(path)!r}: unknown constant {name!r}; "
                              f"expected some of {', '.join(sorted(CONSTANT_SYMBOLS))}")
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-            raise ValueError(f"--constants file {str(path)!r}: {name}={value!r} must be a finite number > 0")
+            raise InputError(f"--constants file {str(path)!r}: {name}={value!r} must be a finite number > 0")
         constants[name] = repr(float(value))
     return constants
 
@@ -52,7 +53,7 @@ def merge_constants(from_file: Mapping[str, object], from_options: Mapping[str, 
     """File constants and ``--constant`` options together; a constant given both ways is refused."""
     both = sorted(set(from_file) & set(from_options))
     if both:
-        raise ValueError(f"constant(s) {both} given both in --constants and as --constant")
+        raise InputError(f"constant(s) {both} given both in --constants and as --constant")
     return {**from_file, **from_options}
 
 
@@ -72,19 +73,19 @@ def parse_constant_options(items: list[str]) -> dict[str, object]:
     for item in items:
         exponent = _EXPONENT.search(item.partition("=")[2])
         if exponent and abs(int(exponent.group(1)[:6])) > _MAX_EXPONENT:
-            raise ValueError(f"--constant {item[:60]!r}: the exponent is beyond float64's range")
+            raise InputError(f"--constant {item[:60]!r}: the exponent is beyond float64's range")
         name, value = parse_assignment(item)
         if name not in CONSTANT_SYMBOLS:
-            raise ValueError(f"--constant {item[:60]!r}: unknown name {name!r}; expected one of "
+            raise InputError(f"--constant {item[:60]!r}: unknown name {name!r}; expected one of "
                              f"{', '.join(sorted(CONSTANT_SYMBOLS))}")
         if name in constants:
-            raise ValueError(f"--constant {name} given twice")
+            raise InputError(f"--constant {name} given twice")
         try:
             as_float = float(value)
         except OverflowError:
             as_float = math.inf
         if not math.isfinite(as_float) or (value != 0 and as_float == 0):
-            raise ValueError(f"--constant {item[:60]!r}: must be a number float64 can hold "
+            raise InputError(f"--constant {item[:60]!r}: must be a number float64 can hold "
                              "(about 1e-308 to 1e308 in size)")
         constants[name] = value
     return constants

@@ -21,6 +21,7 @@ import numpy as np
 from numerics.data import Data, make_data
 from theory.roles import token_roles
 from theory.bounds import EXISTENCE_SCALE_LOWER, EXISTENCE_SCALE_UPPER
+from theory.validation import InputError
 from verify.checks import CheckResult
 
 __all__ = ["existence_window", "existence_construction", "check_existence"]
@@ -50,9 +51,9 @@ def existence_construction(params, scale: float, *, data: Data | None = None,
     (at d = 1e4, ||mu|| = 20, n = 100: lambda 0.06 benign, 1 harmful, 0.001 not overfitting).
     """
     if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale >= 0):
-        raise ValueError(f"lambda={scale!r}: must be a finite number >= 0")
+        raise InputError(f"lambda={scale!r}: must be a finite number >= 0")
     if (params.relevant_tokens, params.weak_tokens) != (1, 1):
-        raise ValueError(f"relevant_tokens={params.relevant_tokens}, weak_tokens={params.weak_tokens}: the v1 "
+        raise InputError(f"relevant_tokens={params.relevant_tokens}, weak_tokens={params.weak_tokens}: the v1 "
                          "existence construction memorises one token per sample and needs one token per role (1, 1)")
     roles = token_roles(params)
     data = make_data(params) if data is None else data

@@ -29,8 +29,9 @@ from typing import Any
 import numpy as np
 
 from numerics.budget import LIMITS, check_bytes
+from theory.validation import InputError
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "write_json", "json_bytes", "json_safe", "npz_bytes",
+__all__ = ["check_writable_parent", "atomic_write_bytes", "atomic_write_text", "write_json", "json_bytes", "json_safe", "npz_bytes",
            "read_bytes_bounded", "read_text_file", "read_json_file", "load_npy", "load_npz"]
 
 
@@ -128,16 +129,16 @@ def read_bytes_bounded(path: str | Path, what: str = "file", *, max_bytes: int |
     try:
         info = os.fstat(fd)
         if info.st_size > limit:
-            raise ValueError(f"{_describe(path, what)} has {info.st_size} bytes: more than the {limit} "
+            raise InputError(f"{_describe(path, what)} has {info.st_size} bytes: more than the {limit} "
                              "this toolkit reads")
         chunks, total = [], 0
         while chunk := os.read(fd, 1 << 20):
             total += len(chunk)
             if total > limit:  # the file grew while being read
-                raise ValueError(f"{_describe(path, what)} has more than the {limit} bytes this toolkit reads")
+                raise InputError(f"{_describe(path, what)} has more than the {limit} bytes this toolkit reads")
             chunks.append(chunk)
     except OSError as exc:
-        raise ValueError(f"{_describe(path, what)} cannot be read: {exc.strerror}") from None
+        raise InputError(f"{_describe(path, what)} cannot be read: {exc.strerror}") from None
     finally:
         os.close(fd)
     return b"".join(chunks)
@@ -149,7 +150,7 @@ def read_text_file(path: str | Path, what: str = "file", *, max_bytes: int | Non
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ValueError(f"{_describe(Path(path), what)} is not UTF-8 text (byte {exc.start})") from None
+        raise InputError(f"{_describe(Path(path), what)} is not UTF-8 text (byte {exc.start})") from None
 
 
 def _json_depth_ok(text: str, limit: int) -> bool:
@@ -183,11 +184,11 @@ def read_json_file(path: str | Path, what: str = "JSON file", *, max_bytes: int 
     limit = int(LIMITS["json_depth"])
     # Only texts that could nest that deep are scanned (the scan is a Python loop).
     if text.count("[") + text.count("{") > limit and not _json_depth_ok(text, limit):
-        raise ValueError(f"{_describe(Path(path), what)} nests deeper than {limit} levels")
+        raise InputError(f"{_describe(Path(path), what)} nests deeper than {limit} levels")
     try:
         return json.loads(text)
     except (json.JSONDecodeError, RecursionError) as exc:
-        raise ValueError(f"{_describe(Path(path), what)} is not valid JSON: {exc}") from None
+        raise InputError(f"{_describe(Path(path), what)} is not valid JSON: {exc}") from None
 
 
 def _read_npy_stream(handle, where: str, *, max_bytes: float | None = None,
@@ -202,27 +203,27 @@ def _read_npy_stream(handle, where: str, *, max_bytes: float | None = None,
         elif version in ((2, 0), (3, 0)):
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(handle)
         else:
-            raise ValueError(f"unknown .npy format version {version}")
+            raise InputError(f"unknown .npy format version {version}")
     except (ValueError, OSError, EOFError, SyntaxError, TypeError) as exc:
-        raise ValueError(f"{where} is not a readable .npy array (bad header: {str(exc)[:200]})") from None
+        raise InputError(f"{where} is not a readable .npy array (bad header: {str(exc)[:200]})") from None
     if any(size < 0 for size in shape):
-        raise ValueError(f"{where} has a negative size in its shape {shape}")
+        raise InputError(f"{where} has a negative size in its shape {shape}")
     if dtype.hasobject:
-        raise ValueError(f"{where} holds Python objects (dtype {dtype}): only numeric arrays are read")
+        raise InputError(f"{where} holds Python objects (dtype {dtype}): only numeric arrays are read")
     if check_header is not None:
         check_header(shape, dtype)
     count = math.prod(shape)
     needed = count * dtype.itemsize
     check_bytes(f"{where} (shape {shape}, dtype {dtype})", needed)
     if max_bytes is not None and needed > max_bytes - handle.tell():
-        raise ValueError(f"{where} claims {needed} bytes of data (shape {shape}, dtype {dtype}) but "
+        raise InputError(f"{where} claims {needed} bytes of data (shape {shape}, dtype {dtype}) but "
                          f"holds only {int(max_bytes - handle.tell())}")
     array = np.empty(count, dtype=dtype)
     buffer, filled = memoryview(array.view(np.uint8)), 0
     while filled < needed:
         got = handle.readinto(buffer[filled:])
         if not got:
-            raise ValueError(f"{where} is truncated: {filled} of {needed} data bytes")
+            raise InputError(f"{where} is truncated: {filled} of {needed} data bytes")
         filled += got
     if fortran:
         return array.reshape(shape[::-1]).transpose()
@@ -234,14 +235,14 @@ def _open_regular(path: Path, where: str) -> int:
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
-        raise ValueError(f"{where} does not exist") from None
+        raise InputError(f"{where} does not exist") from None
     except IsADirectoryError:
-        raise ValueError(f"{where} is a directory, not a file") from None
+        raise InputError(f"{where} is a directory, not a file") from None
     except OSError as exc:
-        raise ValueError(f"{where} cannot be opened: {exc.strerror}") from None
+        raise InputError(f"{where} cannot be opened: {exc.strerror}") from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise ValueError(f"{where} is not a regular file")
+        raise InputError(f"{where} is not a regular file")
     return fd
 
 
@@ -255,7 +256,7 @@ def load_npy(path: str | Path, what: str = "file", *,
     with os.fdopen(fd, "rb") as handle:
         size = os.fstat(handle.fileno()).st_size
         if handle.read(2) == b"PK":
-            raise ValueError(f"{where} must hold one array (.npy), not an archive")
+            raise InputError(f"{where} must hold one array (.npy), not an archive")
         handle.seek(0)
         return _read_npy_stream(handle, where, max_bytes=size, check_header=check_header)
 
@@ -274,15 +275,50 @@ def load_npz(path: str | Path, what: str = "archive") -> dict[str, np.ndarray]:
         with os.fdopen(fd, "rb") as file, zipfile.ZipFile(file) as archive:
             members = archive.infolist()
             if len(members) > LIMITS["npz_members"]:
-                raise ValueError(f"{where} has {len(members)} members: at most {LIMITS['npz_members']:g}")
+                raise InputError(f"{where} has {len(members)} members: at most {LIMITS['npz_members']:g}")
             check_bytes(f"{where} (uncompressed)", sum(info.file_size for info in members))
             for info in members:
                 if not info.filename.endswith(".npy"):
-                    raise ValueError(f"{where} member {info.filename!r} is not a .npy array")
+                    raise InputError(f"{where} member {info.filename!r} is not a .npy array")
                 with archive.open(info) as handle:
                     arrays[info.filename[:-4]] = _read_npy_stream(
                         handle, f"{where} member {info.filename!r}", max_bytes=info.file_size)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
-        raise ValueError(f"{where} is not a readable .npz archive (truncated or corrupt): "
+        raise InputError(f"{where} is not a readable .npz archive (truncated or corrupt): "
                          f"{str(exc)[:200]}") from None
     return arrays
+
+
+def check_writable_parent(out: str | Path) -> Path:
+    """Refuse an output path that is a file, lies under a file, is a dangling symbolic link, is
+    the current directory or one of its ancestors, or whose nearest existing ancestor cannot be
+    written to; creates nothing.
+
+    Returns the path to write: ``out`` with symbolic links resolved, so that a link to a
+    directory keeps pointing at the new content instead of being replaced by a directory.
+    """
+    given = out
+    out = Path(out)
+    if out.is_symlink() and not out.exists():
+        raise InputError(f"output path {str(given)!r} is a symbolic link to "
+                         f"{os.readlink(out)!r}, which does not exist")
+    if out.exists() and not out.is_dir():
+        raise InputError(f"output path {str(out)!r} exists and is not a directory")
+    resolved = out.resolve()
+    cwd = Path.cwd().resolve()
+    if resolved == cwd or resolved in cwd.parents:
+        raise InputError(f"output directory {str(given)!r} is the current directory or contains it: "
+                         "a run directory is replaced whole, so choose a new directory")
+    # Nothing is created here: the nearest existing ancestor must be a writable directory, and
+    # missing parents are made only when the finished run is moved into place.
+    ancestor = out.resolve().parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise InputError(f"output path {str(out)!r} lies under {str(ancestor)!r}, which is not a directory")
+    # Probe by creating a directory: os.access says yes to root even where writing fails.
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".benign-attn-probe-", dir=ancestor))
+    except OSError as exc:
+        raise InputError(f"output directory {str(ancestor)!r} is not writable: {exc.strerror}") from None
+    return resolved

@@ -26,6 +26,7 @@ import numpy as np
 from numerics.flow import FlowEvents, FlowOptions, integrate_flow
 from numerics.recording import Recording
 from theory.params import ProblemParams
+from theory.validation import InputError
 from verify.classify import error_from_accuracy
 
 __all__ = ["FlowSweep", "OUTCOMES", "coarse_outcome", "flow_column", "horizon_outcomes"]
@@ -96,7 +97,7 @@ class FlowSweep:
         horizon = self.horizon
         if isinstance(horizon, bool) or not isinstance(horizon, (int, float)) or not math.isfinite(horizon) \
                 or horizon <= 0:
-            raise ValueError(f"horizon={horizon!r}: must be a finite number > 0")
+            raise InputError(f"horizon={horizon!r}: must be a finite number > 0")
         horizons = tuple(self.outcome_horizons)
         if not horizons:
             top = math.floor(math.log10(horizon)) if horizon >= 1 else -1
@@ -104,7 +105,7 @@ class FlowSweep:
         for value in horizons:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
                     or not 0 < value <= horizon:
-                raise ValueError(f"outcome horizon {value!r}: must be a time in (0, horizon={horizon:g}]")
+                raise InputError(f"outcome horizon {value!r}: must be a time in (0, horizon={horizon:g}]")
         object.__setattr__(self, "horizon", float(horizon))
         object.__setattr__(self, "outcome_horizons", tuple(sorted({float(v) for v in horizons})))
         # The engine's own records validate the remaining fields.
@@ -130,7 +131,7 @@ class FlowSweep:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ValueError(f"unknown flow setting(s) {unknown}: expected some of {', '.join(sorted(known))}")
+            raise InputError(f"unknown flow setting(s) {unknown}: expected some of {', '.join(sorted(known))}")
         values = dict(data)
         if "outcome_horizons" in values:
             values["outcome_horizons"] = tuple(values["outcome_horizons"])

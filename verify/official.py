@@ -33,6 +33,7 @@ from numerics.budget import LIMITS, check_memory, memory_budget
 from numerics.data import label_layout, signals
 from numerics.subspace import training_split
 from theory.params import OFFICIAL_ALIASES, OFFICIAL_IGNORED_KEYS, ProblemParams
+from theory.validation import InputError
 from verify.files import read_json_file, read_text_file
 from verify.provenance import provenance
 from verify.trajectory import Trajectory, validate_arrays
@@ -60,7 +61,7 @@ def _scalar(text: str, where: str) -> Any:
         return text[1:-1]
     if re.fullmatch(r"[A-Za-z0-9_.\-/]+", text):
         return text
-    raise ValueError(f"{where}: value {text!r} is not a plain scalar this reader accepts")
+    raise InputError(f"{where}: value {text!r} is not a plain scalar this reader accepts")
 
 
 def parse_flat_yaml(text: str, *, source: str = "config.yaml") -> dict[str, Any]:
@@ -79,17 +80,17 @@ def parse_flat_yaml(text: str, *, source: str = "config.yaml") -> dict[str, Any]
         indented = line.startswith((" ", "\t"))
         key, sep, value = line.strip().partition(":")
         if not sep or not _KEY.fullmatch(key):
-            raise ValueError(f"{where}: {raw!r} is not a 'key: value' line")
+            raise InputError(f"{where}: {raw!r} is not a 'key: value' line")
         value = value.strip()
         if value.startswith(("[", "{", "&", "*", "|", ">")):
-            raise ValueError(f"{where}: {value!r} uses YAML syntax this reader does not accept")
+            raise InputError(f"{where}: {value!r} uses YAML syntax this reader does not accept")
         if indented:
             if block is None:
-                raise ValueError(f"{where}: indented line outside a block")
+                raise InputError(f"{where}: indented line outside a block")
             block[key] = _scalar(value, where)
             continue
         if key in result:
-            raise ValueError(f"{where}: key {key!r} given twice")
+            raise InputError(f"{where}: key {key!r} given twice")
         if value == "":
             block = result[key] = {}
         else:
@@ -103,7 +104,7 @@ def official_params(config: dict[str, Any]) -> ProblemParams:
     known = set(OFFICIAL_ALIASES) | set(_OUR_KEYS) | set(IGNORED_CONFIG_KEYS)
     unknown = sorted(set(config) - known)
     if unknown:
-        raise ValueError(f"official config has unknown keys {unknown}: expected {sorted(known)}")
+        raise InputError(f"official config has unknown keys {unknown}: expected {sorted(known)}")
     values = {key: value for key, value in config.items() if key not in IGNORED_CONFIG_KEYS}
     return ProblemParams.from_mapping(values | {"layout": "official", "train": "joint"})
 
@@ -120,14 +121,14 @@ def _column(stats: dict, name: str, path: Path) -> list:
     """The values of one column in row order; the column must map row numbers ("0", "1", ...)
     to values."""
     if name not in stats:
-        raise ValueError(f"{str(path)!r} has no column {name!r}")
+        raise InputError(f"{str(path)!r} has no column {name!r}")
     column = stats[name]
     if not isinstance(column, dict):
         kind = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "an array"}
-        raise ValueError(f"{str(path)!r}: column {name!r} must map row numbers to values, "
+        raise InputError(f"{str(path)!r}: column {name!r} must map row numbers to values, "
                          f"not be {kind.get(type(column), 'null')}")
     if not all(isinstance(key, str) and key.isdigit() and key.isascii() for key in column):
-        raise ValueError(f"{str(path)!r}: column {name!r} has row keys that are not row numbers")
+        raise InputError(f"{str(path)!r}: column {name!r} has row keys that are not row numbers")
     return [column[key] for key in sorted(column, key=int)]
 
 
@@ -142,7 +143,7 @@ def _numbers(values: list, name: str, path: Path, shape: tuple[int, ...] = ()) -
     bad = next((row for row, value in enumerate(values) if not valid(value, shape)), None)
     if bad is not None:
         kind = "a number" if not shape else f"numbers of shape {shape}"
-        raise ValueError(f"{str(path)!r}: column {name!r} row {bad} must be {kind}")
+        raise InputError(f"{str(path)!r}: column {name!r} row {bad} must be {kind}")
     with np.errstate(over="ignore"):
         return np.array(values, dtype=np.float64).reshape((len(values), *shape)) if values else \
             np.zeros((0, *shape))
@@ -157,7 +158,7 @@ def read_official_run(directory: str | Path) -> Trajectory:
     stats_path, config_path = directory / "stats_time_step.json", directory / ".hydra" / "config.yaml"
     for path in (stats_path, config_path):
         if not path.exists():
-            raise ValueError(f"{str(path)!r} does not exist: not an official run directory")
+            raise InputError(f"{str(path)!r} does not exist: not an official run directory")
     config = parse_flat_yaml(read_text_file(config_path, "official config", max_bytes=2**20),
                              source=str(config_path))
     params = official_params(config)
@@ -166,15 +167,15 @@ def read_official_run(directory: str | Path) -> Trajectory:
     stats = read_json_file(stats_path, "official statistics",
                            max_bytes=min(LIMITS["text_file_bytes"], memory_budget() / 16))
     if not isinstance(stats, dict):
-        raise ValueError(f"{str(stats_path)!r} must hold a JSON object of columns")
+        raise InputError(f"{str(stats_path)!r} must hold a JSON object of columns")
     time_step = _column(stats, "time_step", stats_path)
     if not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**62 for v in time_step):
-        raise ValueError(f"{str(stats_path)!r}: column 'time_step' must hold row numbers 0, 1, 2, ...")
+        raise InputError(f"{str(stats_path)!r}: column 'time_step' must hold row numbers 0, 1, 2, ...")
     steps_logged = np.asarray(time_step, dtype=np.int64)
     if not np.array_equal(steps_logged, np.arange(len(steps_logged))):
-        raise ValueError(f"{str(stats_path)!r}: time_step must be 0, 1, 2, ... without gaps")
+        raise InputError(f"{str(stats_path)!r}: time_step must be 0, 1, 2, ... without gaps")
     if len(steps_logged) != params.steps:
-        raise ValueError(f"{str(stats_path)!r} has {len(steps_logged)} rows, config says num_steps={params.steps}")
+        raise InputError(f"{str(stats_path)!r} has {len(steps_logged)} rows, config says num_steps={params.steps}")
     loss = _numbers(_column(stats, "loss", stats_path), "loss", stats_path)
     attention = _numbers(_column(stats, "attention_score", stats_path), "attention_score", stats_path,
                          (params.n_train, params.seq_len))
@@ -182,7 +183,7 @@ def read_official_run(directory: str | Path) -> Trajectory:
               for name in ("train_loss", "train_accuracy", "test_loss", "test_accuracy")}
     for name, values in {"loss": loss, "attention_score": attention, **logged}.items():
         if len(values) != params.steps:
-            raise ValueError(f"{str(stats_path)!r}: column {name!r} has {len(values)} rows, "
+            raise InputError(f"{str(stats_path)!r}: column {name!r} has {len(values)} rows, "
                              f"config says num_steps={params.steps}")
     rows = np.flatnonzero(np.isfinite(logged["train_loss"]))
     # Metrics logged at row k describe the state after k + 1 updates. Attention exists for the
@@ -233,7 +234,7 @@ def read_official_run(directory: str | Path) -> Trajectory:
         # The same rules as a saved run: no verdict from non-finite or inconsistent statistics.
         arrays = validate_arrays(params, "official", arrays)
     except ValueError as exc:
-        raise ValueError(f"{str(stats_path)!r}: {exc}") from None
+        raise InputError(f"{str(stats_path)!r}: {exc}") from None
     return Trajectory(params=params, source="official", arrays=arrays, status="success",
                       message=f"imported from an official run ({len(states)} checkpoints)",
                       stats={"engine": "official", "log_rows": int(rows.size),

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from theory.validation import InputError
 from verify.sweep import SweepResult
 
 __all__ = ["STATISTICS", "PAIRS", "boundary_points", "fit_boundary_law", "separation_accuracy",
@@ -33,7 +34,7 @@ def regime_grid(result: SweepResult) -> tuple[np.ndarray, np.ndarray, np.ndarray
     """(d values, ||mu|| values, majority regime of shape (len d, len mu)) of a 2-axis sweep."""
     names = [name for name, _ in result.axes]
     if sorted(names) != ["dim", "signal_norm"]:
-        raise ValueError(f"a phase diagram needs exactly the axes dim and signal_norm, got {names}")
+        raise InputError(f"a phase diagram needs exactly the axes dim and signal_norm, got {names}")
     regimes = result.majority_regime()
     if names[0] != "dim":
         regimes = regimes.T

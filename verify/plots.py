@@ -10,19 +10,19 @@ from __future__ import annotations
 import functools
 import math
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 from numerics.metrics import ROLE_NAMES, role_attention
 from theory.roles import token_roles
 from verify.files import atomic_write_bytes
 from verify.trajectory import Trajectory
 
-__all__ = ["setting_title", "dynamics_figure", "regime_map_figure", "regime_map_sensitivity_figure",
+__all__ = ["setting_title", "attention_panel", "dynamics_figure", "regime_map_figure", "regime_map_sensitivity_figure",
            "local_exponents_figure",
            "noisy_fit_time_figure", "phase_figure", "existence_figure", "gaps_figure", "delay_figure",
            "plateaus_figure", "save_figure", "label_noise_figure", "v1_grid_figure"]
@@ -49,6 +49,13 @@ def _styled(function):
     return wrapper
 
 
+def _subplots(*grid: int, figsize: tuple[float, float], **kwargs):
+    """A new ``Figure`` and its grid of axes, like ``pyplot.subplots`` but unknown to pyplot: no
+    global figure registry, no backend chosen, nothing to close."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(*grid, **kwargs)
+
+
 def _time_axis(trajectory: Trajectory) -> tuple[np.ndarray, np.ndarray, str, bool]:
     """x values, which checkpoints to draw, the axis label, and whether the axis is logarithmic.
 
@@ -71,6 +78,39 @@ def setting_title(params, verdict: str | None = None) -> str:
 
 
 @_styled
+def attention_panel(trajectory: Trajectory, sample: int, *, ax=None):
+    """The attention mass of training sample ``sample`` on each token role over training.
+
+    Draws on ``ax`` (a matplotlib ``Axes``) or, without one, on a new ``Figure``; returns the
+    ``Axes``. matplotlib's global state is left alone (no pyplot, the style in a context).
+
+    Paper: Figure 3 (attention of a clean and of a noisy sample by token role).
+
+    Examples
+    --------
+    >>> from theory import ProblemParams
+    >>> from verify import simulate
+    >>> run = simulate(ProblemParams(dim=200, n_test=50, steps=20))
+    >>> ax = attention_panel(run, 0)
+    >>> ax.get_title(), len(ax.get_lines())
+    ('noisy sample #0: attention', 4)
+    """
+    if ax is None:
+        _, ax = _subplots(figsize=(4.0, 3.0))
+    x, keep, xlabel, log_x = _time_axis(trajectory)
+    roles = role_attention(np.asarray(trajectory.arrays["attention_train"])[keep][:, sample],
+                           token_roles(trajectory.params))
+    for k, role in enumerate(ROLE_NAMES):
+        ax.plot(x[keep], roles[:, k], color=ROLE_COLORS[role], label=ROLE_LABELS[role])
+    ax.set_title(f"{'noisy' if trajectory.noisy[sample] else 'clean'} sample #{sample}: attention")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel(xlabel)
+    if log_x:
+        ax.set_xscale("log")
+    return ax
+
+
+@_styled
 def dynamics_figure(trajectories: Sequence[Trajectory], titles: Sequence[str] | None = None):
     """One row per trajectory: attention of a clean and of a noisy sample by token role,
     train/test loss, train/test accuracy. ``titles`` (default: the setting of each row) head
@@ -80,24 +120,20 @@ def dynamics_figure(trajectories: Sequence[Trajectory], titles: Sequence[str] | 
     """
     rows = len(trajectories)
     titles = [setting_title(t.params) for t in trajectories] if titles is None else titles
-    fig = plt.figure(figsize=(11, 2.5 * rows + 0.4), layout="constrained")
+    fig = Figure(figsize=(11, 2.5 * rows + 0.4), layout="constrained")
     for subfig, trajectory, title in zip(np.atleast_1d(fig.subfigures(rows, 1)), trajectories, titles):
         axes = subfig.subplots(1, 4)
         subfig.suptitle(title, fontsize=10)
         x, keep, xlabel, log_x = _time_axis(trajectory)
         x = x[keep]
         noisy = trajectory.noisy
-        attention = np.asarray(trajectory.arrays["attention_train"])[keep]
         samples = [("clean", np.flatnonzero(~noisy)), ("noisy", np.flatnonzero(noisy))]
         for ax, (kind, indices) in zip(axes[:2], samples):
             if indices.size == 0:
                 ax.text(0.5, 0.5, f"no {kind} samples", ha="center", transform=ax.transAxes)
+                ax.set_ylim(-0.02, 1.02)
             else:
-                roles = role_attention(attention[:, indices[0]], token_roles(trajectory.params))
-                for k, role in enumerate(ROLE_NAMES):
-                    ax.plot(x, roles[:, k], color=ROLE_COLORS[role], label=ROLE_LABELS[role])
-                ax.set_title(f"{kind} sample #{indices[0]}: attention")
-            ax.set_ylim(-0.02, 1.02)
+                attention_panel(trajectory, int(indices[0]), ax=ax)
         axes[0].set_ylabel("attention mass")
         a = {name: np.asarray(trajectory.arrays[name])[keep] for name in
              ("train_loss", "test_loss", "train_acc", "test_acc")}
@@ -134,7 +170,7 @@ def phase_figure(result, analysis: dict, *, constants: Sequence[float] = ()):
     losses = [result.mean(name).T if transpose else result.mean(name) for name in ("train_loss", "test_loss")]
     panels = [("final train loss", losses[0]), ("final test loss", losses[1]),
               ("observed regime", np.vectorize(codes.get)(regimes).astype(float))]
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
+    fig, axes = _subplots(1, 3, figsize=(12, 3.4))
     extent = [dims[0], dims[-1], mus[0], mus[-1]]
     fit = analysis.get("boundary_fit", {}) if isinstance(analysis, dict) else {}
     fitted = fit.get("fitted_C")
@@ -182,7 +218,7 @@ def existence_figure(rows: Sequence[dict], window: tuple[float, float], *, marks
     Paper: v1 Figure 1 / existence construction (benign, harmful, not-overfitting solutions).
     """
     lambdas = np.array([r["lambda"] for r in rows])
-    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    fig, ax = _subplots(figsize=(5.5, 3.4))
     ax.axvspan(*window, color="C2", alpha=0.15, label="heuristic benign window")
     ax.plot(lambdas, [r["train_acc"] for r in rows], "o-", label="train accuracy")
     ax.plot(lambdas, [r["test_acc"] for r in rows], "s-", label="test accuracy")
@@ -211,7 +247,7 @@ def gaps_figure(series: dict[str, dict], title: str = "", *, exponent_tol: float
 
     Paper: the growth function g of the two-stage proof (g of the gap grows linearly in tau).
     """
-    fig, axes = plt.subplots(1, len(series), figsize=(5 * len(series), 3.4), squeeze=False)
+    fig, axes = _subplots(1, len(series), figsize=(5 * len(series), 3.4), squeeze=False)
     for ax, (group, data) in zip(axes[0], series.items()):
         time = data["time"]
         drawn = 0
@@ -258,7 +294,7 @@ def delay_figure(trajectory: Trajectory, levels: dict[str, float | None], marker
     a = trajectory.arrays
     time = np.asarray(a["time"])
     keep = time > 0
-    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    fig, ax = _subplots(figsize=(5.5, 3.2))
     ax.plot(time[keep], a["train_loss"][keep], label="train loss")
     ax.plot(time[keep], a["test_loss"][keep], label="test loss")
     for k, (name, value) in enumerate(levels.items()):
@@ -283,7 +319,7 @@ def plateaus_figure(trajectories: Sequence[Trajectory], titles: Sequence[str], l
 
     Paper: derivations/plateaus.py (|f| <= max_t |gamma_t| bounds the loss from below).
     """
-    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    fig, ax = _subplots(figsize=(5.5, 3.2))
     for trajectory, title in zip(trajectories, titles):
         x, keep, xlabel, log_x = _time_axis(trajectory)
         ax.plot(x[keep], np.asarray(trajectory.arrays["train_loss"])[keep], label=title)
@@ -311,7 +347,6 @@ def save_figure(fig, stem: str | Path, formats: Sequence[str] = ("png", "pdf")) 
         path = Path(f"{stem}.{fmt}")
         atomic_write_bytes(path, buffer.getvalue())
         paths.append(path)
-    plt.close(fig)
     return paths
 
 
@@ -324,31 +359,28 @@ def _majority(values: list) -> object:
 
 
 @_styled
-def regime_map_figure(records: Sequence[dict], result: dict, *, horizon: float, error_tolerance: float):
+def regime_map_figure(outcomes: Mapping[int, Mapping[tuple[float, float], list]], result: dict, *,
+                      horizon: float, boundaries: Mapping[str, tuple[str, float]]):
     """The measured regime map: one panel per n in (log d, log ||mu||), each design point
     coloured by its majority outcome at ``horizon``, the fitted 50 % boundaries with 95 %
     bootstrap bands, and the theory's slopes drawn through the fitted lines.
 
+    ``outcomes`` maps n to the runs' outcomes (a regime or None) at each design point (d, ||mu||);
+    ``boundaries`` maps each boundary of ``result["boundaries"]`` to its label and the theory's
+    slope in log ||mu|| against log d (``verify.regime_map`` supplies both).
+
     Paper: arXiv 2409.17625 v3 Figure 1 (boundaries ||mu|| ∝ d^(1/4) and ||mu|| ∝ (d/n)^(1/2)).
     """
-    from verify.regime_map import BOUNDARY_LABELS, PREDICTED, observed_regime
-
-    n_values = sorted({r["n_train"] for r in records})
-    fig, axes = plt.subplots(1, len(n_values), figsize=(4.2 * len(n_values), 3.8), squeeze=False, sharey=True)
+    n_values = sorted(outcomes)
+    fig, axes = _subplots(1, len(n_values), figsize=(4.2 * len(n_values), 3.8), squeeze=False, sharey=True)
     for ax, n in zip(axes[0], n_values):
-        points: dict[tuple[float, float], list] = {}
-        for r in records:
-            if r["n_train"] != n:
-                continue
-            rows = [row for row in r["horizons"] if math.isclose(row["time"], horizon, rel_tol=1e-9)]
-            regime = observed_regime(rows[0], error_tolerance) if rows else None
-            points.setdefault((r["dim"], r["signal_norm"]), []).append(regime)
+        points = outcomes[n]
         for regime, color in _REGIME_COLORS.items():
             xy = [(d, mu) for (d, mu), seen in points.items() if _majority(seen) == regime]
             if xy:
                 ax.scatter(*zip(*xy), s=14, color=color, label=(regime or "clean not fitted").replace("_", " "))
         dims = np.geomspace(min(d for d, _ in points), max(d for d, _ in points), 50)
-        for (name, (a, b)), style in zip(PREDICTED.items(), ("-", "--", "-.")):
+        for (name, (label, a)), style in zip(boundaries.items(), ("-", "--", "-.")):
             entry = result["boundaries"][name]
             if "coefficients" not in entry:
                 continue
@@ -358,7 +390,7 @@ def regime_map_figure(records: Sequence[dict], result: dict, *, horizon: float, 
                 return np.exp(-(c[0] + c[2] * np.log(dims) + extra) / c[1])
             line = contour(entry["coefficients"])
             draws = np.array([contour(c) for c in entry["coefficient_draws"]])
-            ax.plot(dims, line, "k", ls=style, lw=1.2, label="fit: " + BOUNDARY_LABELS[name])
+            ax.plot(dims, line, "k", ls=style, lw=1.2, label="fit: " + label)
             if len(draws):
                 ax.fill_between(dims, *np.percentile(draws, [2.5, 97.5], axis=0), color="k", alpha=0.12, lw=0)
             middle = len(dims) // 2
@@ -381,7 +413,7 @@ def regime_map_sensitivity_figure(result: dict):
 
     Paper: arXiv 2409.17625 v3 Figure 1 (predicted exponents 1/4 and 1/2, -1/2).
     """
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    fig, axes = _subplots(1, 2, figsize=(9, 3.2))
     for ax, (key, predicted, xlabel) in zip(axes, (("error_tolerance", {"exponent_d": 0.25}, "$\\varepsilon_{err}$"),
                                                    ("horizon", {"exponent_d": 0.5, "exponent_n": -0.5}, "horizon $\\tau$"))):
         rows = [(float(x), fit) for x, fit in result["sensitivity"][key].items() if not isinstance(fit, str)]
@@ -443,7 +475,7 @@ def noisy_fit_time_figure(records: Sequence[dict], *, n_train: int):
     for r in records:
         if r["n_train"] == n_train:
             cells.setdefault((r["dim"], r["signal_norm"]), []).append(r["events"].get("all_noisy_fitted"))
-    fig, ax = plt.subplots(figsize=(5, 3.6))
+    fig, ax = _subplots(figsize=(5, 3.6))
     fitted = [(d, mu, float(np.median([t for t in times if t is not None])))
               for (d, mu), times in cells.items() if sum(t is not None for t in times) * 2 > len(times)]
     never = [(d, mu) for (d, mu), times in cells.items() if sum(t is not None for t in times) * 2 <= len(times)]

@@ -43,6 +43,7 @@ import numpy as np
 from theory.params import ProblemParams
 from theory.records import AssumptionWarning
 from theory.regimes import predict
+from theory.validation import InputError
 from verify.boundary_fit import BoundaryFit, Outcomes, calibrate_constant, fit_boundary
 from verify.files import atomic_write_text, write_json
 
@@ -98,15 +99,15 @@ class RegimeMapDesign:
 
     def __post_init__(self) -> None:
         if not self.dims or not self.n_values or not self.seeds:
-            raise ValueError("a regime-map design needs dims, n values and seeds")
+            raise InputError("a regime-map design needs dims, n values and seeds")
         if self.signal_points < 3:
-            raise ValueError(f"signal_points={self.signal_points!r}: must be >= 3")
+            raise InputError(f"signal_points={self.signal_points!r}: must be >= 3")
         if len(self.span) != 2 or not all(math.isfinite(v) and v > 1 for v in self.span):
-            raise ValueError(f"span={self.span!r}: must be two finite factors > 1")
+            raise InputError(f"span={self.span!r}: must be two finite factors > 1")
         if set(self.seeds) & set(self.heldout_seeds):
-            raise ValueError("held-out seeds must differ from the fitted seeds")
+            raise InputError("held-out seeds must differ from the fitted seeds")
         if self.base.draw != "latent" or self.base.init != "gaussian":
-            raise ValueError("the regime map runs on the exact d-free draw: base needs draw='latent', init='gaussian'")
+            raise InputError("the regime map runs on the exact d-free draw: base needs draw='latent', init='gaussian'")
 
     @classmethod
     def quick(cls) -> RegimeMapDesign:
@@ -184,6 +185,18 @@ def observed_regime(row: dict[str, Any], error_tolerance: float) -> str | None:
     return {"not fitted": None, "not overfitting": "not_overfitting"}.get(outcome, outcome)
 
 
+def observed_outcomes(records: Iterable[dict[str, Any]], *, horizon: float,
+                      error_tolerance: float) -> dict[int, dict[tuple[float, float], list]]:
+    """For each n, the outcome (``observed_regime``) of every run at ``horizon`` by design point
+    (d, ||mu||); None where a run has no checkpoint at ``horizon``. What the map figure draws."""
+    outcomes: dict[int, dict[tuple[float, float], list]] = {}
+    for r in records:
+        rows = [row for row in r["horizons"] if math.isclose(row["time"], horizon, rel_tol=1e-9)]
+        regime = observed_regime(rows[0], error_tolerance) if rows else None
+        outcomes.setdefault(r["n_train"], {}).setdefault((r["dim"], r["signal_norm"]), []).append(regime)
+    return outcomes
+
+
 def outcomes_at(records: Iterable[dict[str, Any]], boundary: str, *, horizon: float,
                 error_tolerance: float) -> Outcomes:
     """The binary outcomes that locate one boundary, at one horizon."""
@@ -205,10 +218,10 @@ def outcomes_at(records: Iterable[dict[str, Any]], boundary: str, *, horizon: fl
         elif boundary == "benign_not_overfitting":
             outcome = regime != "not_overfitting"
         else:
-            raise ValueError(f"boundary {boundary!r}: must be one of {', '.join(PREDICTED)}")
+            raise InputError(f"boundary {boundary!r}: must be one of {', '.join(PREDICTED)}")
         rows.append((record["dim"], record["n_train"], record["signal_norm"], record["seed"], outcome))
     if not rows:
-        raise ValueError(f"no runs decide the {boundary} boundary at tau = {horizon:g}")
+        raise InputError(f"no runs decide the {boundary} boundary at tau = {horizon:g}")
     dim, n, mu, seed, outcome = map(np.array, zip(*rows))
     return Outcomes(dim=dim, n_train=n, signal_norm=mu, seed=seed, outcome=outcome)
 
@@ -489,7 +502,9 @@ def run_regime_map(design: RegimeMapDesign, out: str | Path, *, quick: bool, exe
     result["provenance"] = provenance()
     write_outputs(out, result)
     (out / "figures").mkdir(exist_ok=True)
-    save_figure(regime_map_figure(records, result, horizon=design.horizon, error_tolerance=error_tolerance),
+    boundaries = {name: (BOUNDARY_LABELS[name], slope) for name, (slope, _) in PREDICTED.items()}
+    save_figure(regime_map_figure(observed_outcomes(records, horizon=design.horizon, error_tolerance=error_tolerance),
+                                  result, horizon=design.horizon, boundaries=boundaries),
                 out / "figures" / "regime_map")
     save_figure(regime_map_sensitivity_figure(result), out / "figures" / "sensitivity")
     save_figure(local_exponents_figure(result, labels=BOUNDARY_LABELS), out / "figures" / "local_exponents")

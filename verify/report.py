@@ -5,6 +5,8 @@ Paper: the regime statements (benign / harmful / not overfitting) and the metric
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,7 +19,7 @@ from verify.checks import CheckResult, GapDefinition, run_checks, v1_hypotheses
 from verify.classify import Classification, OutcomeTolerances
 from verify.trajectory import Trajectory
 
-__all__ = ["REPORT_SCHEMA_VERSION", "VERDICT_DEFINITION", "run_report", "build_report", "checks_summary", "exit_status",
+__all__ = ["REPORT_SCHEMA_VERSION", "VERDICT_DEFINITION", "Report", "check", "run_report", "build_report", "checks_summary", "exit_status",
            "report_markdown"]
 
 #: Version 2 added the checks, their summary and the gap definition; version 3 decides the
@@ -52,7 +54,7 @@ def run_report(trajectory: Trajectory, classification: Classification) -> dict[s
         "noisy_attention": noisy_attention,
         "params": trajectory.params.to_dict(),
         "source": trajectory.source,
-        "status": trajectory.status,
+        "status": trajectory.status.value,
         "provenance": dict(trajectory.provenance) | {"seed": trajectory.params.seed},
         "timing": {"wall_time_s": trajectory.stats.get("wall_time_s")},
     }
@@ -77,10 +79,84 @@ def exit_status(report: Mapping[str, Any]) -> int:
     return 0 if report["checks_summary"]["all_decided_passed"] else 1
 
 
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Report:
+    """The verdict on a trajectory, the checks against the theory, and the JSON document.
+
+    Paper: the regime statements and every check's reference.
+
+    Attributes
+    ----------
+    classification : Classification
+        The observed regime (decided by outcome), its reasons, outcome, mechanism and timeline.
+    checks : tuple of CheckResult
+        Every check of ``verify.checks``: predicted, observed, tolerance, passed (True, False
+        or None when undetermined).
+    document : mapping
+        ``report.json`` as written (schema ``REPORT_SCHEMA_VERSION``); ``to_dict`` copies it.
+    """
+
+    classification: Classification
+    checks: tuple[CheckResult, ...]
+    document: Mapping[str, Any]
+
+    @property
+    def verdict(self) -> str:
+        """The observed regime: benign, harmful, not_overfitting, boundary or undetermined."""
+        return self.classification.regime
+
+    @property
+    def failed_checks(self) -> tuple[str, ...]:
+        """Names of the decided checks that failed."""
+        return tuple(c.name for c in self.checks if c.passed is False)
+
+    @property
+    def all_decided_passed(self) -> bool:
+        """Whether the trajectory agrees with every prediction the theory decides."""
+        return not self.failed_checks
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of ``report.json`` (a copy)."""
+        return copy.deepcopy(dict(self.document))
+
+
+def check(trajectory: Trajectory, *, constants: Mapping[str, Any] | None = None,
+          definition: GapDefinition = GapDefinition(), tolerances: OutcomeTolerances | None = None) -> Report:
+    """Classify a trajectory and check it against every prediction of the theory.
+
+    Paper: the regime statements and every check's reference.
+
+    Parameters
+    ----------
+    trajectory : Trajectory
+    constants : mapping, optional
+        Values of the paper's unknown constants (C_benign, C_clean, C_harm, C_drive); checks
+        that need a missing one are undetermined, never filled in.
+    definition : GapDefinition
+        How the gaps Lambda and Gamma are read off the logits (an open choice).
+    tolerances : OutcomeTolerances, optional
+        The named tolerances that decide the regime.
+
+    Examples
+    --------
+    >>> from theory import ProblemParams
+    >>> from verify import simulate
+    >>> report = check(simulate(ProblemParams(dim=200, n_test=50, steps=20)))
+    >>> report.verdict in ("benign", "harmful", "not_overfitting", "boundary", "undetermined")
+    True
+    >>> report.to_dict()["verdict"] == report.verdict
+    True
+    """
+    classification, checks = run_checks(trajectory, constants=constants, definition=definition,
+                                        tolerances=tolerances)
+    return Report(classification=classification, checks=tuple(checks),
+                  document=_document(trajectory, classification, checks, constants, definition))
+
+
 def build_report(trajectory: Trajectory, *, constants: Mapping[str, Any] | None = None,
                  definition: GapDefinition = GapDefinition(),
                  tolerances: OutcomeTolerances | None = None) -> dict[str, Any]:
-    """The full report: classification, every check of ``verify.checks``, summary, provenance.
+    """The full report as its JSON document: ``check(...).to_dict()``.
 
     ``verdict`` is the observed regime (decided by outcome, ``verify.classify``);
     ``checks_summary.all_decided_passed`` says whether the trajectory agrees with every
@@ -88,8 +164,12 @@ def build_report(trajectory: Trajectory, *, constants: Mapping[str, Any] | None 
 
     Paper: the regime statements and every check's reference.
     """
-    classification, checks = run_checks(trajectory, constants=constants, definition=definition,
-                                        tolerances=tolerances)
+    return check(trajectory, constants=constants, definition=definition, tolerances=tolerances).to_dict()
+
+
+def _document(trajectory: Trajectory, classification: Classification, checks: Sequence[CheckResult],
+              constants: Mapping[str, Any] | None, definition: GapDefinition) -> dict[str, Any]:
+    """report.json: classification, every check, their summary, provenance."""
     report = run_report(trajectory, classification)
     report["hypotheses"] = {"v1": v1_hypotheses(trajectory.params)}
     report["attention_mass"] = attention_mass_summary(trajectory, constants=constants)

@@ -24,10 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from theory.params import ProblemParams
+from theory.validation import InputError
 from verify.claims import claim
-from verify.files import read_json_file
+from verify.files import check_writable_parent, read_json_file
 
-__all__ = ["check_output_dir", "check_writable_parent", "claim_output_dir", "OutputClaim",
+__all__ = ["check_output_dir", "claim_output_dir", "OutputClaim",
            "staged_run_dir", "remove_stale_stages", "write_run_dir", "directory_identity", "replace_files"]
 
 
@@ -46,44 +47,9 @@ def check_output_dir(out: str | Path, params: ProblemParams, *, overwrite: bool,
             same = ProblemParams.load(out / "params.toml") == params and all(
                 read_json_file(out / name) == _as_json(value) for name, value in (settings or {}).items())
         if not same:
-            raise ValueError(f"output directory {str(out)!r} already holds a different run or other "
+            raise InputError(f"output directory {str(out)!r} already holds a different run or other "
                              "files: choose another --out or pass --overwrite")
     return out
-
-
-def check_writable_parent(out: str | Path) -> Path:
-    """Refuse an output path that is a file, lies under a file, is a dangling symbolic link, is
-    the current directory or one of its ancestors, or whose nearest existing ancestor cannot be
-    written to; creates nothing.
-
-    Returns the path to write: ``out`` with symbolic links resolved, so that a link to a
-    directory keeps pointing at the new content instead of being replaced by a directory.
-    """
-    given = out
-    out = Path(out)
-    if out.is_symlink() and not out.exists():
-        raise ValueError(f"output path {str(given)!r} is a symbolic link to "
-                         f"{os.readlink(out)!r}, which does not exist")
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"output path {str(out)!r} exists and is not a directory")
-    resolved = out.resolve()
-    cwd = Path.cwd().resolve()
-    if resolved == cwd or resolved in cwd.parents:
-        raise ValueError(f"output directory {str(given)!r} is the current directory or contains it: "
-                         "a run directory is replaced whole, so choose a new directory")
-    # Nothing is created here: the nearest existing ancestor must be a writable directory, and
-    # missing parents are made only when the finished run is moved into place.
-    ancestor = out.resolve().parent
-    while not ancestor.exists():
-        ancestor = ancestor.parent
-    if not ancestor.is_dir():
-        raise ValueError(f"output path {str(out)!r} lies under {str(ancestor)!r}, which is not a directory")
-    # Probe by creating a directory: os.access says yes to root even where writing fails.
-    try:
-        os.rmdir(tempfile.mkdtemp(prefix=".benign-attn-probe-", dir=ancestor))
-    except OSError as exc:
-        raise ValueError(f"output directory {str(ancestor)!r} is not writable: {exc.strerror}") from None
-    return resolved
 
 
 def directory_identity(path: Path) -> tuple | None:
@@ -108,7 +74,7 @@ class OutputClaim:
         """Refuse to go on when the directory changed since it was checked (a writer that
         ignores claims, or the user)."""
         if directory_identity(self.path) != self.identity:
-            raise ValueError(f"output directory {str(self.path)!r} changed while this command ran "
+            raise InputError(f"output directory {str(self.path)!r} changed while this command ran "
                              "(another process wrote to it): nothing was replaced; run the command again")
 
 

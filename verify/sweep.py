@@ -35,12 +35,13 @@ from numerics.budget import LIMITS, check_limit
 from numerics.data import split_labels
 from numerics.mass import MASS_ARRAYS
 from theory.params import ProblemParams
+from theory.validation import InputError
 from verify.attention_mass import attention_mass_summary
 from verify.classify import REGIMES, OutcomeTolerances, classify
 from verify.claims import claim
 from verify.files import read_json_file, write_json
 from verify.flow_cells import FlowSweep, flow_column, horizon_outcomes
-from verify.rundir import check_writable_parent
+from verify.files import check_writable_parent
 from verify.trajectory import Trajectory
 
 __all__ = ["GRIDS", "ENGINES", "EXECUTORS", "METRICS", "MASS_METRICS", "SweepSpec", "SweepResult", "grid_axes",
@@ -83,7 +84,7 @@ def grid_axes(name: str) -> tuple[tuple[str, tuple], ...]:
     if name == "v1":
         return (("dim", tuple(int(v) for v in _inclusive_range(250, 5000, 250))),
                 ("signal_norm", _inclusive_range(5.0, 100.0, 5.0)))
-    raise ValueError(f"grid {name!r}: must be one of {', '.join(GRIDS)}")
+    raise InputError(f"grid {name!r}: must be one of {', '.join(GRIDS)}")
 
 
 GRIDS = ("paper", "v1")
@@ -101,9 +102,9 @@ def parse_axis(text: str) -> tuple[str, tuple]:
     name, sep, values = text.partition("=")
     name = name.strip().replace("-", "_")
     if not sep or not values.strip():
-        raise ValueError(f"axis {text!r}: must be NAME=START:STOP:STEP, NAME=log:START:STOP:COUNT or NAME=V1,V2,...")
+        raise InputError(f"axis {text!r}: must be NAME=START:STOP:STEP, NAME=log:START:STOP:COUNT or NAME=V1,V2,...")
     if name not in _AXIS_TYPES:
-        raise ValueError(f"axis {name!r}: must be one of {', '.join(sorted(_AXIS_TYPES))}")
+        raise InputError(f"axis {name!r}: must be one of {', '.join(sorted(_AXIS_TYPES))}")
     kind = _AXIS_TYPES[name]
     if values.strip().startswith("log:"):
         return name, _log_axis(text, name, kind, values.strip()[4:])
@@ -116,18 +117,18 @@ def parse_axis(text: str) -> tuple[str, tuple]:
         else:
             numbers = tuple(float(v) for v in values.split(","))
     except ValueError:
-        raise ValueError(f"axis {text!r}: values must be finite numbers as START:STOP:STEP (step > 0, "
+        raise InputError(f"axis {text!r}: values must be finite numbers as START:STOP:STEP (step > 0, "
                          "stop >= start) or a comma-separated list") from None
     if numbers is None:
         # Counted before the values are built: a typo like 2:1e12:1 must not exhaust memory.
         if (stop - start) / step >= MAX_AXIS_VALUES:
-            raise ValueError(f"axis {text!r}: more than {MAX_AXIS_VALUES} values")
+            raise InputError(f"axis {text!r}: more than {MAX_AXIS_VALUES} values")
         numbers = _inclusive_range(start, stop, step)
     if not all(math.isfinite(v) for v in numbers):
-        raise ValueError(f"axis {text!r}: values must be finite")
+        raise InputError(f"axis {text!r}: values must be finite")
     if kind is int:
         if any(abs(v - round(v)) > 1e-9 for v in numbers):
-            raise ValueError(f"axis {name!r} takes integers, got {values!r}")
+            raise InputError(f"axis {name!r} takes integers, got {values!r}")
         return name, tuple(int(round(v)) for v in numbers)
     return name, tuple(round(v, 12) for v in numbers)
 
@@ -140,10 +141,10 @@ def _log_axis(text: str, name: str, kind: type, spec: str) -> tuple:
         if not (math.isfinite(start) and math.isfinite(stop) and 0 < start <= stop and count >= 1):
             raise ValueError
     except ValueError:
-        raise ValueError(f"axis {text!r}: log axes are NAME=log:START:STOP:COUNT with 0 < START <= STOP "
+        raise InputError(f"axis {text!r}: log axes are NAME=log:START:STOP:COUNT with 0 < START <= STOP "
                          "and an integer COUNT >= 1") from None
     if count > MAX_AXIS_VALUES:
-        raise ValueError(f"axis {text!r}: more than {MAX_AXIS_VALUES} values")
+        raise InputError(f"axis {text!r}: more than {MAX_AXIS_VALUES} values")
     numbers = np.geomspace(start, stop, count) if count > 1 else np.array([start])
     if kind is int:
         return tuple(dict.fromkeys(int(round(v)) for v in numbers))
@@ -177,18 +178,18 @@ class SweepSpec:
     def __post_init__(self) -> None:
         names = [name for name, _ in self.axes]
         if not names:
-            raise ValueError("a sweep needs at least one axis")
+            raise InputError("a sweep needs at least one axis")
         if len(set(names)) != len(names):
-            raise ValueError(f"axes {names}: each field may appear once")
+            raise InputError(f"axes {names}: each field may appear once")
         for name, values in self.axes:
             if name not in _AXIS_TYPES:
-                raise ValueError(f"axis {name!r}: must be one of {', '.join(sorted(_AXIS_TYPES))}")
+                raise InputError(f"axis {name!r}: must be one of {', '.join(sorted(_AXIS_TYPES))}")
             if not values:
-                raise ValueError(f"axis {name!r} has no values")
+                raise InputError(f"axis {name!r} has no values")
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
-            raise ValueError(f"seeds={self.seeds!r}: need at least one, without repeats")
+            raise InputError(f"seeds={self.seeds!r}: need at least one, without repeats")
         if self.engine not in ENGINES:
-            raise ValueError(f"engine={self.engine!r}: must be one of {', '.join(ENGINES)}")
+            raise InputError(f"engine={self.engine!r}: must be one of {', '.join(ENGINES)}")
         check_limit("seeds", len(self.seeds), "seeds per cell")
         # Counted before any cell is built; then building every cell validates every parameter
         # point before any work starts.
@@ -196,9 +197,9 @@ class SweepSpec:
         if self.engine == "flow" and self.flow is None:
             object.__setattr__(self, "flow", FlowSweep())
         if self.engine != "flow" and self.flow is not None:
-            raise ValueError(f"flow settings with engine={self.engine!r}: they need engine='flow'")
+            raise InputError(f"flow settings with engine={self.engine!r}: they need engine='flow'")
         if self.engine == "direct" and self.base.draw == "latent":
-            raise ValueError("engine='direct' with draw='latent': the latent draw has no d-dimensional "
+            raise InputError("engine='direct' with draw='latent': the latent draw has no d-dimensional "
                              "tokens; use engine 'reduced' or 'flow'")
         list(self.cells())
 
@@ -226,22 +227,22 @@ class SweepSpec:
     def from_dict(cls, data: Mapping[str, Any]) -> SweepSpec:
         """The inverse of ``to_dict``; a malformed mapping raises ``ValueError`` naming the field."""
         if not isinstance(data, Mapping):
-            raise ValueError("a sweep specification must be a JSON object")
+            raise InputError("a sweep specification must be a JSON object")
         for key, kind in (("base", Mapping), ("axes", list), ("seeds", list), ("engine", str)):
             if not isinstance(data.get(key), kind):
-                raise ValueError(f"field {key!r} is missing or not a {'JSON object' if kind is Mapping else kind.__name__}")
+                raise InputError(f"field {key!r} is missing or not a {'JSON object' if kind is Mapping else kind.__name__}")
         axes = []
         for axis in data["axes"]:
             if not (isinstance(axis, list) and len(axis) == 2 and isinstance(axis[0], str)
                     and isinstance(axis[1], list)
                     and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in axis[1])):
-                raise ValueError("field 'axes' must hold [name, [numbers]] pairs")
+                raise InputError("field 'axes' must hold [name, [numbers]] pairs")
             axes.append((axis[0], tuple(axis[1])))
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in data["seeds"]):
-            raise ValueError("field 'seeds' must hold integers")
+            raise InputError("field 'seeds' must hold integers")
         flow = data.get("flow")
         if flow is not None and not isinstance(flow, Mapping):
-            raise ValueError("field 'flow' must be a JSON object or null")
+            raise InputError("field 'flow' must be a JSON object or null")
         return cls(base=ProblemParams.from_mapping(data["base"]), axes=tuple(axes),
                    seeds=tuple(data["seeds"]), engine=data["engine"],
                    flow=FlowSweep.from_dict(flow) if flow is not None else None)
@@ -489,7 +490,7 @@ def _dask_results(chunks, engine: str, workers: int, scheduler: str | None) -> I
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError:
-        raise ValueError("--executor dask needs the optional extra: pip install 'benign-attention[dask]'") from None
+        raise InputError("--executor dask needs the optional extra: pip install 'benign-attention[dask]'") from None
     with contextlib.ExitStack() as stack:
         if scheduler:
             client = stack.enter_context(Client(scheduler))
@@ -517,10 +518,10 @@ def _check_directory(out: Path, spec: SweepSpec) -> None:
     if spec_path.exists():
         existing = read_json_file(spec_path, "sweep file")
         if existing != json.loads(json.dumps(spec.to_dict())):
-            raise ValueError(f"{str(out)!r} holds a different sweep (sweep.json differs): choose another "
+            raise InputError(f"{str(out)!r} holds a different sweep (sweep.json differs): choose another "
                              "--out or repeat the original command to resume it")
     elif out.exists() and any(out.iterdir()):
-        raise ValueError(f"output directory {str(out)!r} exists, is not empty and holds no sweep.json")
+        raise InputError(f"output directory {str(out)!r} exists, is not empty and holds no sweep.json")
 
 
 def _remove_stale_temporaries(out: Path) -> None:
@@ -603,14 +604,14 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, executor: str = "local", work
         Called with (cell id, result) after each cell file is written.
     """
     if executor not in EXECUTORS:
-        raise ValueError(f"executor={executor!r}: must be one of {', '.join(EXECUTORS)}")
+        raise InputError(f"executor={executor!r}: must be one of {', '.join(EXECUTORS)}")
     if executor != "dask" and scheduler:
-        raise ValueError("--scheduler needs --executor dask")
+        raise InputError("--scheduler needs --executor dask")
     workers = (os.cpu_count() or 1) if workers is None else workers
     if workers < 1:
-        raise ValueError(f"workers={workers!r}: must be >= 1")
+        raise InputError(f"workers={workers!r}: must be >= 1")
     if chunk_size is not None and chunk_size < 1:
-        raise ValueError(f"chunk_size={chunk_size!r}: must be >= 1")
+        raise InputError(f"chunk_size={chunk_size!r}: must be >= 1")
     check_sweep_memory(spec, 1 if executor == "serial" else workers)
     out = check_writable_parent(out)
     with claim(out, what="sweep directory"):
@@ -720,19 +721,19 @@ def read_cell(path: Path, key: str) -> dict[str, Any]:
     result = read_json_file(path, "sweep cell file", max_bytes=2**20)
     where = repr(str(path))
     if not isinstance(result, dict):
-        raise ValueError(f"{where} must hold a JSON object")
+        raise InputError(f"{where} must hold a JSON object")
     if result.get("cell") != key:
-        raise ValueError(f"{where}: field 'cell' must be {key!r}")
+        raise InputError(f"{where}: field 'cell' must be {key!r}")
     if result.get("status") not in ("success", "failed"):
-        raise ValueError(f"{where}: field 'status' must be 'success' or 'failed'")
+        raise InputError(f"{where}: field 'status' must be 'success' or 'failed'")
     if result.get("regime") not in CELL_REGIMES:
-        raise ValueError(f"{where}: field 'regime' must be one of {', '.join(CELL_REGIMES)}")
+        raise InputError(f"{where}: field 'regime' must be one of {', '.join(CELL_REGIMES)}")
     for name in (*METRICS, *MASS_METRICS):
         value = result.get(name)
         if result["status"] == "success" and name not in result and name in METRICS:
-            raise ValueError(f"{where}: field {name!r} is missing")
+            raise InputError(f"{where}: field {name!r} is missing")
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            raise ValueError(f"{where}: field {name!r} must be a number or null")
+            raise InputError(f"{where}: field {name!r} must be a number or null")
     return result
 
 
@@ -744,11 +745,11 @@ def load_sweep(out: str | Path) -> SweepResult:
     out = Path(out)
     spec_path = out / "sweep.json"
     if not spec_path.exists():
-        raise ValueError(f"{str(spec_path)!r} does not exist: not a sweep directory")
+        raise InputError(f"{str(spec_path)!r} does not exist: not a sweep directory")
     try:
         spec = SweepSpec.from_dict(read_json_file(spec_path, "sweep file"))
     except (ValueError, TypeError) as exc:
-        raise ValueError(f"{str(spec_path)!r}: {exc}") from None
+        raise InputError(f"{str(spec_path)!r}: {exc}") from None
     shape = spec.shape
     metrics = {name: np.full(shape, np.nan) for name in (*METRICS, *MASS_METRICS)}
     regimes = np.full(shape, "missing", dtype=object)

@@ -16,10 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from numerics.data import Split, split_labels
+from numerics.data import split_labels
 from numerics.recording import Recording
 from numerics.status import Status
 from theory.params import ProblemParams
+from theory.validation import InputError
 from verify.files import atomic_write_bytes, load_npz, npz_bytes, read_json_file, write_json
 from verify.provenance import provenance
 
@@ -45,8 +46,10 @@ class Trajectory:
     arrays : mapping of str to ndarray
         At least ``REQUIRED_ARRAYS``; GD runs add ``step`` and ``step_loss``. Leading axis of
         checkpoint arrays = checkpoints; ``noisy`` and ``train_labels`` are per training sample.
-    status, message : str
-        How the run ended (``numerics.status.Status`` value).
+    status : numerics.status.Status
+        How the run ended (a status name such as "success" is accepted and converted).
+    message : str
+        What went wrong, if anything.
     stats : mapping
         Engine or solver statistics and timings (JSON-serialisable).
     provenance : mapping
@@ -56,40 +59,80 @@ class Trajectory:
     params: ProblemParams
     source: str
     arrays: Mapping[str, np.ndarray]
-    status: str = "success"
+    status: Status = Status.SUCCESS
     message: str = ""
     stats: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     provenance: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.status, Status):
+            if self.status not in STATUSES:
+                raise InputError(f"status={_short(self.status)}: must be one of {', '.join(STATUSES)}")
+            object.__setattr__(self, "status", Status(self.status))
         if self.source not in SOURCES:
-            raise ValueError(f"source={self.source!r}: must be one of {', '.join(SOURCES)}")
+            raise InputError(f"source={self.source!r}: must be one of {', '.join(SOURCES)}")
         missing = [name for name in REQUIRED_ARRAYS if name not in self.arrays]
         if missing:
-            raise ValueError(f"trajectory is missing arrays {missing}")
+            raise InputError(f"trajectory is missing arrays {missing}")
         checkpoints = len(self.arrays["time"])
         for name in ("train_loss", "train_acc", "test_loss", "test_acc", "attention_train"):
             if len(self.arrays[name]) != checkpoints:
-                raise ValueError(f"array {name!r} has {len(self.arrays[name])} checkpoints, "
+                raise InputError(f"array {name!r} has {len(self.arrays[name])} checkpoints, "
                                  f"'time' has {checkpoints}")
 
     @classmethod
-    def from_recording(cls, recording: Recording, params: ProblemParams, train: Split, *,
-                       source: str, test_labels: np.ndarray | None = None) -> Trajectory:
-        """Wrap an engine's ``Recording`` with the training labels and noisy mask of ``train``
-        and, when given, the test labels (which turn ``test_outputs`` into test margins)."""
-        arrays = dict(recording.arrays)
-        arrays["noisy"] = np.asarray(train.noisy, dtype=bool)
-        arrays["train_labels"] = np.asarray(train.labels, dtype=np.float64)
-        arrays["train_true_labels"] = np.asarray(train.true_labels, dtype=np.float64)
-        if test_labels is not None:
-            arrays["test_labels"] = np.asarray(test_labels, dtype=np.float64)
-        return cls(params=params, source=source, arrays=arrays, status=recording.status.value,
+    def from_recording(cls, recording: Recording, params: ProblemParams, *, source: str) -> Trajectory:
+        """Wrap an engine's ``Recording`` of ``params``'s problem with its labels.
+
+        The training labels, true labels and noisy mask, and the test labels (which turn
+        ``test_outputs`` into test margins), depend only on ``params`` (the official label
+        layout or the seeded random labels), never on a data draw; ``verify.simulation`` is the path that runs the engines.
+        """
+        labels, true_labels, noisy = split_labels(params, "train")
+        arrays = dict(recording.arrays) | {"noisy": noisy, "train_labels": labels, "train_true_labels": true_labels,
+                                           "test_labels": split_labels(params, "test")[1]}
+        return cls(params=params, source=source, arrays=arrays, status=recording.status,
                    message=recording.message, stats=dict(recording.stats), provenance=provenance())
 
     @property
     def noisy(self) -> np.ndarray:
+        """Which training samples have a flipped label (per training sample)."""
         return np.asarray(self.arrays["noisy"], dtype=bool)
+
+    @property
+    def time(self) -> np.ndarray:
+        """Checkpoint times: the GD step, or the flow time tau."""
+        return self.arrays["time"]
+
+    @property
+    def train_loss(self) -> np.ndarray:
+        """Mean logistic training loss at each checkpoint."""
+        return self.arrays["train_loss"]
+
+    @property
+    def test_loss(self) -> np.ndarray:
+        """Mean logistic test loss (clean test labels) at each checkpoint."""
+        return self.arrays["test_loss"]
+
+    @property
+    def train_acc(self) -> np.ndarray:
+        """Training accuracy against the observed (partly flipped) labels at each checkpoint."""
+        return self.arrays["train_acc"]
+
+    @property
+    def test_acc(self) -> np.ndarray:
+        """Clean test accuracy at each checkpoint."""
+        return self.arrays["test_acc"]
+
+    @property
+    def attention(self) -> np.ndarray:
+        """Attention of every training sample on its tokens: checkpoints x n x T."""
+        return self.arrays["attention_train"]
+
+    @property
+    def train_labels(self) -> np.ndarray:
+        """Observed training labels (+1/-1; flipped on the noisy samples)."""
+        return self.arrays["train_labels"]
 
     def final(self, name: str):
         """The value of a checkpoint array at the last checkpoint."""
@@ -100,7 +143,7 @@ class Trajectory:
             "schema_version": SCHEMA_VERSION,
             "params": self.params.to_dict(),
             "source": self.source,
-            "status": self.status,
+            "status": self.status.value,
             "message": self.message,
             "stats": dict(self.stats),
             "provenance": dict(self.provenance),
@@ -126,40 +169,40 @@ class Trajectory:
         sidecar_path, npz_path = directory / "trajectory.json", directory / "trajectory.npz"
         for path in (sidecar_path, npz_path):
             if not path.exists():
-                raise ValueError(f"{str(path)!r} does not exist: not a run directory")
+                raise InputError(f"{str(path)!r} does not exist: not a run directory")
         sidecar = read_json_file(sidecar_path, "run file")
         where = repr(str(sidecar_path))
         if not isinstance(sidecar, dict):
-            raise ValueError(f"{where} must hold a JSON object")
+            raise InputError(f"{where} must hold a JSON object")
         version = sidecar.get("schema_version")
         if not isinstance(version, int) or isinstance(version, bool):
-            raise ValueError(f"{where}: schema_version={_short(version)} must be an integer")
+            raise InputError(f"{where}: schema_version={_short(version)} must be an integer")
         if version > SCHEMA_VERSION:
-            raise ValueError(f"{where}: schema_version {version} is newer than this "
+            raise InputError(f"{where}: schema_version {version} is newer than this "
                              f"toolkit reads ({SCHEMA_VERSION}); upgrade benign-attention")
         if version < 1:
-            raise ValueError(f"{where}: schema_version={version} must be >= 1")
+            raise InputError(f"{where}: schema_version={version} must be >= 1")
         for key, kind in (("params", dict), ("source", str), ("status", str), ("message", str),
                           ("stats", dict), ("provenance", dict)):
             if key not in sidecar:
                 if key in ("params", "source"):
-                    raise ValueError(f"{where} has no {key!r} entry")
+                    raise InputError(f"{where} has no {key!r} entry")
                 continue
             if not isinstance(sidecar[key], kind):
-                raise ValueError(f"{where}: {key}={_short(sidecar[key])} must be a JSON "
+                raise InputError(f"{where}: {key}={_short(sidecar[key])} must be a JSON "
                                  f"{'object' if kind is dict else 'string'}")
         status = sidecar.get("status", "success")
         if status not in STATUSES:
-            raise ValueError(f"{where}: status={_short(status)} must be one of {', '.join(STATUSES)}")
+            raise InputError(f"{where}: status={_short(status)} must be one of {', '.join(STATUSES)}")
         try:
             params = ProblemParams.from_mapping(sidecar["params"])
         except (ValueError, TypeError) as exc:
-            raise ValueError(f"{where}: params: {exc}") from None
+            raise InputError(f"{where}: params: {exc}") from None
         arrays = load_npz(npz_path, "run file")
         try:
             arrays = validate_arrays(params, sidecar["source"], arrays)
         except ValueError as exc:
-            raise ValueError(f"{str(npz_path)!r}: {exc}") from None
+            raise InputError(f"{str(npz_path)!r}: {exc}") from None
         return cls(params=params, source=sidecar["source"], arrays=arrays, status=status,
                    message=sidecar.get("message", ""), stats=sidecar.get("stats", {}),
                    provenance=sidecar.get("provenance", {}))
@@ -182,9 +225,9 @@ _CHECKPOINT_SCALARS = {"train_loss": (0.0, math.inf), "test_loss": (0.0, math.in
 def _float_array(arrays: Mapping[str, np.ndarray], name: str, shape: tuple[int, ...]) -> np.ndarray:
     array = arrays[name]
     if array.dtype.kind not in "fiu" or array.dtype.kind == "f" and array.dtype.itemsize < 4:
-        raise ValueError(f"array {name!r} has dtype {array.dtype}: must be real numbers")
+        raise InputError(f"array {name!r} has dtype {array.dtype}: must be real numbers")
     if array.shape != shape:
-        raise ValueError(f"array {name!r} has shape {array.shape}: must be {shape} (from the run's "
+        raise InputError(f"array {name!r} has shape {array.shape}: must be {shape} (from the run's "
                          "parameters and its 'time' array)")
     return np.asarray(array, dtype=np.float64)
 
@@ -207,32 +250,32 @@ def validate_arrays(params: ProblemParams, source: str, arrays: Mapping[str, np.
     official run's metrics at step 0, which its code does not log.
     """
     if source not in SOURCES:
-        raise ValueError(f"source={_short(source)}: must be one of {', '.join(SOURCES)}")
+        raise InputError(f"source={_short(source)}: must be one of {', '.join(SOURCES)}")
     missing = [name for name in REQUIRED_ARRAYS if name not in arrays]
     if missing:
-        raise ValueError(f"trajectory is missing arrays {missing}")
+        raise InputError(f"trajectory is missing arrays {missing}")
     n, T = params.n_train, params.seq_len
     time = arrays["time"]
     if time.ndim != 1 or len(time) < 1:
-        raise ValueError(f"array 'time' has shape {time.shape}: must be one value per checkpoint, at least one")
+        raise InputError(f"array 'time' has shape {time.shape}: must be one value per checkpoint, at least one")
     K = len(time)
     out = dict(arrays)
     time = out["time"] = _float_array(arrays, "time", (K,))
     if not np.all(np.isfinite(time)) or np.any(time < 0):
-        raise ValueError("array 'time' must be finite and >= 0")
+        raise InputError("array 'time' must be finite and >= 0")
     if np.any(np.diff(time) <= 0):
-        raise ValueError("array 'time' must be strictly increasing (checkpoints in order)")
+        raise InputError("array 'time' must be strictly increasing (checkpoints in order)")
     if source.startswith("gd:") or source == "official":
         if "step" not in arrays:
-            raise ValueError(f"a {source} run needs the array 'step'")
+            raise InputError(f"a {source} run needs the array 'step'")
         step = arrays["step"]
         if step.dtype.kind not in "iu" or step.shape != (K,):
-            raise ValueError(f"array 'step' has dtype {step.dtype} and shape {step.shape}: must be "
+            raise InputError(f"array 'step' has dtype {step.dtype} and shape {step.shape}: must be "
                              f"{K} integers")
         if np.any(step < 0) or np.any(step > params.steps) or np.any(np.diff(step) <= 0):
-            raise ValueError(f"array 'step' must increase within 0..steps={params.steps}")
+            raise InputError(f"array 'step' must increase within 0..steps={params.steps}")
         if not np.allclose(time, step * params.step_size, rtol=1e-9, atol=0):
-            raise ValueError(f"array 'time' must equal step * step_size (step_size={params.step_size!r} "
+            raise InputError(f"array 'time' must equal step * step_size (step_size={params.step_size!r} "
                              "in the parameters)")
     unmeasured = np.zeros(K, dtype=bool)
     # Attention (and what follows from it) the official code does not record: its final state.
@@ -243,19 +286,19 @@ def validate_arrays(params: ProblemParams, source: str, arrays: Mapping[str, np.
         unrecorded[-1] = K > 1 and bool(np.all(np.isnan(attention_rows[-1])))
     noisy = arrays["noisy"]
     if noisy.dtype != np.bool_ or noisy.shape != (n,):
-        raise ValueError(f"array 'noisy' has dtype {noisy.dtype} and shape {noisy.shape}: must be "
+        raise InputError(f"array 'noisy' has dtype {noisy.dtype} and shape {noisy.shape}: must be "
                          f"{n} booleans (n_train={n})")
     expected = int(split_labels(params, "train")[2].sum())
     if int(noisy.sum()) != expected:
-        raise ValueError(f"array 'noisy' marks {int(noisy.sum())} samples: the parameters give "
+        raise InputError(f"array 'noisy' marks {int(noisy.sum())} samples: the parameters give "
                          f"{expected} flipped labels")
     for name in ("train_labels", "train_true_labels"):
         if name in arrays:
             labels = out[name] = _float_array(arrays, name, (n,))
             if not np.all(np.abs(labels) == 1):
-                raise ValueError(f"array {name!r} must hold labels +1 or -1")
+                raise InputError(f"array {name!r} must hold labels +1 or -1")
     if "train_true_labels" in out and np.any((out["train_labels"] != out["train_true_labels"]) != noisy):
-        raise ValueError("array 'noisy' must mark exactly the samples whose label was flipped")
+        raise InputError("array 'noisy' must mark exactly the samples whose label was flipped")
     for name, (low, high) in _CHECKPOINT_SCALARS.items():
         if name not in arrays:
             continue
@@ -269,17 +312,17 @@ def validate_arrays(params: ProblemParams, source: str, arrays: Mapping[str, np.
             allowed_nan[:] = False
         bad = ~np.isfinite(values) & ~(np.isnan(values) & allowed_nan)
         if np.any(bad):
-            raise ValueError(f"array {name!r} has {int(bad.sum())} non-finite values (first at checkpoint "
+            raise InputError(f"array {name!r} has {int(bad.sum())} non-finite values (first at checkpoint "
                              f"{int(np.argmax(bad))}): a verdict needs finite {name}")
         with np.errstate(invalid="ignore"):
             outside = (values < low) | (values > high)
         if np.any(outside):
-            raise ValueError(f"array {name!r} has values outside [{low:g}, {high:g}]")
+            raise InputError(f"array {name!r} has values outside [{low:g}, {high:g}]")
     attention = out["attention_train"] = _float_array(arrays, "attention_train", (K, n, T))
     recorded = attention[~unrecorded]
     if not np.all(np.isfinite(recorded)) or np.any(recorded < 0) \
             or not np.allclose(recorded.sum(axis=-1), 1.0, rtol=0, atol=1e-5):
-        raise ValueError("array 'attention_train' must hold finite weights >= 0 summing to 1 over the tokens")
+        raise InputError("array 'attention_train' must hold finite weights >= 0 summing to 1 over the tokens")
     if "logits_train" in arrays:
         logits = _float_array(arrays, "logits_train", (K, n, T))
         out["logits_train"] = logits
@@ -287,31 +330,31 @@ def validate_arrays(params: ProblemParams, source: str, arrays: Mapping[str, np.
         # The official run stores log-attention, which is -inf where its float32 weight is 0.
         bad = np.isnan(logits) | (np.isinf(logits) if source != "official" else logits == np.inf)
         if np.any(bad):
-            raise ValueError(f"array 'logits_train' has {int(bad.sum())} non-finite values")
+            raise InputError(f"array 'logits_train' has {int(bad.sum())} non-finite values")
     n_test = params.n_test
     for name, shape in (("train_outputs", (K, n)), ("test_outputs", (K, n_test))):
         if name in arrays:
             values = out[name] = _float_array(arrays, name, shape)
             if not np.all(np.isfinite(values[~unrecorded])):
-                raise ValueError(f"array {name!r} must hold finite outputs f at the recorded checkpoints")
+                raise InputError(f"array {name!r} must hold finite outputs f at the recorded checkpoints")
     # Attention-mass sums of the GD engines (numerics.mass); files written before them have none.
     for name, shape in (("mass_cumulative", (K, n)), ("token_mass_max", (K,))):
         if name in arrays:
             values = out[name] = _float_array(arrays, name, shape)
             if not np.all(np.isfinite(values)) or np.any(values < 0) or np.any(np.diff(values, axis=0) < 0):
-                raise ValueError(f"array {name!r} must hold finite sums >= 0 that never decrease over the checkpoints")
+                raise InputError(f"array {name!r} must hold finite sums >= 0 that never decrease over the checkpoints")
     if "test_labels" in arrays:
         labels = out["test_labels"] = _float_array(arrays, "test_labels", (n_test,))
         if not np.all(np.abs(labels) == 1):
-            raise ValueError("array 'test_labels' must hold labels +1 or -1")
+            raise InputError("array 'test_labels' must hold labels +1 or -1")
     if "step_loss" in arrays:
         step_loss = out["step_loss"] = _float_array(arrays, "step_loss", arrays["step_loss"].shape)
         if step_loss.ndim != 1:
-            raise ValueError(f"array 'step_loss' has shape {step_loss.shape}: must be one value per step")
+            raise InputError(f"array 'step_loss' has shape {step_loss.shape}: must be one value per step")
         if source.startswith("gd:") and len(step_loss) != params.steps + 1:
-            raise ValueError(f"array 'step_loss' has {len(step_loss)} values: a GD run of steps={params.steps} "
+            raise InputError(f"array 'step_loss' has {len(step_loss)} values: a GD run of steps={params.steps} "
                              f"has {params.steps + 1}")
         finite = step_loss[:-1] if source == "official" else step_loss
         if not np.all(np.isfinite(finite)) or np.any(finite < 0):
-            raise ValueError("array 'step_loss' must hold finite losses >= 0")
+            raise InputError("array 'step_loss' must hold finite losses >= 0")
     return out

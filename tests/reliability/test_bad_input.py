@@ -135,7 +135,7 @@ def _saved_trajectory(directory: Path) -> Path:
     data = make_data(params)
     run = directory / "run"
     run.mkdir()
-    Trajectory.from_recording(run_direct(params, data=data), params, data.train, source="gd:direct").save(run)
+    Trajectory.from_recording(run_direct(params, data=data), params, source="gd:direct").save(run)
     return run
 
 

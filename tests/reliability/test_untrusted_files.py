@@ -40,7 +40,7 @@ def saved_run(tmp_path_factory) -> Path:
     run = tmp_path_factory.mktemp("saved") / "run"
     run.mkdir()
     data = make_data(PARAMS)
-    Trajectory.from_recording(run_direct(PARAMS, data=data), PARAMS, data.train, source="gd:direct").save(run)
+    Trajectory.from_recording(run_direct(PARAMS, data=data), PARAMS, source="gd:direct").save(run)
     return run
 
 

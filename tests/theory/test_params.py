@@ -1,6 +1,7 @@
 import dataclasses
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
@@ -127,3 +128,24 @@ def test_label_noise_at_or_above_one_half_warns_but_is_accepted():
     assert p.n_noisy == 18
     with pytest.warns(AssumptionWarning):
         ProblemParams(label_noise=0.5)
+
+
+def test_numpy_scalars_are_accepted_and_normalised():
+    params = ProblemParams(dim=np.int64(300), n_train=np.int32(10), seed=np.uint16(7), test_seed=np.int64(3),
+                           signal_norm=np.float32(2.5), rho=np.float64(0.25), step_size=np.int64(1))
+    assert params == ProblemParams(dim=300, n_train=10, seed=7, test_seed=3, signal_norm=2.5, rho=0.25, step_size=1.0)
+    for name in ("dim", "n_train", "seed", "test_seed"):
+        assert type(getattr(params, name)) is int, name
+    for name in ("signal_norm", "rho", "step_size"):
+        assert type(getattr(params, name)) is float, name
+    assert hash(params) == hash(ProblemParams(dim=300, n_train=10, seed=7, test_seed=3, signal_norm=2.5, rho=0.25,
+                                              step_size=1.0))
+    assert ProblemParams.from_toml(params.to_toml()) == params
+
+
+@pytest.mark.parametrize("field,value", [("dim", np.True_), ("dim", np.float64(3.0)), ("signal_norm", np.True_),
+                                         ("signal_norm", np.array([1.0])), ("seed", np.int64(-1)),
+                                         ("signal_norm", np.float32("nan"))])
+def test_numpy_values_that_break_a_rule_are_refused(field, value):
+    with pytest.raises(ValueError, match=f"^{field}="):
+        ProblemParams(**{field: value})

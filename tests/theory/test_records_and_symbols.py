@@ -126,3 +126,12 @@ def test_heuristic_tag_marks_the_existence_window_and_the_paper_count_on_t_token
     with pytest.raises(ValueError, match="count='T\\+1'"):
         Formula(name="x", expr=sym.gap, arguments=("gap",), reference="r", tag=Tag.DERIVED, description="d",
                 stable=lambda *, gap: gap, domain={"gap": (0, 1)}, count="T+1")
+
+
+def test_plain_names_match_the_symbols():
+    """theory.inputs lists the constants and inputs without SymPy; they must be the symbols' names."""
+    from theory import symbols
+    from theory.inputs import CONSTANT_NAMES, DEFAULT_INPUTS
+
+    assert CONSTANT_NAMES == tuple(symbols.CONSTANT_SYMBOLS)
+    assert set(DEFAULT_INPUTS) == set(symbols.INPUT_SYMBOLS)

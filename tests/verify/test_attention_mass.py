@@ -24,7 +24,7 @@ def p_only_run():
                            train="p_only", label_noise=0.25)
     data = make_data(params)
     recording = run_direct(params, data=data, record_every=1)
-    return Trajectory.from_recording(recording, params, data.train, source="gd:direct")
+    return Trajectory.from_recording(recording, params, source="gd:direct")
 
 
 def without_engine_sums(trajectory):
@@ -126,7 +126,7 @@ def test_flow_approximation_of_the_sums_is_what_gd_tends_to_at_first_order():
     flow = integrate_flow(problem, options=FlowOptions(horizon=tau, rtol=1e-12, atol=1e-16, checkpoints=600,
                                                        first_checkpoint=1e-3),
                           events=FlowEvents(test_loss_tolerance=None))
-    flow_run = Trajectory.from_recording(flow, params, data.train, source="flow:scipy")
+    flow_run = Trajectory.from_recording(flow, params, source="flow:scipy")
     summary = attention_mass_summary(flow_run)
     assert summary["exact"] is False and "flow" in summary["notes"]
     integral = attention_mass_series(flow_run)[-1] * params.step_size
@@ -135,7 +135,7 @@ def test_flow_approximation_of_the_sums_is_what_gd_tends_to_at_first_order():
     for h in sizes:
         steps = round(tau / h)
         recording = descend_reduced(problem, step_size=h, steps=steps, record_every=10**6)
-        run = Trajectory.from_recording(recording, params.replace(step_size=h, steps=steps), data.train,
+        run = Trajectory.from_recording(recording, params.replace(step_size=h, steps=steps),
                                         source="gd:reduced")
         errors.append(np.abs(attention_mass_series(run)[-1] * h - integral).max())
     order = np.polyfit(np.log(sizes), np.log(errors), 1)[0]

@@ -114,7 +114,7 @@ def test_ctrl_c_surfacing_as_an_import_failure_is_an_interrupt(monkeypatch, caps
     failed") with the KeyboardInterrupt in its context; it must end like any Ctrl-C."""
     import verify.cli as cli
 
-    def interrupted_import():
+    def interrupted_import(*commands):
         try:
             raise KeyboardInterrupt
         except KeyboardInterrupt:
@@ -124,7 +124,7 @@ def test_ctrl_c_surfacing_as_an_import_failure_is_an_interrupt(monkeypatch, caps
     assert cli.main(["run"]) == 130
     assert capsys.readouterr().err.strip() == "benign-attn: interrupted; finished results are kept"
 
-    def broken_import():
+    def broken_import(*commands):
         raise ImportError("a real import failure")
 
     monkeypatch.setattr(cli, "build_parser", broken_import)

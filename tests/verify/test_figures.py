@@ -65,9 +65,8 @@ def test_figures_leave_matplotlib_global_state_alone(make_trajectory):
     fig = dynamics_figure([make_trajectory(np.linspace(0.0, 1.0, 5), clean_gap=lambda t: t, noisy_gap=lambda t: t)])
     assert dict(matplotlib.rcParams) == before
     assert fig.axes and fig.get_dpi() == 150
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
+    # A plain Figure: pyplot neither imported for it nor holding it (nothing to close).
+    assert fig.canvas.manager is None
 
 
 def test_figure_refuses_to_overwrite_without_overwrite(tmp_path):
@@ -78,3 +77,22 @@ def test_figure_refuses_to_overwrite_without_overwrite(tmp_path):
     assert cli_main(args) == 2
     assert (tmp_path / "existence.png").read_bytes() == before
     assert cli_main([*args, "--overwrite"]) == 0
+
+
+def test_report_object_agrees_with_its_document(tiny_run):
+    import json
+
+    from verify.files import json_bytes
+    from verify.report import check
+    from verify.trajectory import Trajectory
+
+    report = check(Trajectory.load(tiny_run))
+    document = report.to_dict()
+    # The document is what report.json holds (written by the run from the same trajectory).
+    assert json.loads(json_bytes(document)) == json.loads((tiny_run / "report.json").read_text())
+    assert report.verdict == document["verdict"] == report.classification.regime
+    assert list(report.failed_checks) == document["checks_summary"]["failed_checks"]
+    assert report.all_decided_passed == document["checks_summary"]["all_decided_passed"]
+    assert [c.name for c in report.checks] == [c["name"] for c in document["checks"]]
+    document["verdict"] = "changed"
+    assert report.to_dict()["verdict"] == report.verdict  # to_dict hands out a copy

@@ -25,7 +25,7 @@ def test_writes_a_run_directory_with_event_times(tmp_path, capsys):
     for name in ("params.toml", "flow.json", "trajectory.npz", "trajectory.json", "report.json", "report.md"):
         assert (out / name).is_file(), name
     trajectory = Trajectory.load(out)
-    assert trajectory.source == "flow:scipy" and trajectory.status == "success"
+    assert trajectory.source == "flow:scipy" and trajectory.status.value == "success"
     times = trajectory.arrays["time"]
     assert times[0] == 0 and times[-1] == 1e4 and len(times) == 21
     assert np.all(np.diff(np.log(times[1:])) == pytest.approx(np.log(1e4 / 1e-2) / 19))
@@ -38,7 +38,7 @@ def test_failed_integration_keeps_its_checkpoints_and_exits_1(tmp_path, capsys):
     out = tmp_path / "run"
     assert _run(SMALL + ["--horizon", "1e8", "--max-steps", "3", "--out", str(out), "--quiet"]) == 1
     trajectory = Trajectory.load(out)
-    assert trajectory.status == "max_steps" and "max_steps=3" in trajectory.message
+    assert trajectory.status.value == "max_steps" and "max_steps=3" in trajectory.message
     assert trajectory.arrays["time"][-1] < 1e8
     assert "max_steps" in capsys.readouterr().err
 

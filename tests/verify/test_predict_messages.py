@@ -59,7 +59,8 @@ def test_each_warning_is_printed_once(monkeypatch, capsys):
         theory_predict(*args, **kwargs)
         return theory_predict(*args, **kwargs)
 
-    monkeypatch.setattr(predict, "predict", predict_twice)
+    # predict's main imports the prediction when it runs (start-up), so it is replaced at its source.
+    monkeypatch.setattr("theory.regimes.predict", predict_twice)
     _, out, err = run(["--json"], capsys)
     assert len(err.splitlines()) == 3, err
     assert len(json.loads(out)["warnings"]) == 3

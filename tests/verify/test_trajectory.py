@@ -13,7 +13,7 @@ from verify.trajectory import SCHEMA_VERSION, Trajectory
 def trajectory():
     params = ProblemParams(dim=15, n_test=12, steps=25, step_size=0.5)
     data = make_data(params)
-    return Trajectory.from_recording(run_direct(params, data=data), params, data.train, source="gd:direct")
+    return Trajectory.from_recording(run_direct(params, data=data), params, source="gd:direct")
 
 
 def test_round_trip_is_exact(trajectory, tmp_path):
@@ -54,3 +54,39 @@ def test_truncated_archive_and_newer_schema_are_refused(trajectory, tmp_path):
         Trajectory.load(tmp_path)
     with pytest.raises(ValueError, match="not a run directory"):
         Trajectory.load(tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize("layout", ["independent", "official"])
+def test_labels_come_from_the_parameters_as_the_data_draw_makes_them(layout):
+    """from_recording derives the labels from the parameters; the data generator draws them."""
+    params = ProblemParams(dim=12, n_train=10, n_test=7, steps=2, label_noise=0.3, layout=layout)
+    data = make_data(params)
+    run = Trajectory.from_recording(run_direct(params, data=data), params, source="gd:direct")
+    np.testing.assert_array_equal(run.train_labels, data.train.labels)
+    np.testing.assert_array_equal(run.arrays["train_true_labels"], data.train.true_labels)
+    np.testing.assert_array_equal(run.noisy, data.train.noisy)
+    np.testing.assert_array_equal(run.arrays["test_labels"], data.test.labels)
+
+
+def test_named_fields_and_status(trajectory):
+    from numerics.status import Status
+
+    assert trajectory.status is Status.SUCCESS and trajectory.sidecar()["status"] == "success"
+    assert trajectory.time is trajectory.arrays["time"] and trajectory.attention is trajectory.arrays["attention_train"]
+    for name in ("train_loss", "test_loss", "train_acc", "test_acc", "train_labels"):
+        assert getattr(trajectory, name) is trajectory.arrays[name]
+    # A status name is accepted and converted; an unknown one is refused.
+    named = Trajectory(params=trajectory.params, source="gd:direct", arrays=trajectory.arrays, status="nonfinite")
+    assert named.status is Status.NONFINITE
+    with pytest.raises(ValueError, match="status='exploded'"):
+        Trajectory(params=trajectory.params, source="gd:direct", arrays=trajectory.arrays, status="exploded")
+
+
+def test_engine_runs_become_trajectories_in_one_place():
+    """Only verify.simulation wraps an engine's recording (run, flow, figure and the API use it)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    callers = sorted(str(p.relative_to(root)) for folder in ("verify", "docs", "benchmarks")
+                     for p in (root / folder).rglob("*.py") if "from_recording(" in p.read_text(encoding="utf-8"))
+    assert callers == ["verify/simulation.py", "verify/trajectory.py"]

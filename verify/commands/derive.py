@@ -13,10 +13,6 @@ import argparse
 import sys
 
 import derivations
-from verify.rundir import check_writable_parent
-
-NAME = "derive"
-HELP = "run the symbolic derivations (each proves its identities) and print Markdown or LaTeX"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,6 +35,8 @@ def main(args: argparse.Namespace) -> int:
 
     Paper: none (command-line interface).
     """
+    from verify.files import check_writable_parent
+
     if args.list:
         for name in derivations.NAMES:
             print(f"{name}: {derivations.summary(name)}")

@@ -12,12 +12,8 @@ from __future__ import annotations
 
 import argparse
 
-from numerics.data import make_data
 from verify.commands.params_options import add_params_arguments, params_from_args
-from verify.existence import check_existence, existence_window
 
-NAME = "existence"
-HELP = "the v1 existence construction p = mu1 + mu2 + lambda (memorised noise) at chosen lambdas"
 #: v1 Figure 1 parameters, used for every option not given.
 DEFAULTS = {"dim": 10000, "signal_norm": 20.0, "n_train": 100, "rho": 0.2, "n_test": 500}
 
@@ -30,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from numerics.data import make_data
+    from verify.existence import check_existence, existence_window
+
     given = {k: getattr(args, k) for k in DEFAULTS}
     params = params_from_args(args).replace(**{k: v if v is not None else DEFAULTS[k] for k, v in given.items()})
     data = make_data(params)

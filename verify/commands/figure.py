@@ -14,10 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from numerics.data import labels_only, make_data, split_labels
+from numerics.data import make_data
 from theory.params import ProblemParams
 from theory.records import AssumptionWarning
 from theory.regimes import predict
+from theory.validation import InputError
 from verify.checks import GapDefinition, check_delayed_generalization, g_growth_series
 from verify.classify import classify
 from verify.existence import existence_construction, existence_window
@@ -25,13 +26,11 @@ from verify.commands.params_options import add_params_arguments, params_from_arg
 from verify.phase import phase_analysis
 from verify.plots import (setting_title, delay_figure, dynamics_figure, existence_figure, gaps_figure, phase_figure,
                           plateaus_figure, save_figure, label_noise_figure, v1_grid_figure)
-from verify.rundir import check_writable_parent
+from verify.files import check_writable_parent
+from verify.simulation import simulate
 from verify.sweep import SweepSpec, grid_axes, load_sweep, parse_axis, run_sweep
 from verify.trajectory import Trajectory
 
-NAME = "figure"
-HELP = ("draw a figure: dynamics, phase, existence, gaps, delay, plateaus, v1_dynamics, v1_grid or label_noise "
-        "(PNG + PDF)")
 FIGURES = ("dynamics", "phase", "existence", "gaps", "delay", "plateaus", "v1_dynamics", "v1_grid", "label_noise")
 #: The v1 protocol (p-only prompt tuning): W = I, p_0 = 0, step 1e-4, 1000 steps, rho = 0.2,
 #: d = 4000, ||mu|| = 20, n = 20, T = 8, eta = 0.2, n_test = 1000, random labels.
@@ -81,16 +80,8 @@ def _settings(args: argparse.Namespace) -> list[tuple[int, float]]:
             d, mu = text.split(",")
             settings.append((int(d), float(mu)))
         except ValueError:
-            raise ValueError(f"--setting {text!r}: must be D,MU such as 2000,20") from None
+            raise InputError(f"--setting {text!r}: must be D,MU such as 2000,20") from None
     return settings
-
-
-def _reduced_run(params, progress: bool) -> Trajectory:
-    from numerics.reduced import run_reduced
-
-    recording = run_reduced(params, progress=progress)
-    return Trajectory.from_recording(recording, params, labels_only(params), source="gd:reduced",
-                                     test_labels=split_labels(params, "test")[1])
 
 
 def _params_with_defaults(args: argparse.Namespace, defaults: dict) -> ProblemParams:
@@ -105,7 +96,7 @@ def _sweep_or_run(args, make_spec, progress: bool):
     """The sweep in --sweep DIR: run ``make_spec()`` there when it holds none, finish (resume) it
     when it is incomplete, e.g. after an interrupted first call."""
     if not args.sweep:
-        raise ValueError(f"figure {args.name} needs --sweep DIR (filled with its sweep when empty)")
+        raise InputError(f"figure {args.name} needs --sweep DIR (filled with its sweep when empty)")
     path = Path(args.sweep)
     if (path / "sweep.json").exists():
         result = load_sweep(path)
@@ -121,7 +112,7 @@ def _sweep_or_run(args, make_spec, progress: bool):
 
 
 def _run_or_load(args, params, progress) -> Trajectory:
-    return Trajectory.load(args.run) if args.run else _reduced_run(params, progress)
+    return Trajectory.load(args.run) if args.run else simulate(params, progress=progress)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -129,7 +120,7 @@ def main(args: argparse.Namespace) -> int:
     out = check_writable_parent(args.out)
     existing = [str(out / f"{args.name}.{fmt}") for fmt in ("png", "pdf") if (out / f"{args.name}.{fmt}").exists()]
     if existing and not args.overwrite:
-        raise ValueError(f"{existing[0]} already exists: choose another --out or pass --overwrite")
+        raise InputError(f"{existing[0]} already exists: choose another --out or pass --overwrite")
     progress = not args.quiet and sys.stderr.isatty()
     name = args.name
     if name in ("dynamics", "plateaus"):
@@ -137,7 +128,7 @@ def main(args: argparse.Namespace) -> int:
         trajectories, titles = [], []
         for d, mu in _settings(args):
             params = base.replace(dim=d, signal_norm=mu)
-            trajectory = _reduced_run(params, progress)
+            trajectory = simulate(params, progress=progress)
             trajectories.append(trajectory)
             titles.append(setting_title(params, classify(trajectory).regime))
         if name == "dynamics":
@@ -153,7 +144,7 @@ def main(args: argparse.Namespace) -> int:
         trajectories, titles = [], []
         for d, mu in (_settings(args) if args.setting else V1_SETTINGS):
             params = base.replace(dim=d, signal_norm=mu)
-            trajectory = _reduced_run(params, progress)
+            trajectory = simulate(params, progress=progress)
             trajectories.append(trajectory)
             titles.append(setting_title(params, classify(trajectory).regime) + ", p-only (W = I)")
         fig = dynamics_figure(trajectories, titles)
@@ -169,7 +160,7 @@ def main(args: argparse.Namespace) -> int:
         fig = v1_grid_figure(result) if name == "v1_grid" else label_noise_figure(result)
     elif name == "phase":
         if not args.sweep:
-            raise ValueError("figure phase needs --sweep DIR (run benign-attn sweep first)")
+            raise InputError("figure phase needs --sweep DIR (run benign-attn sweep first)")
         result = load_sweep(args.sweep)
         fig = phase_figure(result, phase_analysis(result), constants=args.boundary_constant)
     elif name == "existence":
@@ -180,7 +171,7 @@ def main(args: argparse.Namespace) -> int:
             try:
                 lambdas = [float(v) for v in args.lambdas.split(",")]
             except ValueError:
-                raise ValueError(f"--lambdas {args.lambdas!r}: must be comma-separated numbers") from None
+                raise InputError(f"--lambdas {args.lambdas!r}: must be comma-separated numbers") from None
         else:
             lambdas = list(np.logspace(-4, 1, 16)) + list(EXISTENCE_MARKS)
         data = make_data(params)

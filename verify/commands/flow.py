@@ -12,17 +12,15 @@ import sys
 from pathlib import Path
 
 from numerics.budget import check_limit, check_memory, flow_bytes
-from numerics.flow import BACKENDS, METHODS, FlowEvents, FlowOptions, integrate_flow
-from numerics.subspace import reduce_problem
+from numerics.flow import BACKENDS, METHODS, FlowEvents, FlowOptions
+from numerics.status import IntegrationError
+from theory.validation import InputError
 from verify.commands.params_options import add_params_arguments, params_from_args
 from verify.commands.run import load_initial_weights
 from verify.report import build_report, exit_status
 from verify.rundir import claim_output_dir, write_run_dir
-from verify.trajectory import Trajectory
+from verify.simulation import integrate
 
-NAME = "flow"
-HELP = ("integrate the gradient flow (step size -> 0) in log time to a long horizon, record event "
-        "times, write a run directory")
 
 _DEFAULT_OPTIONS, _DEFAULT_EVENTS = FlowOptions(), FlowEvents()
 
@@ -87,18 +85,21 @@ def check_flow_limits(args: argparse.Namespace) -> None:
             check_limit(name, value, option)
     smallest = 100 * np.finfo(np.float64).eps
     if args.backend == "scipy" and math.isfinite(args.rtol) and 0 < args.rtol < smallest:
-        raise ValueError(f"rtol={args.rtol:g}: must be >= {smallest:.3g} (scipy's smallest relative "
+        raise InputError(f"rtol={args.rtol:g}: must be >= {smallest:.3g} (scipy's smallest relative "
                          "tolerance) with --backend scipy")
 
 
 def main(args: argparse.Namespace) -> int:
     params = params_from_args(args)
     check_flow_limits(args)
-    options = FlowOptions(horizon=args.horizon, method=args.method, rtol=args.rtol, atol=args.atol,
-                          max_steps=args.max_steps, checkpoints=args.checkpoints,
-                          first_checkpoint=args.first_checkpoint, dps=args.dps)
-    events = FlowEvents(attention_level=args.attention_level, test_loss_tolerance=args.test_loss_tolerance,
-                        test_loss_floor=args.test_loss_floor)
+    try:  # the engine validates its options; here they came from the command line
+        options = FlowOptions(horizon=args.horizon, method=args.method, rtol=args.rtol, atol=args.atol,
+                              max_steps=args.max_steps, checkpoints=args.checkpoints,
+                              first_checkpoint=args.first_checkpoint, dps=args.dps)
+        events = FlowEvents(attention_level=args.attention_level, test_loss_tolerance=args.test_loss_tolerance,
+                            test_loss_floor=args.test_loss_floor)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
     w0 = load_initial_weights(args.init_w, params.dim) if args.init_w else None
     settings = {"flow.json": {"options": dataclasses.asdict(options), "events": dataclasses.asdict(events),
                               "backend": args.backend}}
@@ -111,29 +112,26 @@ def main(args: argparse.Namespace) -> int:
 
 def _flow(args, params, w0, options, events, settings, claim) -> int:
     out = args.out or default_out(params)
-    problem = reduce_problem(params, w0=w0)
     progress = not args.quiet and sys.stderr.isatty()
-    recording = integrate_flow(problem, options=options, events=events, backend=args.backend,
+    try:
+        trajectory = integrate(params, options=options, events=events, backend=args.backend, w0=w0,
                                progress=progress, throw=False)
-    if "train_loss" not in recording.arrays:
-        print(f"benign-attn flow: {recording.status.value}: {recording.message}; nothing written",
-              file=sys.stderr)
+    except IntegrationError as exc:
+        print(f"benign-attn flow: {exc.status.value}: {exc.message}; nothing written", file=sys.stderr)
         return 1
-    trajectory = Trajectory.from_recording(recording, params, problem.train, source=f"flow:{args.backend}",
-                                         test_labels=problem.test.labels)
     report = build_report(trajectory)
     write_run_dir(claim.path, trajectory, report, settings=settings, claim=claim)
     if not args.quiet:
-        _summary(recording, report, out)
-    if not recording.status.ok:
-        print(f"benign-attn flow: {recording.status.value}: {recording.message} "
-              f"(checkpoints up to tau = {recording.arrays['time'][-1]:g} written)", file=sys.stderr)
+        _summary(trajectory, report, out)
+    if not trajectory.status.ok:
+        print(f"benign-attn flow: {trajectory.status.value}: {trajectory.message} "
+              f"(checkpoints up to tau = {trajectory.time[-1]:g} written)", file=sys.stderr)
         return 1
     return exit_status(report)
 
 
-def _summary(recording, report, out) -> None:
-    final, ev = report["final"], recording.stats["events"]
+def _summary(trajectory, report, out) -> None:
+    final, ev = report["final"], trajectory.stats["events"]
 
     def when(value):
         return "not reached" if value is None else f"tau = {value:.4g}"
@@ -148,6 +146,6 @@ def _summary(recording, report, out) -> None:
     print(f"events (attention level {ev['attention_level']:g}): all clean on the relevant token(s) "
           f"{when(ev['clean_relevant_all'])}; all noisy on one token {when(ev['noisy_single_token_all'])}; "
           f"all noisy fitted {when(ev['all_noisy_fitted'])}; {test_event}")
-    print(f"solver: {recording.stats.get('method', 'mpmath')}, {recording.stats.get('nfev')} evaluations, "
-          f"{recording.stats['wall_time_s']:.2f} s")
+    print(f"solver: {trajectory.stats.get('method', 'mpmath')}, {trajectory.stats.get('nfev')} evaluations, "
+          f"{trajectory.stats['wall_time_s']:.2f} s")
     print(f"wrote {out}/ (params.toml, flow.json, trajectory.npz, report.json, report.md, figures/dynamics.png)")

@@ -8,13 +8,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from verify.official import read_official_run
-from verify.report import build_report
-from verify.rundir import check_writable_parent, claim_output_dir, write_run_dir
-
-NAME = "import-official"
-HELP = "read an official run (stats_time_step.json + .hydra/config.yaml) into a verifiable run directory"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("official_dir", metavar="DIR", help="output directory of the official code")
@@ -24,6 +17,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from verify.official import read_official_run
+    from verify.report import build_report
+    from verify.files import check_writable_parent
+    from verify.rundir import claim_output_dir, write_run_dir
+
     source = Path(args.official_dir)
     out = Path(args.out) if args.out else Path("runs") / f"official-{source.resolve().name}"
     check_writable_parent(out)

@@ -14,14 +14,14 @@ import sys
 import warnings
 from fractions import Fraction
 
-from theory.records import AssumptionWarning, parse_assignment
-from theory.regimes import DEFAULT_INPUTS, Prediction, predict
-from theory.symbols import CONSTANT_SYMBOLS
-from verify.commands.params_options import add_params_arguments, params_from_args
-from verify.constants_file import load_constants, merge_constants, parse_constant_options
+from typing import TYPE_CHECKING
 
-NAME = "predict"
-HELP = "predict the regime, condition margins, plateaus and time scales (no simulation)"
+from theory.inputs import CONSTANT_NAMES, DEFAULT_INPUTS
+from theory.validation import InputError
+from verify.commands.params_options import add_params_arguments, params_from_args
+
+if TYPE_CHECKING:
+    from theory.regimes import Prediction
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """
     add_params_arguments(parser)
     parser.add_argument("--constant", action="append", default=[], metavar="NAME=VALUE",
-                        help=f"value of an unknown constant of the paper ({', '.join(sorted(CONSTANT_SYMBOLS))}); "
+                        help=f"value of an unknown constant of the paper ({', '.join(sorted(CONSTANT_NAMES))}); "
                              "a decimal or a ratio like 3/2; repeatable. Constants not given are never filled in")
     parser.add_argument("--constants", metavar="FILE",
                         help="a constants file (JSON, e.g. written by benign-attn regime-map)")
@@ -46,13 +46,15 @@ def parse_assignments(texts: list[str], allowed, option: str) -> dict[str, Fract
 
     Paper: none (command-line interface).
     """
+    from theory.records import parse_assignment
+
     values: dict[str, Fraction] = {}
     for text in texts:
         name, value = parse_assignment(text)
         if name not in allowed:
-            raise ValueError(f"{option} {text!r}: unknown name {name!r}; expected one of {', '.join(sorted(allowed))}")
+            raise InputError(f"{option} {text!r}: unknown name {name!r}; expected one of {', '.join(sorted(allowed))}")
         if name in values:
-            raise ValueError(f"{option} {name} given twice")
+            raise InputError(f"{option} {name} given twice")
         values[name] = value
     return values
 
@@ -105,6 +107,10 @@ def main(args: argparse.Namespace) -> int:
 
     Paper: none (command-line interface).
     """
+    from theory.records import AssumptionWarning
+    from theory.regimes import predict
+    from verify.constants_file import load_constants, merge_constants, parse_constant_options
+
     constants = merge_constants(load_constants(args.constants) if args.constants else {},
                                 parse_constant_options(args.constant))
     inputs = parse_assignments(args.input, DEFAULT_INPUTS, "--input")

@@ -14,8 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-NAME = "regime-map"
-HELP = "measure the regime map's two boundary laws (exponents with CIs) and calibrate its constants"
+from theory.validation import InputError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,9 +36,9 @@ def main(args: argparse.Namespace) -> int:
     from verify.regime_map import RegimeMapDesign, run_regime_map
 
     if args.bootstrap < 10:
-        raise ValueError(f"--bootstrap {args.bootstrap}: must be >= 10")
+        raise InputError(f"--bootstrap {args.bootstrap}: must be >= 10")
     if not 0 <= args.error_tolerance < 1:
-        raise ValueError(f"--error-tolerance {args.error_tolerance!r}: must be in [0, 1)")
+        raise InputError(f"--error-tolerance {args.error_tolerance!r}: must be in [0, 1)")
     design = RegimeMapDesign.quick() if args.quick else RegimeMapDesign.full()
     out = Path(args.out or ("regime-map-quick" if args.quick else "regime-map"))
     result = run_regime_map(design, out, quick=args.quick, executor=args.executor, workers=args.workers,

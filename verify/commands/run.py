@@ -8,26 +8,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from numerics.budget import check_limit, check_memory, data_bytes, direct_bytes, reduced_bytes
-from numerics.data import labels_only, make_data, split_labels
-from numerics.gd import check_initial_weights, run_direct
-from numerics.recording import default_record_every
-from numerics.reduced import run_reduced
+from theory.validation import InputError
 from verify.commands.params_options import add_params_arguments, params_from_args
-from verify.files import load_npy
-from verify.report import build_report, exit_status
-from verify.rundir import claim_output_dir, write_run_dir
-from verify.trajectory import Trajectory
+from verify.simulation import ENGINES
 
-NAME = "run"
-HELP = ("train by gradient descent, classify the regime, write a run directory with a figure "
-        "(exit 1 when a decided check fails)")
-
-#: Both engines compute the same GD map (to round-off); the reduced one costs O((nT)^2) per step.
-ENGINES = {"reduced": (run_reduced, "gd:reduced"), "direct": (run_direct, "gd:direct")}
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,20 +33,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def load_initial_weights(path: str, dim: int) -> np.ndarray:
     """Read ``--init-w``: a regular .npy file holding a finite d x d array; the shape and dtype
     in its header are checked before the data are read."""
+    from numerics.gd import check_initial_weights
+    from verify.files import load_npy
 
     def check_header(shape: tuple, dtype: np.dtype) -> None:
         if shape != (dim, dim):
-            raise ValueError(f"initial W has shape {shape}: must be ({dim}, {dim}) for dim={dim}")
+            raise InputError(f"initial W has shape {shape}: must be ({dim}, {dim}) for dim={dim}")
         if dtype.kind not in "fiu":
-            raise ValueError(f"initial W has dtype {dtype}: must be real numbers")
+            raise InputError(f"initial W has dtype {dtype}: must be real numbers")
 
-    return check_initial_weights(load_npy(path, "--init-w file", check_header=check_header), dim)
+    weights = load_npy(path, "--init-w file", check_header=check_header)
+    try:
+        return check_initial_weights(weights, dim)
+    except ValueError as exc:  # the engine's own check; here the values came from the user's file
+        raise InputError(f"--init-w file {path!r}: {exc}") from None
 
 
 def check_run_budget(params, engine: str, *, w0_given: bool, record_every: int | None) -> None:
     """The engine's memory and the checkpoint count, checked before the data are drawn."""
+    from numerics.budget import check_limit, check_memory, data_bytes, direct_bytes, reduced_bytes
+    from numerics.recording import default_record_every
+
     if record_every is not None and record_every < 1:
-        raise ValueError(f"record_every={record_every!r}: must be an integer >= 1")
+        raise InputError(f"record_every={record_every!r}: must be an integer >= 1")
     every = record_every or default_record_every(params.n_train, params.seq_len, params.steps)
     check_limit("checkpoints", params.steps // every + 1, "checkpoints (steps / --record-every)")
     # The same estimates as the data draw and the engine make, before anything is allocated.
@@ -85,6 +82,8 @@ def default_out(params) -> Path:
 
 
 def main(args: argparse.Namespace) -> int:
+    from verify.rundir import claim_output_dir
+
     params = params_from_args(args)
     w0 = load_initial_weights(args.init_w, params.dim) if args.init_w else None
     check_run_budget(params, args.engine, w0_given=w0 is not None, record_every=args.record_every)
@@ -93,30 +92,24 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, params, w0, claim) -> int:
+    from numerics.data import make_data
+    from numerics.status import IntegrationError
+    from verify.report import build_report, exit_status
+    from verify.rundir import write_run_dir
+    from verify.simulation import simulate
+
     out = args.out or default_out(params)
-    engine, source = ENGINES[args.engine]
     progress = not args.quiet and sys.stderr.isatty()
-    if params.draw == "latent":
-        if args.engine != "reduced":
-            raise ValueError(f"--engine {args.engine} with --draw latent: the latent draw has no "
-                             "d-dimensional tokens; use --engine reduced")
-        if w0 is not None:
-            raise ValueError("--init-w with --draw latent: the latent draw draws W_0 itself; use --draw full")
-        # No d-dimensional data: the engine draws what it reads (numerics.latent).
-        recording = engine(params, record_every=args.record_every, progress=progress, throw=False)
-        train = labels_only(params)
-    else:
-        data = make_data(params)
-        recording = engine(params, data=data, w0=w0, record_every=args.record_every, progress=progress,
-                           throw=False)
-        train = data.train
-    if not recording.status.ok:
+    # The d-dimensional data set as make_data draws it (test set included), for the full draw.
+    data = make_data(params) if params.draw == "full" else None
+    try:
+        trajectory = simulate(params, engine=args.engine, data=data, w0=w0, record_every=args.record_every,
+                              progress=progress)
+    except IntegrationError as exc:
         # A numerical failure is a result, not a crash: one line naming the step, exit 1.
-        print(f"benign-attn run: {recording.status.value}: {recording.message}; nothing written "
+        print(f"benign-attn run: {exc.status.value}: {exc.message}; nothing written "
               "(a smaller --step-size may help)", file=sys.stderr)
         return 1
-    trajectory = Trajectory.from_recording(recording, params, train, source=source,
-                                         test_labels=split_labels(params, "test")[1])
     report = build_report(trajectory)
     write_run_dir(claim.path, trajectory, report, claim=claim)
     if not args.quiet:

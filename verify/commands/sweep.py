@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from numerics.budget import LIMITS
+from theory.validation import InputError
 from verify.commands.params_options import add_params_arguments, params_from_args
 from verify.files import write_json
 from verify.phase import phase_analysis
@@ -19,9 +20,6 @@ from verify.sweep import ENGINES, EXECUTORS, GRIDS, SweepSpec, grid_axes, load_s
 #: Options that only the flow engine reads, by FlowSweep field.
 _FLOW_OPTIONS = ("horizon", "outcome_horizons", "test_loss_tolerance", "test_error_tolerance", "rtol", "atol")
 _DEFAULT_FLOW = FlowSweep()
-
-NAME = "sweep"
-HELP = "run a resumable parameter sweep (local processes or Dask) and summarise its phase diagram"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,17 +60,17 @@ def parse_seeds(text: str, first: int) -> tuple[int, ...]:
     try:
         if "," in text:
             if text.count(",") >= limit:
-                raise ValueError(f"--seeds: more than {limit} seeds")
+                raise InputError(f"--seeds: more than {limit} seeds")
             return tuple(int(v) for v in text.split(","))
         count = int(text)
     except ValueError as exc:
         if "more than" in str(exc):
             raise
-        raise ValueError(f"--seeds {text[:40]!r}: must be a count or a comma-separated list of integers") from None
+        raise InputError(f"--seeds {text[:40]!r}: must be a count or a comma-separated list of integers") from None
     if count < 1:
-        raise ValueError(f"--seeds {count}: must be >= 1")
+        raise InputError(f"--seeds {count}: must be >= 1")
     if count > limit:
-        raise ValueError(f"--seeds {count}: must be <= {limit} (a stated limit of this toolkit)")
+        raise InputError(f"--seeds {count}: must be <= {limit} (a stated limit of this toolkit)")
     return tuple(range(first, first + count))
 
 
@@ -81,7 +79,7 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
     axes = list(grid_axes(args.grid)) if args.grid else []
     axes += [parse_axis(text) for text in args.axis]
     if not axes:
-        raise ValueError("give --grid or at least one --axis")
+        raise InputError("give --grid or at least one --axis")
     return SweepSpec(base=base, axes=tuple(axes), seeds=parse_seeds(args.seeds, base.seed), engine=args.engine,
                      flow=flow_settings(args))
 
@@ -92,13 +90,13 @@ def flow_settings(args: argparse.Namespace) -> FlowSweep | None:
     if args.engine != "flow":
         if given:
             flags = ", ".join("--" + name.replace("_", "-") for name in given)
-            raise ValueError(f"{flags}: only used with --engine flow")
+            raise InputError(f"{flags}: only used with --engine flow")
         return None
     if "outcome_horizons" in given:
         try:
             given["outcome_horizons"] = tuple(float(v) for v in given["outcome_horizons"].split(","))
         except ValueError:
-            raise ValueError(f"--outcome-horizons {args.outcome_horizons!r}: must be comma-separated "
+            raise InputError(f"--outcome-horizons {args.outcome_horizons!r}: must be comma-separated "
                              "numbers") from None
     return FlowSweep(**given)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from theory.validation import InputError
 from verify.checks import GAP_COUNTS, GAP_KINDS, GapDefinition
 from verify.classify import OutcomeTolerances
 from verify.constants_file import load_constants, merge_constants, parse_constant_options
@@ -17,10 +18,6 @@ from verify.files import atomic_write_bytes, json_bytes
 from verify.report import build_report, exit_status, report_markdown
 from verify.rundir import claim_output_dir, replace_files, staged_run_dir
 from verify.trajectory import Trajectory
-
-NAME = "verify"
-HELP = ("check a run directory's trajectory against the theory; print the verdict, and write "
-        "report.json and report.md to --out DIR (or into RUN_DIR with --overwrite)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -65,12 +62,12 @@ def main(args: argparse.Namespace) -> int:
                                 parse_constant_options(args.constant))
     into_run_dir = args.out is not None and _same_path(args.out, run_dir)
     if into_run_dir and not args.overwrite:
-        raise ValueError(f"--out {args.out!r} is the run directory: replacing its report needs --overwrite")
+        raise InputError(f"--out {args.out!r} is the run directory: replacing its report needs --overwrite")
     if args.out is not None and not into_run_dir:
         # A new directory for the reports: claimed for the whole command, the run only while read.
         with claim_output_dir(args.out, overwrite=args.overwrite) as claim:
             if claim.identity is not None and any(claim.path.iterdir()) and not args.overwrite:
-                raise ValueError(f"output directory {args.out!r} already holds files: choose another "
+                raise InputError(f"output directory {args.out!r} already holds files: choose another "
                                  "--out or pass --overwrite")
             with claim_run(run_dir, shared=True):
                 trajectory = Trajectory.load(run_dir)
