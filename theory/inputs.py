@@ -12,8 +12,9 @@ from collections.abc import Mapping
 
 __all__ = ["CONSTANT_NAMES", "DEFAULT_INPUTS"]
 
-#: The unknown constants of the regime map, never filled in silently.
-CONSTANT_NAMES = ("C_benign", "C_clean", "C_harm", "C_drive")
+#: The unknown constants of the regime map and of the v1 attention-mass conditions, never filled
+#: in silently.
+CONSTANT_NAMES = ("C_benign", "C_clean", "C_harm", "C_drive", "C_eq9", "C_eq10", "C_mass")
 
 #: Named inputs and their visible defaults: the v1 failure probability delta and the attention
 #: error 1 - s at which the time scale is reported.
