@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import scipy
 
-from verify.files import atomic_write_text
+from theory.atomic import atomic_write_text
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from verify.files import atomic_write_text
+from theory.atomic import atomic_write_text
 
 __all__ = ["NAMES", "GENERATED", "summary", "build", "run", "render", "write", "main"]
 

@@ -29,41 +29,11 @@ from typing import Any
 import numpy as np
 
 from numerics.budget import LIMITS, check_bytes
+from theory.atomic import atomic_write_bytes, atomic_write_text
 from theory.validation import InputError
 
 __all__ = ["check_writable_parent", "atomic_write_bytes", "atomic_write_text", "write_json", "json_bytes", "json_safe", "npz_bytes",
            "read_bytes_bounded", "read_text_file", "read_json_file", "load_npy", "load_npz"]
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, flush it to disk, then rename."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # mkstemp creates 0600 files; give results the permissions an ordinary open() would.
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        # Name the file being written, not its hidden temporary name.
-        raise OSError(exc.errno, exc.strerror, str(path)) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def json_safe(obj: Any) -> Any:

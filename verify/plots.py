@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 
 from numerics.metrics import ROLE_NAMES, role_attention
 from theory.roles import token_roles
+from theory.validation import InputError
 from verify.files import atomic_write_bytes
 from verify.trajectory import Trajectory
 
@@ -444,7 +445,7 @@ def local_exponents_figure(result: dict, *, labels: dict[str, str]):
 
     Paper: arXiv 2409.17625 v3 Figure 1 (predicted exponents 1/4 and 1/2).
     """
-    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    fig, ax = _subplots(figsize=(5.5, 3.4))
     for k, (name, windows) in enumerate(result["local_exponents"].items()):
         rows = [w for w in windows if "exponent_d" in w]
         if rows:
@@ -505,9 +506,9 @@ def label_noise_figure(result, *, threshold: float = 1.0):
     """
     names = [name for name, _ in result.axes]
     if names != ["label_noise"]:
-        raise ValueError(f"the label-noise figure needs a sweep over label_noise alone; this one has axes {names}")
+        raise InputError(f"the label-noise figure needs a sweep over label_noise alone; this one has axes {names}")
     eta = np.asarray(result.axes[0][1], dtype=float)
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    fig, axes = _subplots(1, 2, figsize=(9, 3.2))
     for name, label in (("ratio_clean_pos_over_noisy_neg", "clean $+1$ / noisy $-1$"),
                         ("ratio_clean_neg_over_noisy_pos", "clean $-1$ / noisy $+1$")):
         axes[0].plot(eta, result.mean(name), "o-", ms=3, label=label)
@@ -540,7 +541,7 @@ def v1_grid_figure(result):
     """
     names = [name for name, _ in result.axes]
     if sorted(names) != ["dim", "signal_norm"]:
-        raise ValueError(f"the v1 grid figure needs a sweep over dim and signal_norm; this one has axes {names}")
+        raise InputError(f"the v1 grid figure needs a sweep over dim and signal_norm; this one has axes {names}")
     transpose = names[0] != "dim"
     dims = np.asarray(dict(result.axes)["dim"], dtype=float)
     mus = np.asarray(dict(result.axes)["signal_norm"], dtype=float)
@@ -554,7 +555,7 @@ def v1_grid_figure(result):
                   ("v1 Fig. 5: final train loss", grid("train_loss"), "viridis"),
                   ("v1 Fig. 5: final test loss", grid("test_loss"), "viridis"),
                   ("v1 Fig. 6: $\\log_{10}$ Eq. 10 balance", np.log10(grid("eq10_ratio")), "coolwarm")]
-    fig, axes = plt.subplots(1, 4, figsize=(15, 3.3))
+    fig, axes = _subplots(1, 4, figsize=(15, 3.3))
     step_d, step_mu = (dims[1] - dims[0] if len(dims) > 1 else 1.0), (mus[1] - mus[0] if len(mus) > 1 else 1.0)
     extent = [dims[0] - step_d / 2, dims[-1] + step_d / 2, mus[0] - step_mu / 2, mus[-1] + step_mu / 2]
     for ax, (title, values, cmap) in zip(axes, panels):
