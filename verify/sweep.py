@@ -516,8 +516,13 @@ def _check_directory(out: Path, spec: SweepSpec) -> None:
     check_writable_parent(out)
     spec_path = out / "sweep.json"
     if spec_path.exists():
-        existing = read_json_file(spec_path, "sweep file")
-        if existing != json.loads(json.dumps(spec.to_dict())):
+        # Compared as specs, not as text: a sweep written before a parameter existed (its
+        # default then applies) is the same sweep and resumes.
+        try:
+            same = SweepSpec.from_dict(read_json_file(spec_path, "sweep file")) == spec
+        except (ValueError, TypeError, KeyError):
+            same = False
+        if not same:
             raise InputError(f"{str(out)!r} holds a different sweep (sweep.json differs): choose another "
                              "--out or repeat the original command to resume it")
     elif out.exists() and any(out.iterdir()):

@@ -47,6 +47,11 @@ PRODUCERS = ("benign-attn regime-map",)
 #: regenerates them). Strict: once regenerated, the entry must go.
 STALE: dict[str, str] = {}
 
+#: Committed figures of commands too long for any test run (the caption says so); their caption
+#: must still name the command and the file it writes.
+NOT_REDRAWN = {name: "the full regime-map design takes about 70 minutes on 2 cores"
+               for name in ("regime_map_full", "regime_map_full_local_exponents")}
+
 
 def commands_for(figure: Figure, all_figures: list[Figure]) -> tuple[str, ...]:
     commands = figure.commands
@@ -81,6 +86,8 @@ def _params():
     params = []
     for figure in found:
         marks = [pytest.mark.slow] if figure.name in SLOW else []
+        if figure.name in NOT_REDRAWN:
+            marks.append(pytest.mark.skip(reason=NOT_REDRAWN[figure.name]))
         if figure.name in STALE:
             marks.append(pytest.mark.xfail(strict=True, reason=STALE[figure.name]))
         params.append(pytest.param(figure, commands_for(figure, found), id=figure.name, marks=marks))

@@ -89,3 +89,12 @@ def test_intervals_carry_the_grid_resolution_when_every_seed_agrees():
     assert fit.exponent_d["ci_low"] <= 0.5 <= fit.exponent_d["ci_high"]
     constant = calibrate_constant(deterministic(0.5, constant=3.0), exponent_d=0.5, bootstrap=200)
     assert constant["half_width"] > 0.05 and constant["ci_low"] <= 3.0 <= constant["ci_high"]
+
+
+def test_the_estimate_is_the_bootstraps_median_and_lies_inside_its_interval():
+    # With every seed agreeing, the plain fit sits wherever the ridge puts it inside the grid cell,
+    # and can fall outside the interval of draws that place the boundary anywhere in the cell.
+    fit = fit_boundary(deterministic(0.5), bootstrap=200)
+    for interval in (fit.exponent_d, fit.log_constant):
+        assert interval["ci_low"] <= interval["estimate"] <= interval["ci_high"]
+        assert "point_fit" in interval

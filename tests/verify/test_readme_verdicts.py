@@ -57,38 +57,61 @@ def _statement_verdict(statement: str, label: str, key: str) -> str:
     return re.search(r"against [^:]+: (confirmed|contradicted|not resolvable)", segment).group(1)
 
 
-def test_readme_regime_map_numbers_come_from_the_committed_result():
-    result = json.loads((REPO / "docs" / "results" / "regime_map_quick" / "regime_map.json").read_text())
+def _regime_map(folder: str) -> dict:
+    return json.loads((REPO / "docs" / "results" / folder / "regime_map.json").read_text(encoding="utf-8"))
+
+
+def test_readme_regime_map_table_comes_from_the_committed_results():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    for table in ("boundaries", "boundaries_large_d"):
-        for name, entry in result[table].items():
-            row = f"| {_interval(entry['exponent_d'])} | {entry['predicted']['exponent_d']:g} | " \
-                  f"{_interval(entry['exponent_n'])} | {entry['predicted']['exponent_n']:g} | {entry['runs']} |"
-            assert row in readme, (table, name, row)
-    benign = result["constants"]["C_benign"]
+    quick, full = _regime_map("regime_map_quick"), _regime_map("regime_map")
+    rows = [(quick, "boundaries", name) for name in quick["boundaries"]]
+    rows += [(full, table, name) for table in ("boundaries", "boundaries_large_d") for name in full["boundaries"]]
+    rows.append((quick, "boundaries_large_d", "benign_not_overfitting"))
+    for result, table, name in rows:
+        entry = result[table][name]
+        row = f"| {_interval(entry['exponent_d'])} | {entry['predicted']['exponent_d']:g} | " \
+              f"{_interval(entry['exponent_n'])} | {entry['predicted']['exponent_n']:g} | {entry['runs']} |"
+        assert row in readme, (table, name, row)
+    assert quick["design"]["runs"] == 1470 and "1470 runs" in readme
+    assert full["design"]["runs"] == 1950 and "1960 runs (1950 finished" in readme
+    assert full["large_d_from"] == quick["large_d_from"] == 1e5
+
+
+def test_readme_regime_map_verdicts_are_the_committed_statements():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    quick, full = _regime_map("regime_map_quick"), _regime_map("regime_map")
+    moved = full["not_overfitting_boundary"]
+    assert moved["verdict"] == "settled" and moved["log_boundary_shift"] == 0.0 and moved["from_horizon"] == 1e7
+    assert f"did not move at all from\nτ = 10⁷ to 10⁸ (±{moved['ci_half_width']:.3f} in log ‖μ‖)" in readme
+    whole, large = full["boundaries"], full["boundaries_large_d"]
+    assert f"({whole['benign_not_overfitting']['exponent_d']['estimate']:.2f} for d)" in readme
+    first = full["local_exponents"]["benign_not_overfitting"][0]
+    assert first["dim_low"] == 100 and f"{first['exponent_d']['estimate']:.2f} over 10²–10⁴" in readme
+    bno = large["benign_not_overfitting"]
+    assert f"{bno['exponent_d']['estimate']:.3f}, 95 % CI {bno['exponent_d']['ci_low']:.3f}–" \
+           f"{bno['exponent_d']['ci_high']:.3f}" in readme
+    assert f"{bno['exponent_n']['estimate']:.3f}\n({bno['exponent_n']['ci_low']:.3f} … {bno['exponent_n']['ci_high']:.3f})" \
+        in readme
+    label = "benign | not overfitting for d ≥ 1e+05"
+    assert _statement_verdict(full["statement"], label, "d") == "confirmed"
+    assert _statement_verdict(full["statement"], label, "n") == "not resolvable"
+    assert _statement_verdict(quick["statement"], label, "n") == "confirmed"
+    assert "is confirmed** to the goal's" in readme and "**not resolved**" in readme
+    for result in (quick, full):
+        for name in ("harmful | benign (test error)", "harmful | benign (excess test loss)"):
+            for where in (" over the whole design", " for d ≥ 1e+05"):
+                assert _statement_verdict(result["statement"], name + where, "d") == "contradicted"
+    assert "harmful | benign law is **contradicted** at both readings" in readme
+    benign = full["constants"]["C_benign"]
     assert f"n·SNR² ≈ {benign['estimate']:.0f}" in readme
     assert f"95 % CI {benign['ci_low']:.0f}–{benign['ci_high']:.0f}" in readme
-    assert f"accuracy {result['validation']['accuracy']:.3f} ({result['validation']['runs']} runs)" in readme
-    moved = result["not_overfitting_boundary"]
-    assert moved["verdict"] == "settled"
-    assert f"moved by\n{moved['log_boundary_shift']:.3f} in log ‖μ‖, inside its interval (±{moved['ci_half_width']:.3f})" \
-        in readme
-    whole, large = result["boundaries"], result["boundaries_large_d"]
-    assert f"({whole['benign_not_overfitting']['exponent_d']['estimate']:.2f} for d)" in readme
-    first = result["local_exponents"]["benign_not_overfitting"][0]
-    assert f"from {first['exponent_d']['estimate']:.2f} over 10²–10⁴" in readme and first["dim_low"] == 100
     loss, loss_large = whole["harmful_benign_loss"], large["harmful_benign_loss"]
     assert f"d^{loss['exponent_d']['estimate']:.2f} n^{loss['exponent_n']['estimate']:.2f}" in readme
-    assert f"d^{loss_large['exponent_d']['estimate']:.2f} for d ≥ 10⁵" in readme and result["large_d_from"] == 1e5
-    # The README's verdicts are the committed statement's.
-    assert "benign | not-overfitting law is\nconfirmed asymptotically" in readme.replace("**", "")
-    for key in ("d", "n"):
-        assert _statement_verdict(result["statement"], "benign | not overfitting for d ≥ 1e+05", key) == "confirmed"
-    assert "harmful | benign law is **contradicted** at both readings" in readme
-    for label in ("harmful | benign (test error)", "harmful | benign (excess test loss)"):
-        for where in (" over the whole design", " for d ≥ 1e+05"):
-            assert _statement_verdict(result["statement"], label + where, "d") == "contradicted"
-    assert result["design"]["runs"] == 1470 and "1470 runs" in readme
+    assert f"d^{loss_large['exponent_d']['estimate']:.2f} for d ≥ 10⁵" in readme
+    for result, design in ((full, "full design"), (quick, "quick one")):
+        validation = result["validation"]
+        assert f"{validation['accuracy']:.3f} ({validation['runs']} runs) in\nthe {design}" in readme \
+            or f"{validation['accuracy']:.3f} ({validation['runs']} runs) in the {design}" in readme, design
 
 
 def test_readme_phase_table_comes_from_the_committed_sweep_summary():

@@ -128,3 +128,19 @@ def test_phase_analysis_of_a_tiny_sweep(tiny_sweep):
     assert set(analysis["separation"]) == {"benign|not_overfitting", "harmful|benign"}
     summary = result.to_summary()
     assert sum(summary["counts"].values()) == 9
+
+
+def test_a_sweep_written_before_a_parameter_existed_resumes_and_another_sweep_is_refused(tmp_path):
+    spec = SweepSpec(base=ProblemParams(dim=40, n_test=20, steps=20, step_size=0.1),
+                     axes=(("signal_norm", (2.0, 6.0)),), seeds=(0,), engine="reduced")
+    out = tmp_path / "sweep"
+    assert run_sweep(spec, out, executor="serial")["computed"] == 2
+    # The same sweep as an older version wrote it: without the fields added since (their defaults apply).
+    stored = json.loads((out / "sweep.json").read_text())
+    for name in ("relevant_tokens", "weak_tokens", "labels", "generator"):
+        del stored["base"][name]
+    (out / "sweep.json").write_text(json.dumps(stored))
+    assert run_sweep(spec, out, executor="serial")["computed"] == 0
+    with pytest.raises(ValueError, match="holds a different sweep"):
+        run_sweep(spec.__class__(base=spec.base.replace(rho=0.2), axes=spec.axes, seeds=spec.seeds,
+                                 engine="reduced"), out, executor="serial")
