@@ -38,6 +38,7 @@ from theory.roles import TokenRoles, token_roles
 
 __all__ = ["ProjectedSplit", "ReducedProblem", "reduce_problem", "training_split"]
 
+
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class ProjectedSplit:
     """Samples seen through the reduced state: their logits for state coordinates ``coords``.
@@ -140,8 +141,9 @@ def training_split(params: ProblemParams) -> Split:
     return draw_split(params, "train")
 
 
-def reduce_problem(params: ProblemParams, *, data: Data | None = None, w0=None,
-                   test_evaluations: int | None = None) -> ReducedProblem:
+def reduce_problem(
+    params: ProblemParams, *, data: Data | None = None, w0=None, test_evaluations: int | None = None
+) -> ReducedProblem:
     """Build the reduced problem: training Gram matrices and the projected (or drawn) test set.
 
     Paper: derivations/joint_flow.py. Cost O(m d^2) for joint training (products with W_0), plus
@@ -166,8 +168,10 @@ def reduce_problem(params: ProblemParams, *, data: Data | None = None, w0=None,
     """
     if params.draw == "latent":
         if data is not None or w0 is not None:
-            raise ValueError("draw='latent' draws its own training set, test set and W_0: give no data "
-                             "or initial W (or use draw='full')")
+            raise ValueError(
+                "draw='latent' draws its own training set, test set and W_0: give no data "
+                "or initial W (or use draw='full')"
+            )
         from numerics.latent import reduce_latent
 
         return reduce_latent(params)
@@ -191,7 +195,8 @@ def reduce_problem(params: ProblemParams, *, data: Data | None = None, w0=None,
         if not np.all(np.isfinite(metric)):
             raise ValueError(
                 f"initial W with entries up to {np.max(np.abs(W0)):.3g}: X W_0 W_0^T X^T overflows "
-                "float64, and the reduced engines need it finite; scale W_0 down")
+                "float64, and the reduced engines need it finite; scale W_0 down"
+            )
     if data is None and params.layout != "official" and params.generator == "default":
         test, source = _draw_in_subspace(params, _columns(X, y0, W0, joint)), "subspace"
     else:
@@ -202,17 +207,33 @@ def reduce_problem(params: ProblemParams, *, data: Data | None = None, w0=None,
         # X_te q for every evaluation. Both are matrix products: the engines evaluate the test
         # set for all checkpoints together (``numerics.reduced.Checkpoints``).
         square = 0 if W0 is None else d * d
-        on_demand = test_evaluations is not None and \
-            test_evaluations * (square + count * d) < count * d * k + square * n * T
+        on_demand = (
+            test_evaluations is not None and test_evaluations * (square + count * d) < count * d * k + square * n * T
+        )
         source = "projected"
         if on_demand:
-            test = ProjectedSplit(gamma=split.tokens @ nu, labels=split.labels, true_labels=split.true_labels,
-                                  noisy=split.noisy, tokens=split.tokens, train_tokens=X if joint else None,
-                                  y0=y0, w0=W0)
+            test = ProjectedSplit(
+                gamma=split.tokens @ nu,
+                labels=split.labels,
+                true_labels=split.true_labels,
+                noisy=split.noisy,
+                tokens=split.tokens,
+                train_tokens=X if joint else None,
+                y0=y0,
+                w0=W0,
+            )
         else:
             test = _project(split, _columns(X, y0, W0, joint), nu)
-    return ReducedProblem(train=train, gamma=train.tokens @ nu, gram=gram, metric=metric, test=test,
-                          train_mode=params.train, roles=token_roles(params), test_source=source)
+    return ReducedProblem(
+        train=train,
+        gamma=train.tokens @ nu,
+        gram=gram,
+        metric=metric,
+        test=test,
+        train_mode=params.train,
+        roles=token_roles(params),
+        test_source=source,
+    )
 
 
 def _weights(w0, d: int) -> np.ndarray:
@@ -221,8 +242,12 @@ def _weights(w0, d: int) -> np.ndarray:
     # direct engine's validation (which converts, or names the problem).
     # A finite sum means finite entries (NaN and inf propagate; an overflowing sum of finite
     # entries only sends W_0 to the full check), without a d x d boolean temporary.
-    if isinstance(w0, np.ndarray) and w0.dtype == np.float64 and w0.shape == (d, d) \
-            and math.isfinite(np.add.reduce(w0, axis=None)):
+    if (
+        isinstance(w0, np.ndarray)
+        and w0.dtype == np.float64
+        and w0.shape == (d, d)
+        and math.isfinite(np.add.reduce(w0, axis=None))
+    ):
         return w0
     return check_initial_weights(w0, d)
 
@@ -238,8 +263,13 @@ def _columns(X: np.ndarray, y0: np.ndarray, W0: np.ndarray | None, joint: bool) 
 def _project(split: Split, columns: np.ndarray, nu: np.ndarray) -> ProjectedSplit:
     count, T, d = split.tokens.shape
     tokens = split.tokens.reshape(count * T, d)
-    return ProjectedSplit(basis=(tokens @ columns).reshape(count, T, -1), gamma=split.tokens @ nu,
-                          labels=split.labels, true_labels=split.true_labels, noisy=split.noisy)
+    return ProjectedSplit(
+        basis=(tokens @ columns).reshape(count, T, -1),
+        gamma=split.tokens @ nu,
+        labels=split.labels,
+        true_labels=split.true_labels,
+        noisy=split.noisy,
+    )
 
 
 def _draw_in_subspace(params: ProblemParams, columns: np.ndarray) -> ProjectedSplit:
@@ -257,5 +287,6 @@ def _draw_in_subspace(params: ProblemParams, columns: np.ndarray) -> ProjectedSp
     tokens = add_signals(noise, true_labels, params.signal_norm * e1, params.signal_norm * e2, params)
     gamma = tokens @ ((e1 - e2) / (np.sqrt(2.0) * params.signal_norm))
     noisy = np.zeros(params.n_test, dtype=bool)
-    return ProjectedSplit(basis=tokens @ R[:, 2:], gamma=gamma, labels=true_labels.copy(),
-                          true_labels=true_labels, noisy=noisy)
+    return ProjectedSplit(
+        basis=tokens @ R[:, 2:], gamma=gamma, labels=true_labels.copy(), true_labels=true_labels, noisy=noisy
+    )

@@ -18,11 +18,14 @@ def test_cells_are_marked():
 
 
 def test_worked_example_runs(tmp_path):
-    done = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path / "out")], capture_output=True, text=True,
-                          timeout=600, cwd=tmp_path)
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), str(tmp_path / "out")], capture_output=True, text=True, timeout=600, cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     assert "verdict: benign" in done.stdout and "noisy samples fitted: 1.0" in done.stdout
-    fitted, generalised = re.search(r"all labels fitted at tau = (\S+), generalised at tau = (\S+)", done.stdout).groups()
+    fitted, generalised = re.search(
+        r"all labels fitted at tau = (\S+), generalised at tau = (\S+)", done.stdout
+    ).groups()
     assert float(fitted) < float(generalised)
     for name in ("dynamics.png", "noisy_sample.png", "trajectory.npz", "trajectory.json"):
         assert (tmp_path / "out" / name).is_file(), name

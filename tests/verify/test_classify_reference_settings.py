@@ -8,11 +8,14 @@ from theory.params import ProblemParams
 from verify.sweep import run_cell
 
 
-@pytest.mark.parametrize(("dim", "signal_norm", "regime"), [
-    (2000, 20.0, "benign"),            # balanced: train 1.0 / test 1.0
-    (4500, 5.0, "harmful"),            # large noise: noisy samples fitted through irrelevant tokens
-    (1000, 80.0, "not_overfitting"),   # large signal: train 0.8 at step 1000
-])
+@pytest.mark.parametrize(
+    ("dim", "signal_norm", "regime"),
+    [
+        (2000, 20.0, "benign"),  # balanced: train 1.0 / test 1.0
+        (4500, 5.0, "harmful"),  # large noise: noisy samples fitted through irrelevant tokens
+        (1000, 80.0, "not_overfitting"),  # large signal: train 0.8 at step 1000
+    ],
+)
 def test_classifier_on_the_papers_three_settings(dim, signal_norm, regime):
     result = run_cell(ProblemParams(dim=dim, signal_norm=signal_norm))
     assert result["status"] == "success"

@@ -38,17 +38,20 @@ def test_top_level_help_and_errors_import_no_command(argv):
     assert _imports(*argv) == {"heavy": [], "commands": []}
 
 
-@pytest.mark.parametrize("command,argv", [
-    ("run", ("run", "--no-such-option")),
-    ("run", ("run", "--help")),
-    ("run", ("run", "--dim", "many")),
-    ("predict", ("predict", "--layout", "nope")),
-    ("predict", ("predict", "--help")),
-    ("existence", ("existence", "--lambda", "x")),
-    ("import_official", ("import-official",)),
-    ("derive", ("derive", "no-such-derivation")),
-    ("regime_map", ("regime-map", "--bootstrap", "x")),
-])
+@pytest.mark.parametrize(
+    "command,argv",
+    [
+        ("run", ("run", "--no-such-option")),
+        ("run", ("run", "--help")),
+        ("run", ("run", "--dim", "many")),
+        ("predict", ("predict", "--layout", "nope")),
+        ("predict", ("predict", "--help")),
+        ("existence", ("existence", "--lambda", "x")),
+        ("import_official", ("import-official",)),
+        ("derive", ("derive", "no-such-derivation")),
+        ("regime_map", ("regime-map", "--bootstrap", "x")),
+    ],
+)
 def test_argument_errors_import_only_their_command(command, argv):
     imported = _imports(*argv)
     assert imported["heavy"] == []

@@ -53,7 +53,7 @@ def _interval(x):
 
 def _statement_verdict(statement: str, label: str, key: str) -> str:
     """The verdict the committed statement gives one exponent ("LABEL, exponent of KEY: ... against P: VERDICT")."""
-    segment = statement[statement.index(f"{label}, exponent of {key}:"):]
+    segment = statement[statement.index(f"{label}, exponent of {key}:") :]
     return re.search(r"against [^:]+: (confirmed|contradicted|not resolvable)", segment).group(1)
 
 
@@ -62,8 +62,10 @@ def test_readme_regime_map_numbers_come_from_the_committed_result():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     for table in ("boundaries", "boundaries_large_d"):
         for name, entry in result[table].items():
-            row = f"| {_interval(entry['exponent_d'])} | {entry['predicted']['exponent_d']:g} | " \
-                  f"{_interval(entry['exponent_n'])} | {entry['predicted']['exponent_n']:g} | {entry['runs']} |"
+            row = (
+                f"| {_interval(entry['exponent_d'])} | {entry['predicted']['exponent_d']:g} | "
+                f"{_interval(entry['exponent_n'])} | {entry['predicted']['exponent_n']:g} | {entry['runs']} |"
+            )
             assert row in readme, (table, name, row)
     benign = result["constants"]["C_benign"]
     assert f"n·SNR² ≈ {benign['estimate']:.0f}" in readme
@@ -71,8 +73,10 @@ def test_readme_regime_map_numbers_come_from_the_committed_result():
     assert f"accuracy {result['validation']['accuracy']:.3f} ({result['validation']['runs']} runs)" in readme
     moved = result["not_overfitting_boundary"]
     assert moved["verdict"] == "settled"
-    assert f"moved by\n{moved['log_boundary_shift']:.3f} in log ‖μ‖, inside its interval (±{moved['ci_half_width']:.3f})" \
+    assert (
+        f"moved by\n{moved['log_boundary_shift']:.3f} in log ‖μ‖, inside its interval (±{moved['ci_half_width']:.3f})"
         in readme
+    )
     whole, large = result["boundaries"], result["boundaries_large_d"]
     assert f"({whole['benign_not_overfitting']['exponent_d']['estimate']:.2f} for d)" in readme
     first = result["local_exponents"]["benign_not_overfitting"][0]
