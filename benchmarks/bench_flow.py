@@ -16,11 +16,11 @@ import argparse
 import time
 
 import numpy as np
+from results_file import write_result
 
 from numerics.flow import FlowEvents, FlowOptions, integrate_flow, run_flow
 from numerics.reduced import descend_reduced
 from numerics.subspace import reduce_problem
-from results_file import write_result
 from theory.params import ProblemParams
 
 

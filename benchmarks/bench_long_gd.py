@@ -12,10 +12,11 @@ from __future__ import annotations
 import argparse
 import time
 
+from results_file import write_result
+
 from numerics.data import initial_weights, make_data
 from numerics.gd import run_direct
 from numerics.reduced import run_reduced
-from results_file import write_result
 from theory.params import ProblemParams
 
 

@@ -19,11 +19,11 @@ import argparse
 import time
 
 import numpy as np
+from results_file import write_result
 
 from numerics.data import initial_weights, make_data
 from numerics.gd import run_direct
 from numerics.reduced import run_reduced
-from results_file import write_result
 from theory.params import ProblemParams
 
 
@@ -99,8 +99,9 @@ def main() -> None:
     }
     path = write_result("reduced_vs_direct", result)
     print(
-        f"reduced {reduced_s:.2f} s (median of {args.repeats}; set-up {reduced.stats['setup_time_s']:.2f} s), direct {direct_s:.1f} s"
-        f"{' (extrapolated from %d steps)' % direct_steps if direct_steps != args.steps else ''}: "
+        f"reduced {reduced_s:.2f} s (median of {args.repeats}; set-up {reduced.stats['setup_time_s']:.2f} s), "
+        f"direct {direct_s:.1f} s"
+        f"{f' (extrapolated from {direct_steps} steps)' if direct_steps != args.steps else ''}: "
         f"speedup {ratio:.0f}x (target 200x); step losses equal to {loss_error:.1e} "
         f"over {direct_steps + 1} steps (target 1e-12) -> {path}"
     )

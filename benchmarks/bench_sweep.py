@@ -19,6 +19,7 @@ Usage: python benchmarks/bench_sweep.py [--reference-dims 250,2625,5000] [--work
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import subprocess
@@ -54,9 +55,9 @@ def _references(dims: list[int]) -> dict:
     per_cell, per_column = [], []
     for d in dims:
         params = base.replace(dim=d, signal_norm=20.0)
-        seconds, _ = _timed(lambda: run_reduced(params, record_every=1000, throw=False))
+        seconds, _ = _timed(functools.partial(run_reduced, params, record_every=1000, throw=False))
         per_cell.append({"dim": d, "run_reduced_s": seconds})
-        seconds, _ = _timed(lambda: run_reduced_column(base.replace(dim=d), mus, record_every=1000))
+        seconds, _ = _timed(functools.partial(run_reduced_column, base.replace(dim=d), mus, record_every=1000))
         per_column.append(
             {"dim": d, "cells": len(mus), "run_reduced_column_s": seconds, "per_cell_s": seconds / len(mus)}
         )

@@ -58,15 +58,15 @@ def derive() -> Document:
     m, rho = sym.signal_norm, sym.rho
     mu = {1: sympy.Matrix([m, 0, 0]), -1: sympy.Matrix([0, m, 0])}
     nu = (mu[1] - mu[-1]) / (sympy.sqrt(2) * m**2)
-    R, A, O = sympy.symbols("R A O", nonnegative=True, integer=True)
+    relevant, aligned, opposite = sympy.symbols("R A O", nonnegative=True, integer=True)
     doc.text("Let $R$, $A$, $O$ be the numbers of relevant, aligned and opposite weakly relevant tokens among the $T$.")
     for label in (1, -1):
         role_scores = [label * (nu.T * vector)[0, 0] for vector in (mu[label], rho * mu[label], rho * mu[-label])]
-        signal_mean = (R * role_scores[0] + A * role_scores[1] + O * role_scores[2]) / T
+        signal_mean = (relevant * role_scores[0] + aligned * role_scores[1] + opposite * role_scores[2]) / T
         doc.prove_equal(
             f"mean of $y^* f$ for true label $y^* = {label}$ (signal part of the mean score)",
             signal_mean,
-            bounds.baseline_output_mean_expr(R, A, O),
+            bounds.baseline_output_mean_expr(relevant, aligned, opposite),
         )
     nu_symbol = sympy.MatrixSymbol("nu", 3, 1)
     doc.prove_equal(
@@ -95,19 +95,19 @@ def derive() -> Document:
             sizes=f"T = {size}",
         )
     doc.text("So $y^* f \\sim N(\\bar m, v)$ with mean and variance")
-    doc.equation(sympy.Symbol(r"\bar m"), bounds.baseline_output_mean_expr(R, A, O))
+    doc.equation(sympy.Symbol(r"\bar m"), bounds.baseline_output_mean_expr(relevant, aligned, opposite))
     doc.equation(sympy.Symbol("v"), bounds.baseline_output_variance_expr())
     mean_symbol, sd_symbol = sympy.Symbol("mbar", real=True), sympy.Symbol("sigma", positive=True)
     probability = P(Normal("Z", mean_symbol, sd_symbol) > 0)
     law = {
-        mean_symbol: bounds.baseline_output_mean_expr(R, A, O),
+        mean_symbol: bounds.baseline_output_mean_expr(relevant, aligned, opposite),
         sd_symbol: sympy.sqrt(bounds.baseline_output_variance_expr()),
     }
     accuracy = sympy.Symbol(r"P\left(y^{*} f > 0\right)")
     doc.prove_equal(
         "the clean test accuracy of the untrained model, with the normal law's $P(Z > 0)$ evaluated by SymPy",
         accuracy,
-        bounds.baseline_test_accuracy_expr(R, A, O),
+        bounds.baseline_test_accuracy_expr(relevant, aligned, opposite),
         via=lambda side: probability.subs(law) if side == accuracy else side,
     )
     one_each = bounds.baseline_test_accuracy_expr()

@@ -121,7 +121,8 @@ def derive() -> Document:
     s_exact = gr.attention_at_gap_expr(x, gr.competitor_count(T, "T-1"))
     doc.prove_equal("the softmax weight of the top token among $T$ tokens", s_model, s_exact, method="simplify")
     doc.prove_equal(
-        "with count $T - 1$, $g'$ is exactly the inverse attention variance of the model's $T$ tokens ($s$ the weight just proven)",
+        "with count $T - 1$, $g'$ is exactly the inverse attention variance of the model's $T$ tokens "
+        "($s$ the weight just proven)",
         gr.growth_derivative_expr(x, gr.competitor_count(T, "T-1")),
         variance_of,
         rewrite=sympy.exp,

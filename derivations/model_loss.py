@@ -45,7 +45,8 @@ def derive() -> Document:
     target = model.attention(j) * (model.scores[j] - f)
     shown = sympy.Derivative(f, model.logits[j])
     doc.prove_equal(
-        "derivative of the output in one logit, for symbolic $T$ and any token $1 \\le j \\le T$ (derivative evaluated)",
+        "derivative of the output in one logit, for symbolic $T$ and any token $1 \\le j \\le T$ "
+        "(derivative evaluated)",
         shown,
         target,
         via=lambda side: derivative if side == shown else side,

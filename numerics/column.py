@@ -1,7 +1,7 @@
 """Exact reduced GD for a column of the phase diagram: one (d, seed), many signal norms ||mu||.
 
-Paper: the paper's phase-diagram experiment (train / test loss over (d, ||mu||) at step 1000) and derivations/joint_flow.py (exact
-reduced dynamics); the same GD as ``numerics.reduced.run_reduced`` cell by cell.
+Paper: the paper's phase-diagram experiment (train / test loss over (d, ||mu||) at step 1000) and
+derivations/joint_flow.py (exact reduced dynamics); the same GD as ``numerics.reduced.run_reduced`` cell by cell.
 
 Why a column shares its d-dimensional work. For a fixed (d, seed) the training noise Xi
 (m x d, m = n T), W_0 and the test noise do not depend on ||mu||: the signal only adds
@@ -347,9 +347,9 @@ def run_reduced_column(
 ) -> list[Recording]:
     """Train every ``base.replace(signal_norm=mu)`` by exact GD, sharing the column's set-up.
 
-    Paper: the paper's phase-diagram experiment (a column of the (d, ||mu||) grid) and derivations/joint_flow.py: the same GD map as
-    ``run_reduced(base.replace(signal_norm=mu))`` for each mu, with the test noise drawn in the
-    mu-independent subspace S* (module docstring).
+    Paper: the paper's phase-diagram experiment (a column of the (d, ||mu||) grid) and
+    derivations/joint_flow.py: the same GD map as ``run_reduced(base.replace(signal_norm=mu))``
+    for each mu, with the test noise drawn in the mu-independent subspace S* (module docstring).
 
     Parameters
     ----------

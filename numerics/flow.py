@@ -31,10 +31,10 @@ from scipy import integrate, optimize
 
 from numerics import dynamics
 from numerics.data import Data
+from numerics.progress import PROGRESS_FORMAT
 from numerics.recording import Recording, finish, stack_checkpoints, with_setup
 from numerics.reduced import Checkpoints, logits_on_test, problem_drive
 from numerics.stable import logistic_loss, softmax
-from numerics.progress import PROGRESS_FORMAT
 from numerics.status import Status
 from numerics.subspace import ReducedProblem, reduce_problem
 from theory.params import ProblemParams

@@ -17,7 +17,6 @@ and small instances.
 
 from __future__ import annotations
 
-
 import mpmath
 import numpy as np
 

@@ -160,8 +160,8 @@ def latent_problem(params: ProblemParams, frame: LatentFrame, test_noise: np.nda
     """Assemble the reduced problem at ``params.signal_norm`` from a drawn frame and test noise.
 
     Paper: the reduced dynamics' G, M_0, scores and test logits (``numerics.subspace``). The
-    frame and the test noise do not depend on ||mu||, so a column of signal norms (same d, seeds) can share them. The training
-    split's ``tokens`` are the training tokens' coordinates in the r-dimensional frame (all
+    frame and the test noise do not depend on ||mu||, so a column of signal norms (same d, seeds)
+    can share them. The training split's ``tokens`` are the training tokens' coordinates in the r-dimensional frame (all
     their inner products with the generators and nu are exact).
     """
     n, T, m, mu = params.n_train, params.seq_len, frame.m, params.signal_norm

@@ -22,8 +22,6 @@ public code (the label-noise study).
 
 from __future__ import annotations
 
-import sympy
-
 from theory import symbols as sym
 from theory.bounds import EXISTENCE_SCALE_LOWER, EXISTENCE_SCALE_UPPER
 from theory.records import Condition, Formula, Tag

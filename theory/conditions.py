@@ -55,7 +55,9 @@ V1_A1_SIGNAL = Condition(
         "checks it, with constant 1 (their constant, not the paper's)"
     ),
     tag=Tag.PAPER,
-    description="dimension dominates the total signal: d >= n ||mu||^2 (order condition, constant 1 from the authors' check)",
+    description=(
+        "dimension dominates the total signal: d >= n ||mu||^2 (order condition, constant 1 from the authors' check)"
+    ),
     assumption=True,
 )
 
@@ -69,7 +71,9 @@ V1_A1_DIMENSION = Condition(
         "(their constant, not the paper's)"
     ),
     tag=Tag.PAPER,
-    description="over-parameterisation: d >= n^2 log^2(T n / delta) (order condition, constant 1 from the authors' check)",
+    description=(
+        "over-parameterisation: d >= n^2 log^2(T n / delta) (order condition, constant 1 from the authors' check)"
+    ),
     inputs={"failure_prob": DEFAULT_FAILURE_PROB},
     assumption=True,
 )
@@ -83,7 +87,10 @@ V1_A2 = Condition(
         "v1 condition A2 as the authors' public notebook checks it, with constant 1 (their constant, not the paper's)"
     ),
     tag=Tag.PAPER,
-    description="signal not too small: ||mu|| >= d^(1/4) log^(1/2)(T n / delta) (order condition, constant 1 from the authors' check)",
+    description=(
+        "signal not too small: ||mu|| >= d^(1/4) log^(1/2)(T n / delta) "
+        "(order condition, constant 1 from the authors' check)"
+    ),
     inputs={"failure_prob": DEFAULT_FAILURE_PROB},
     assumption=True,
 )

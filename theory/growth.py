@@ -25,8 +25,8 @@ from __future__ import annotations
 import math
 
 import sympy
-from sympy.codegen.cfunctions import expm1, log1p
 from sympy.codegen import numpy_nodes
+from sympy.codegen.cfunctions import expm1, log1p
 
 from theory import symbols as sym
 
@@ -200,7 +200,7 @@ class GrowthInverse(sympy.Function):
 
     def _latex(self, printer) -> str:
         value, count = self.args
-        return r"g_{%s}^{-1}\left(%s\right)" % (printer._print(count), printer._print(value))
+        return rf"g_{{{printer._print(count)}}}^{{-1}}\left({printer._print(value)}\right)"
 
     def _eval_evalf(self, prec: int) -> sympy.Float | None:
         value, count = (arg._evalf(prec + 20) for arg in self.args)

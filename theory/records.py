@@ -316,8 +316,9 @@ class Condition:
         """Evaluate at ``params`` (a ``ProblemParams``) with user constants and inputs.
 
         A constant absent from ``constants`` (or a quantity of ``self.supplied`` absent from
-        ``supplied``) is never filled in: the margin is then undetermined and names it. Keys of ``constants`` not used here are ignored, so one
-        mapping can serve every condition. Named inputs default to ``self.inputs``.
+        ``supplied``) is never filled in: the margin is then undetermined and names it. Keys of
+        ``constants`` not used here are ignored, so one mapping can serve every condition. Named
+        inputs default to ``self.inputs``.
 
         Paper: the inequality ``self.reference`` states.
         """

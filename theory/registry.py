@@ -107,7 +107,6 @@ def registry_markdown() -> str:
             f"| `{entry.name}` | formula | {entry.tag.value} | ${cell(latex(entry.expr))}$ | {cell(entry.reference)} |"
         )
     for entry in CONDITIONS.values():
-        lines.append(
-            f"| `{entry.name}` | condition | {entry.tag.value} | ${cell(latex(entry.inequality))}$ | {cell(entry.reference)} |"
-        )
+        inequality = cell(latex(entry.inequality))
+        lines.append(f"| `{entry.name}` | condition | {entry.tag.value} | ${inequality}$ | {cell(entry.reference)} |")
     return "\n".join(lines) + "\n"

@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from theory.roles import ROLE_NAMES, TokenRoles, token_roles
 from theory.bounds import BASELINE_TEST_ACCURACY, CLEAN_TEST_LOSS_FLOOR
+from theory.roles import ROLE_NAMES, TokenRoles, token_roles
 from theory.validation import InputError
 from verify.trajectory import Trajectory
 

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from numerics.data import Data, make_data
-from theory.roles import token_roles
 from theory.bounds import EXISTENCE_SCALE_LOWER, EXISTENCE_SCALE_UPPER
+from theory.roles import token_roles
 from theory.validation import InputError
 from verify.checks import CheckResult
 

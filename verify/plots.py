@@ -8,8 +8,8 @@ growth, delayed generalisation and loss plateaus (derivations/growth.py, derivat
 from __future__ import annotations
 
 import functools
-import math
 import io
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -420,6 +420,13 @@ def _majority(values: list) -> object:
 
 
 @_styled
+def _boundary_contour(coefficients, dims: np.ndarray, n: float) -> np.ndarray:
+    """mu on the fitted boundary b0 + b_mu log mu + b_d log d (+ b_n log n) = 0, along ``dims``."""
+    c = np.asarray(coefficients, dtype=float)
+    extra = c[3] * np.log(n) if c.size > 3 else 0.0
+    return np.exp(-(c[0] + c[2] * np.log(dims) + extra) / c[1])
+
+
 def regime_map_figure(
     outcomes: Mapping[int, Mapping[tuple[float, float], list]],
     result: dict,
@@ -444,20 +451,16 @@ def regime_map_figure(
         for regime, color in _REGIME_COLORS.items():
             xy = [(d, mu) for (d, mu), seen in points.items() if _majority(seen) == regime]
             if xy:
-                ax.scatter(*zip(*xy), s=14, color=color, label=(regime or "clean not fitted").replace("_", " "))
+                xs, ys = zip(*xy)
+                ax.scatter(xs, ys, s=14, color=color, label=(regime or "clean not fitted").replace("_", " "))
         dims = np.geomspace(min(d for d, _ in points), max(d for d, _ in points), 50)
         for (name, (label, a)), style in zip(boundaries.items(), ("-", "--", "-.")):
             entry = result["boundaries"][name]
             if "coefficients" not in entry:
                 continue
 
-            def contour(c):
-                c = np.asarray(c, dtype=float)
-                extra = c[3] * np.log(n) if c.size > 3 else 0.0
-                return np.exp(-(c[0] + c[2] * np.log(dims) + extra) / c[1])
-
-            line = contour(entry["coefficients"])
-            draws = np.array([contour(c) for c in entry["coefficient_draws"]])
+            line = _boundary_contour(entry["coefficients"], dims, n)
+            draws = np.array([_boundary_contour(c, dims, n) for c in entry["coefficient_draws"]])
             ax.plot(dims, line, "k", ls=style, lw=1.2, label="fit: " + label)
             if len(draws):
                 ax.fill_between(dims, *np.percentile(draws, [2.5, 97.5], axis=0), color="k", alpha=0.12, lw=0)

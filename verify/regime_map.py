@@ -303,7 +303,7 @@ def analyse(
     large_d = {
         boundary: _boundary_entry(
             _fit_or_reason(
-                lambda: outcomes_at(large, boundary, horizon=horizon, error_tolerance=error_tolerance),
+                functools.partial(outcomes_at, large, boundary, horizon=horizon, error_tolerance=error_tolerance),
                 bootstrap=bootstrap,
             ),
             PREDICTED[boundary],
@@ -394,7 +394,7 @@ def local_exponents(
     while low + decades <= log_dims[-1] + 1e-9:
         inside = (np.log10(outcomes.dim) >= low - 1e-9) & (np.log10(outcomes.dim) <= low + decades + 1e-9)
         entry: dict[str, Any] = {"dim_low": float(10**low), "dim_high": float(10 ** (low + decades))}
-        fit = _fit_or_reason(lambda: outcomes.subset(np.flatnonzero(inside)), bootstrap=bootstrap)
+        fit = _fit_or_reason(functools.partial(outcomes.subset, np.flatnonzero(inside)), bootstrap=bootstrap)
         if isinstance(fit, str):
             entry["undetermined"] = fit
         else:

@@ -37,11 +37,10 @@ from numerics.mass import MASS_ARRAYS
 from theory.params import ProblemParams
 from theory.validation import InputError
 from verify.attention_mass import attention_mass_summary
-from verify.classify import REGIMES, OutcomeTolerances, classify
 from verify.claims import claim
-from verify.files import read_json_file, write_json
+from verify.classify import REGIMES, OutcomeTolerances, classify
+from verify.files import check_writable_parent, read_json_file, write_json
 from verify.flow_cells import FlowSweep, flow_column, horizon_outcomes
-from verify.files import check_writable_parent
 from verify.trajectory import Trajectory
 
 __all__ = [

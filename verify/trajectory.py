@@ -93,7 +93,8 @@ class Trajectory:
 
         The training labels, true labels and noisy mask, and the test labels (which turn
         ``test_outputs`` into test margins), depend only on ``params`` (the official label
-        layout or the seeded random labels), never on a data draw; ``verify.simulation`` is the path that runs the engines.
+        layout or the seeded random labels), never on a data draw; ``verify.simulation`` is the
+        path that runs the engines.
         """
         labels, true_labels, noisy = split_labels(params, "train")
         arrays = dict(recording.arrays) | {
@@ -281,8 +282,8 @@ def validate_arrays(params: ProblemParams, source: str, arrays: Mapping[str, np.
     losses are finite and >= 0, accuracies in [0, 1], attention rows finite and summing to 1,
     recorded outputs ``train_outputs`` (K, n) and ``test_outputs`` (K, n_test) finite, and
     ``test_labels`` +-1; attention-mass sums, when present, ``mass_cumulative`` (K, n) and
-    ``token_mass_max`` (K,) finite, >= 0 and non-decreasing; an official run's final state, whose attention its code does not
-    record, may hold NaN attention, logits, outputs and clean / noisy accuracies;
+    ``token_mass_max`` (K,) finite, >= 0 and non-decreasing; an official run's final state, whose
+    attention its code does not record, may hold NaN attention, logits, outputs and clean / noisy accuracies;
     labels are +-1 and ``noisy`` is a boolean mask with as many entries set as the
     parameters flip (``numerics.data.split_labels``). Not-a-number
     is allowed only where it means "not measured": accuracies of a group that is empty, and the

@@ -27,8 +27,8 @@ import subprocess
 import sys
 
 import pytest
-
 from readme_blocks import REPO_ROOT, argv, blocks, examples, readme_text, synopsis_entries
+
 from verify.cli import build_parser
 
 #: The set-up commands, word for word.
@@ -83,7 +83,7 @@ def test_setup_commands_are_the_documented_two():
     setup = [block.lines[0] for block in blocks() if block.kind == "setup"]
     assert tuple(setup) == SETUP
     # Every other block that mentions pip install is an example of something else, never a set-up step.
-    assert not [b.line for b in blocks() if b.kind != "setup" and any("pip install" in l for l in b.lines)]
+    assert not [b.line for b in blocks() if b.kind != "setup" and any("pip install" in line for line in b.lines)]
 
 
 def test_ci_runs_the_readme_test_command():

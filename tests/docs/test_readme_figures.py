@@ -27,7 +27,6 @@ import shutil
 
 import pytest
 from matplotlib.testing.compare import compare_images
-
 from readme_blocks import REPO_ROOT, Figure, blocks, examples, figures
 from test_readme_commands import run_command
 

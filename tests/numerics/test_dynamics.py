@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from numerics import dynamics
-from numerics.attention import attend, drive as direct_drive
+from numerics.attention import attend
+from numerics.attention import drive as direct_drive
 
 
 def _instance(seed, n=3, T=4):

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from numerics.attention import forward, mean_loss
 from numerics.data import initial_weights, make_data
@@ -113,7 +114,10 @@ def test_initial_weights_are_validated(w0, fragment):
 
 
 def test_balanced_official_reference_run():
-    """The paper's balanced setting (official code, default configuration): official layout, seed 42, d = 2000, ||mu|| = 20 -> train 1.0, test 0.996."""
+    """The paper's balanced setting (official code, default configuration).
+
+    Official layout, seed 42, d = 2000, ||mu|| = 20 -> train 1.0, test 0.996.
+    """
     rec = run_direct(ProblemParams(layout="official"), record_every=100)
     assert rec.arrays["train_acc"][-1] == 1.0
     assert rec.arrays["test_acc"][-1] == 0.996

@@ -124,7 +124,7 @@ def wrong(kind: str):
     return factor
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def full_outcomes(dim: int, seeds: int) -> np.ndarray:
     """The d-dimensional side, computed once per (d, seeds) for a comparison and its twins."""
     return outcomes(setting(dim), "full", range(seeds))

@@ -4,7 +4,8 @@ Cheap properties run ``settings.default.max_examples`` examples of the active pr
 (``HYPOTHESIS_PROFILE=ci``: 2 000, ``thorough``: 10 000); properties that train a model run a
 twentieth of that (at least 10).
 
-Paper: the model (softmax attention, logistic loss, GD on (W, p)); derivations/model_loss.py, gradients.py, joint_flow.py.
+Paper: the model (softmax attention, logistic loss, GD on (W, p)); derivations/model_loss.py, gradients.py,
+joint_flow.py.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import functools
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from numerics.attention import attend, drive, mean_loss

@@ -64,7 +64,7 @@ def test_condition_validation_names_the_problem():
         Condition(name="x", lhs=sym.dim, relation="<", rhs=1, reference="r", tag=Tag.PAPER, description="d")
     with pytest.raises(ValueError, match="neither parameters nor declared"):
         Condition(name="x", lhs=sym.dim, relation="<=", rhs=sym.C_benign, reference="r", tag=Tag.OPEN, description="d")
-    with pytest.raises(Exception):
+    with pytest.raises(sympy.SympifyError):
         Condition(name="x", lhs="dim", relation="<=", rhs=1, reference="r", tag=Tag.PAPER, description="d")
 
 

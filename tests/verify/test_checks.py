@@ -146,7 +146,9 @@ def test_delayed_generalization_passes_fails_and_stays_undetermined(make_traject
     late = np.where(TIMES >= 100.0, floor, 0.6)
     early = np.full(len(TIMES), floor)  # at the floor before the noisy labels are fitted
     never = np.full(len(TIMES), 0.65)
-    noisy_gap = lambda t: -2.0 + math.log1p(t)  # noisy labels fitted around tau ~ 10
+
+    def noisy_gap(t):
+        return -2.0 + math.log1p(t)  # noisy labels fitted around tau ~ 10
 
     def result(test_loss):
         trajectory = make_trajectory(TIMES, clean_gap=log_gap(1.0), noisy_gap=noisy_gap, test_loss=test_loss)

@@ -7,7 +7,8 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from verify.classify import OutcomeTolerances, baseline_test_accuracy, classify, clean_test_loss_floor
 

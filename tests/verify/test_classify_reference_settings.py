@@ -1,4 +1,5 @@
-"""The paper's three settings (balanced, large noise, large signal) at step 1000, classified from reduced-engine runs."""
+"""The paper's three settings (balanced, large noise, large signal) at step 1000, classified from
+reduced-engine runs."""
 
 from __future__ import annotations
 

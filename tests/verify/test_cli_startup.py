@@ -23,9 +23,9 @@ try:
     main(sys.argv[1:])
 except SystemExit:
     pass
-print(json.dumps({"heavy": [m for m in %r if m in sys.modules],
+print(json.dumps({"heavy": [m for m in HEAVY if m in sys.modules],
                   "commands": sorted(m for m in sys.modules if m.startswith("verify.commands."))}))
-""" % (HEAVY,)
+""".replace("HEAVY", repr(HEAVY))
 
 
 def _imports(*argv: str) -> dict:

@@ -10,10 +10,10 @@ import pytest
 from numerics.data import make_data
 from numerics.reduced import run_reduced
 from numerics.stable import logistic_loss
-from verify.cli import main as cli_main
-from verify.classify import classify
-from verify.official import parse_flat_yaml, read_official_run
 from theory.params import ProblemParams
+from verify.classify import classify
+from verify.cli import main as cli_main
+from verify.official import parse_flat_yaml, read_official_run
 from verify.report import build_report, exit_status
 
 

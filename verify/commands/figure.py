@@ -21,22 +21,22 @@ from theory.regimes import predict
 from theory.validation import InputError
 from verify.checks import GapDefinition, check_delayed_generalization, g_growth_series
 from verify.classify import classify
-from verify.existence import existence_construction, existence_window
 from verify.commands.params_options import add_params_arguments, params_from_args
+from verify.existence import existence_construction, existence_window
+from verify.files import check_writable_parent
 from verify.phase import phase_analysis
 from verify.plots import (
-    setting_title,
     delay_figure,
     dynamics_figure,
     existence_figure,
     gaps_figure,
+    label_noise_figure,
     phase_figure,
     plateaus_figure,
     save_figure,
-    label_noise_figure,
+    setting_title,
     v1_grid_figure,
 )
-from verify.files import check_writable_parent
 from verify.simulation import simulate
 from verify.sweep import SweepSpec, grid_axes, load_sweep, parse_axis, run_sweep
 from verify.trajectory import Trajectory

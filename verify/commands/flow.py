@@ -21,7 +21,6 @@ from verify.report import build_report, exit_status
 from verify.rundir import claim_output_dir, write_run_dir
 from verify.simulation import integrate
 
-
 _DEFAULT_OPTIONS, _DEFAULT_EVENTS = FlowOptions(), FlowEvents()
 
 

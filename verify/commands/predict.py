@@ -13,7 +13,6 @@ import json
 import sys
 import warnings
 from fractions import Fraction
-
 from typing import TYPE_CHECKING
 
 from theory.inputs import CONSTANT_NAMES, DEFAULT_INPUTS

@@ -13,8 +13,8 @@ from numerics.budget import LIMITS
 from theory.validation import InputError
 from verify.commands.params_options import add_params_arguments, params_from_args
 from verify.files import write_json
-from verify.phase import phase_analysis
 from verify.flow_cells import FlowSweep
+from verify.phase import phase_analysis
 from verify.sweep import ENGINES, EXECUTORS, GRIDS, SweepSpec, grid_axes, load_sweep, parse_axis, run_sweep
 
 #: Options that only the flow engine reads, by FlowSweep field.

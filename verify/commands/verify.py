@@ -11,9 +11,9 @@ from pathlib import Path
 
 from theory.validation import InputError
 from verify.checks import GAP_COUNTS, GAP_KINDS, GapDefinition
+from verify.claims import claim as claim_run
 from verify.classify import OutcomeTolerances
 from verify.constants_file import load_constants, merge_constants, parse_constant_options
-from verify.claims import claim as claim_run
 from verify.files import atomic_write_bytes, json_bytes
 from verify.report import build_report, exit_status, report_markdown
 from verify.rundir import claim_output_dir, replace_files, staged_run_dir
