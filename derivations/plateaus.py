@@ -7,6 +7,8 @@ with the head nu the relevant token scores +-1/sqrt 2 and a weakly relevant one 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sympy
 from sympy.codegen.numpy_nodes import logaddexp
 
@@ -16,6 +18,11 @@ from theory import symbols as sym
 from theory.model import logistic_loss
 
 NAME = "plateaus"
+
+
+def _swap(old: sympy.Basic, new: sympy.Basic) -> Callable[[sympy.Basic], sympy.Basic]:
+    """A proof step that replaces the side equal to ``old`` by ``new`` and keeps the other."""
+    return lambda side: new if side == old else side
 
 
 def derive() -> Document:
@@ -54,12 +61,15 @@ def derive() -> Document:
         shown=(sympy.Derivative(logistic_loss(sym.margin), sym.margin), "<", 0),
     )
     for formula in (bounds.PLATEAU_BENIGN, bounds.PLATEAU_NOT_OVERFITTING, bounds.CLEAN_TEST_LOSS_FLOOR):
-        rewritten = formula.stable_expr.replace(lambda e: isinstance(e, logaddexp), lambda e: e.rewrite(sympy.log))
+        stable = formula.stable_expr
+        if stable is None:
+            raise ValueError(f"{formula.name}: has no float64 form to prove equal to its textbook form")
+        rewritten = stable.replace(lambda e: isinstance(e, logaddexp), lambda e: e.rewrite(sympy.log))
         doc.prove_equal(
             f"the logaddexp form of `{formula.name}` used in float64 (logaddexp rewritten as log)",
             formula.expr,
-            formula.stable_expr,
-            via=lambda side, r=rewritten, s=formula.stable_expr: r if side == s else side,
+            stable,
+            via=_swap(stable, rewritten),
         )
     values = {"label_noise": sympy.Rational(1, 5), "rho": sympy.Rational(1, 10)}
     rows = []

@@ -302,7 +302,7 @@ def _full_blocks(base: ProblemParams, test_noise: np.ndarray | None):
         test = draw_noise(base, "test").reshape(-1, d)
         source = "d-dimensional"
     else:
-        frame = np.linalg.qr(generators, mode="r")
+        frame = np.linalg.qr(generators, mode="r")  # type: ignore[assignment]  # stubs: mode="r" returns R alone
         test = test_rng(base).standard_normal((base.n_test * T, frame.shape[0]))
         source = "subspace"
     return (noise[:, :2].copy(), noise @ noise.T, Y @ Y.T, Y @ head.T, head @ head.T, frame, test, source)
@@ -445,9 +445,9 @@ def _descend(column: SignalColumn, norms: list[float], checkpoints: set[int]):
             # One sum catches NaN and +-inf anywhere (as in numerics.reduced); then find the cells.
             if not math.isfinite(np.add.reduce(z, axis=None)):
                 finite = np.isfinite(np.add.reduce(z, axis=1))
-                for j in np.flatnonzero(~finite):
-                    outputs[k, active[j]] = attend(_sample_major(z[j], n, T), gamma[:, j].T)[1]
-                    ended[active[j]] = (Status.NONFINITE, f"non-finite logits or loss at step {k}")
+                for dead in np.flatnonzero(~finite):
+                    outputs[k, active[dead]] = attend(_sample_major(z[dead], n, T), gamma[:, dead].T)[1]
+                    ended[active[dead]] = (Status.NONFINITE, f"non-finite logits or loss at step {k}")
                 active, z, gamma = active[finite], z[finite], gamma[:, finite]
                 state.keep(finite)
                 if not active.size:
@@ -459,8 +459,9 @@ def _descend(column: SignalColumn, norms: list[float], checkpoints: set[int]):
                 outputs[k, active] = f
             if k in checkpoints:
                 w = state.w()
-                for j, cell in enumerate(active):
-                    recorded[cell].append((k, _sample_major(z[j], n, T), state.b[j].copy(), w[j].copy()))
+                assert w is not None  # the column trains W and p jointly (refused otherwise on entry)
+                for j, index in enumerate(active):
+                    recorded[index].append((k, _sample_major(z[j], n, T), state.b[j].copy(), w[j].copy()))
             if k < steps:
                 state.step(c)
     return [

@@ -25,6 +25,8 @@ the mpmath flow of ``numerics.flow_mpmath``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy.special import expit
 
@@ -136,6 +138,8 @@ class GDState:
         lead, m = gram.shape[:-2], gram.shape[-1]
         # One problem: plain products (the stacked forms cost more per call than the arithmetic
         # of one m x m matrix-vector product at m ~ 100).
+        self._matvec: Callable[[np.ndarray, np.ndarray], np.ndarray]
+        self._vecmat: Callable[[np.ndarray, np.ndarray], np.ndarray]
         self._matvec, self._vecmat = (_matvec, _vecmat) if lead else (np.matmul, np.matmul)
         self.b = np.zeros(lead + (m,))
         if joint:

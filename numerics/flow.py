@@ -442,12 +442,13 @@ class _Watcher:
         n = len(self.noisy)
         self.attention_time = np.full(n, np.nan)
         self.attention_token = np.full(n, -1, dtype=np.int64)
-        self.all_noisy_fitted = None
-        self.all_clean_fitted = None
-        self.test_near_floor = None
-        self.test_error_within = None
+        self.all_noisy_fitted: float | None = None
+        self.all_clean_fitted: float | None = None
+        self.test_near_floor: float | None = None
+        self.test_error_within: float | None = None
         self.watch_test = events.test_loss_tolerance is not None
         self.watch_error = events.test_error_tolerance is not None
+        self.floor: float
         if events.test_loss_floor is None:
             relevant_score = problem.test.gamma[:, problem.roles.relevant].mean(axis=1)
             self.floor = float(np.mean(logistic_loss(problem.test.labels * relevant_score)))
@@ -473,8 +474,8 @@ class _Watcher:
         if with_test:
             s_test = softmax(logits_on_test(problem, b, w))
             test_margins = problem.test.labels * np.sum(s_test * problem.test.gamma, axis=1)
-            if self.watch_test:
-                test = self.floor + self.events.test_loss_tolerance - float(np.mean(logistic_loss(test_margins)))
+            if (loss_tolerance := self.events.test_loss_tolerance) is not None:
+                test = self.floor + loss_tolerance - float(np.mean(logistic_loss(test_margins)))
             if self.watch_error:
                 # Errors allowed minus errors made, offset by half a sample: positive exactly
                 # when the error rate is within the tolerance, and never zero, so the root

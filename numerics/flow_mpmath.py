@@ -47,7 +47,7 @@ class MpFlowSystem:
     def drive(self, z: list) -> list:
         """c = -dL/dz for flat logits z."""
         fdot, exp = mpmath.fdot, mpmath.exp
-        c = []
+        c: list = []
         for i, y_i in enumerate(self.labels):
             row = z[i * self.T : (i + 1) * self.T]
             top = max(row)

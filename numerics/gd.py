@@ -114,6 +114,7 @@ def run_direct(
     started = time.perf_counter()
     data = make_data(params) if data is None else data
     n, T, d = data.train.tokens.shape
+    W: np.ndarray | None
     if w0 is not None:
         W = check_initial_weights(w0, d)
     else:
@@ -163,6 +164,7 @@ def run_direct(
             if params.train == "p_only":
                 p += h * (v if W is None else W.T @ v)
             else:
+                assert W is not None  # joint training starts from a W (given or drawn above)
                 grad_p = W.T @ v
                 # W^T is Fortran-ordered, so BLAS updates W in place: W += h v p^T (no d x d temporary).
                 dger(h, p, v, a=W.T, overwrite_a=True)

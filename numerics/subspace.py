@@ -85,6 +85,8 @@ class ProjectedSplit:
         if self.basis is not None:
             flat = self.basis.reshape(-1, self.basis.shape[-1]) @ coords
         else:
+            if self.y0 is None or self.tokens is None:
+                raise ValueError("a split without a basis needs its tokens and y0 (on-demand mode)")
             m = self.y0.shape[0]
             # q = X^T a_1 + W_0 Y_0^T a_2 (joint) or W_0 Y_0^T b (p-only); Y_0 = X when W_0 = I.
             q = self.y0.T @ coords[-m:]
@@ -278,7 +280,7 @@ def _draw_in_subspace(params: ProblemParams, columns: np.ndarray) -> ProjectedSp
     augmented[:, :2] = np.eye(d, 2)
     augmented[:, 2:] = columns
     # R^T R = E_aug^T E_aug; R has min(d, k + 2) rows, the dimension of the noise that matters.
-    R = np.linalg.qr(augmented, mode="r")
+    R: np.ndarray = np.linalg.qr(augmented, mode="r")  # type: ignore[assignment]  # stubs: mode="r" returns R alone
     rng = test_rng(params)
     noise = rng.standard_normal((params.n_test, params.seq_len, R.shape[0]))
     true_labels = split_labels(params, "test")[1]

@@ -285,7 +285,6 @@ def _growth_family(count: str) -> dict[str, Formula]:
     """The formulas built on g with the competitor count ``count`` ("T" or "T-1"), by base name."""
     K = gr.competitor_count(_T, count)
     words, suffix = _COUNT_WORDS[count], _SUFFIX[count]
-    common = {"count": count}
     gap_domain = {"seq_len": _COUNT_DOMAIN, "gap_initial": (-20, 50), "drive": (sympy.Rational(1, 10**6), 1000)}
     bound_domain = {"seq_len": _COUNT_DOMAIN, "gap_initial": (sympy.Rational(1, 2), 50), "time": (0, 10**6)}
     gap_args = ("seq_len", "gap_initial", "gap_target", "drive")
@@ -318,7 +317,7 @@ def _growth_family(count: str) -> dict[str, Formula]:
             description=f"growth function g of the gap dynamics; {words}",
             stable=lambda *, seq_len, gap: gr.growth(gap, number(seq_len)),
             domain={"seq_len": _COUNT_DOMAIN, "gap": (sympy.log(K), 700)},
-            **common,
+            count=count,
         ),
         Formula(
             name="growth_g_derivative" + suffix,
@@ -329,7 +328,7 @@ def _growth_family(count: str) -> dict[str, Formula]:
             description=f"g'(x) = 2 + 2 cosh(x - log K) = 1/(s(1-s)) at gap x; {words}",
             stable=lambda *, seq_len, gap: 2.0 + 2.0 * math.cosh(gap - math.log(number(seq_len))),
             domain={"seq_len": _COUNT_DOMAIN, "gap": (-600, 600)},
-            **common,
+            count=count,
         ),
         Formula(
             name="log_growth_g" + suffix,
@@ -342,7 +341,7 @@ def _growth_family(count: str) -> dict[str, Formula]:
             stable=lambda *, seq_len, gap: gr.log_growth(gap, number(seq_len)),
             domain={"seq_len": _COUNT_DOMAIN, "gap": (sympy.log(K), 10**4)},
             log_scale=True,
-            **common,
+            count=count,
         ),
         Formula(
             name="attention_error" + suffix,
@@ -354,7 +353,7 @@ def _growth_family(count: str) -> dict[str, Formula]:
             description=f"attention error at a logit gap; {words}",
             stable=lambda *, seq_len, gap: gr.attention_error(gap, number(seq_len)),
             domain={"seq_len": _COUNT_DOMAIN, "gap": (-700, 700)},
-            **common,
+            count=count,
         ),
         Formula(
             name="log_attention_error" + suffix,
@@ -367,7 +366,7 @@ def _growth_family(count: str) -> dict[str, Formula]:
             stable=lambda *, seq_len, gap: gr.log_attention_error(gap, number(seq_len)),
             domain={"seq_len": _COUNT_DOMAIN, "gap": (-(10**4), 10**4)},
             log_scale=True,
-            **common,
+            count=count,
         ),
         Formula(
             name="target_gap" + suffix,
@@ -385,7 +384,7 @@ def _growth_family(count: str) -> dict[str, Formula]:
                 "seq_len": _COUNT_DOMAIN,
                 "target_attention_error": (sympy.Rational(1, 10**6), sympy.Rational(1, 2)),
             },
-            **common,
+            count=count,
         ),
         Formula(
             name="time_to_gap" + suffix,
@@ -399,7 +398,7 @@ def _growth_family(count: str) -> dict[str, Formula]:
                 gr.growth_difference(gap_target, gap_initial, number(seq_len)) / drive
             ),
             domain={**gap_domain, "gap_target": (sym.gap_initial + sympy.Rational(1, 100), 600)},
-            **common,
+            count=count,
         ),
         Formula(
             name="log_time_to_gap" + suffix,
@@ -414,7 +413,7 @@ def _growth_family(count: str) -> dict[str, Formula]:
             ),
             domain={**gap_domain, "gap_target": (sym.gap_initial + sympy.Rational(1, 100), 10**4)},
             log_scale=True,
-            **common,
+            count=count,
         ),
         Formula(
             name="gap_lower_bound" + suffix,
@@ -427,7 +426,7 @@ def _growth_family(count: str) -> dict[str, Formula]:
                 seq_len, gap_initial, drive_lower, time
             ),
             domain={**bound_domain, "drive_lower": (sympy.Rational(1, 10**6), 1000)},
-            **common,
+            count=count,
         ),
         Formula(
             name="gap_upper_bound" + suffix,
@@ -440,7 +439,7 @@ def _growth_family(count: str) -> dict[str, Formula]:
                 seq_len, gap_initial, drive_upper, time
             ),
             domain={**bound_domain, "drive_upper": (sympy.Rational(1, 10**6), 1000)},
-            **common,
+            count=count,
         ),
         Formula(
             name="attention_error_bound" + suffix,
@@ -454,7 +453,7 @@ def _growth_family(count: str) -> dict[str, Formula]:
                 bound_stable(seq_len, gap_initial, drive_lower, time), number(seq_len)
             ),
             domain={**bound_domain, "drive_lower": (sympy.Rational(1, 10**6), 1000)},
-            **common,
+            count=count,
         ),
     ]
     return {formula.name.removesuffix(suffix) if suffix else formula.name: formula for formula in family}

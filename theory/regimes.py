@@ -79,7 +79,7 @@ class Prediction:
     n_snr_squared: float
     margins: tuple[Margin, ...]
     thresholds: Mapping[str, float | None]
-    plateaus: Mapping[str, float]
+    plateaus: Mapping[str, float | None]
     time_scales: Mapping[str, float | None]
     constants: Mapping[str, float]
     inputs: Mapping[str, float]
@@ -170,6 +170,7 @@ def _decide(margins: Mapping[str, Margin]) -> tuple[str, tuple[str, ...], str]:
         "not_overfitting": _and(clean, harm_ok),
     }
     decided = [name for name, value in candidates.items() if value is True]
+    missing: tuple[str, ...]
     if len(decided) == 1:
         regime, missing = decided[0], ()
     elif any(value is None for value in candidates.values()):

@@ -106,7 +106,9 @@ def registry_markdown() -> str:
         lines.append(
             f"| `{entry.name}` | formula | {entry.tag.value} | ${cell(latex(entry.expr))}$ | {cell(entry.reference)} |"
         )
-    for entry in CONDITIONS.values():
-        inequality = cell(latex(entry.inequality))
-        lines.append(f"| `{entry.name}` | condition | {entry.tag.value} | ${inequality}$ | {cell(entry.reference)} |")
+    for condition in CONDITIONS.values():
+        inequality = cell(latex(condition.inequality))
+        lines.append(
+            f"| `{condition.name}` | condition | {condition.tag.value} | ${inequality}$ | {cell(condition.reference)} |"
+        )
     return "\n".join(lines) + "\n"

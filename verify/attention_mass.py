@@ -129,12 +129,12 @@ def attention_mass_conditions(
     Paper: arXiv 2409.17625 v1 Eq. 9 and Eq. 10; the authors' label-noise study (the rule).
     """
     ratios = [summary.get(key) for key in ("ratio_clean_pos_over_noisy_neg", "ratio_clean_neg_over_noisy_pos")]
-    ratios = [r for r in ratios if r is not None]
+    known = [r for r in ratios if r is not None]
     supplied = {
         "clean_mass_min": summary.get("clean_mass_min"),
         "token_mass_max": summary.get("token_mass_max"),
         "class_balance": summary.get("eq10_ratio"),
-        "mass_ratio": min(ratios) if ratios else None,
+        "mass_ratio": min(known) if known else None,
     }
     supplied = {k: (v if v is not None and np.isfinite(v) and v > 0 else None) for k, v in supplied.items()}
     with warnings.catch_warnings():

@@ -363,7 +363,9 @@ def check_g_growth(
         )
     series = g_growth_series(trajectory, definition, group, start_time=start_time, saturation=saturation)
     time = series["time"]
-    exponents, stalled, unresolved = [], [], []
+    exponents: list[float] = []
+    stalled: list[int] = []
+    unresolved: list[int] = []
     for j, sample in enumerate(series["samples"]):
         k0 = series["start"][j]
         if k0 < 0:

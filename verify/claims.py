@@ -19,15 +19,16 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 from theory.validation import InputError
 
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - not on Linux or macOS
+if sys.platform == "win32":  # pragma: no cover - no fcntl there
     fcntl = None
+else:
+    import fcntl
 
 __all__ = ["claim", "lock_path"]
 

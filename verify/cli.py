@@ -111,7 +111,7 @@ def _install_sigterm():
 MAX_MESSAGE = 600
 
 
-def one_line(text: str) -> str:
+def one_line(text: object) -> str:
     """``text`` as one printable line: control characters escaped, cut to ``MAX_MESSAGE``."""
     text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
     if len(text) > MAX_MESSAGE:

@@ -71,7 +71,7 @@ def parse_constant_options(items: list[str]) -> dict[str, object]:
     A value must be representable in float64, where the checks use it: finite, and not a
     nonzero number that rounds to 0.
     """
-    constants = {}
+    constants: dict[str, object] = {}
     for item in items:
         exponent = _EXPONENT.search(item.partition("=")[2])
         if exponent and abs(int(exponent.group(1)[:6])) > _MAX_EXPONENT:

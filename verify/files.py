@@ -205,7 +205,7 @@ def _read_npy_stream(
             f"holds only {int(max_bytes - handle.tell())}"
         )
     array = np.empty(count, dtype=dtype)
-    buffer, filled = memoryview(array.view(np.uint8)), 0
+    buffer, filled = array.view(np.uint8).data, 0
     while filled < needed:
         got = handle.readinto(buffer[filled:])
         if not got:

@@ -177,7 +177,7 @@ def horizon_outcomes(recording: Recording, settings: FlowSweep) -> list[dict[str
     return rows
 
 
-def flow_column(base: ProblemParams, signal_norms: Sequence[float], settings: FlowSweep) -> list:
+def flow_column(base: ProblemParams, signal_norms: Sequence[float], settings: FlowSweep) -> list[Recording | Exception]:
     """Integrate the flow of ``base.replace(signal_norm=mu)`` for each mu; one entry per mu:
     its ``Recording``, or the exception that stopped its set-up.
 
@@ -192,7 +192,7 @@ def flow_column(base: ProblemParams, signal_norms: Sequence[float], settings: Fl
 
         frame = draw_frame(base)
         shared = (frame, draw_test_noise(base, frame))
-    results = []
+    results: list[Recording | Exception] = []
     for mu in signal_norms:
         params = base.replace(signal_norm=mu)
         try:

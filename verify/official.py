@@ -31,6 +31,7 @@ import numpy as np
 
 from numerics.budget import LIMITS, check_memory, memory_budget
 from numerics.data import label_layout, signals
+from numerics.status import Status
 from numerics.subspace import training_split
 from theory.params import OFFICIAL_ALIASES, OFFICIAL_IGNORED_KEYS, ProblemParams
 from theory.validation import InputError
@@ -165,7 +166,7 @@ def read_official_run(directory: str | Path) -> Trajectory:
     # Reading re-draws the training tokens (n T d) and holds the statistics: checked first.
     check_memory("reading the official run", official_bytes(params), params)
     stats = read_json_file(
-        stats_path, "official statistics", max_bytes=min(LIMITS["text_file_bytes"], memory_budget() / 16)
+        stats_path, "official statistics", max_bytes=int(min(LIMITS["text_file_bytes"], memory_budget() / 16))
     )
     if not isinstance(stats, dict):
         raise InputError(f"{str(stats_path)!r} must hold a JSON object of columns")
@@ -249,7 +250,7 @@ def read_official_run(directory: str | Path) -> Trajectory:
         params=params,
         source="official",
         arrays=arrays,
-        status="success",
+        status=Status.SUCCESS,
         message=f"imported from an official run ({len(states)} checkpoints)",
         stats={
             "engine": "official",

@@ -146,7 +146,8 @@ def dynamics_figure(trajectories: Sequence[Trajectory], titles: Sequence[str] | 
     rows = len(trajectories)
     titles = [setting_title(t.params) for t in trajectories] if titles is None else titles
     fig = Figure(figsize=(11, 2.5 * rows + 0.4), layout="constrained")
-    for subfig, trajectory, title in zip(np.atleast_1d(fig.subfigures(rows, 1)), trajectories, titles):
+    subfigs = np.atleast_1d(fig.subfigures(rows, 1))  # type: ignore[arg-type]  # stubs: a SubFigure is not array-like
+    for subfig, trajectory, title in zip(subfigs, trajectories, titles):
         axes = subfig.subplots(1, 4)
         subfig.suptitle(title, fontsize=10)
         x, keep, xlabel, log_x = _time_axis(trajectory)

@@ -262,8 +262,8 @@ def outcomes_at(
         rows.append((record["dim"], record["n_train"], record["signal_norm"], record["seed"], outcome))
     if not rows:
         raise InputError(f"no runs decide the {boundary} boundary at tau = {horizon:g}")
-    dim, n, mu, seed, outcome = map(np.array, zip(*rows))
-    return Outcomes(dim=dim, n_train=n, signal_norm=mu, seed=seed, outcome=outcome)
+    dim, n, mu, seed, decided = map(np.array, zip(*rows))
+    return Outcomes(dim=dim, n_train=n, signal_norm=mu, seed=seed, outcome=decided)
 
 
 def _fit_or_reason(outcomes_factory, **kwargs) -> BoundaryFit | str:
@@ -310,7 +310,7 @@ def analyse(
         )
         for boundary in PREDICTED
     }
-    sensitivity = {"error_tolerance": {}, "horizon": {}}
+    sensitivity: dict[str, dict[str, Any]] = {"error_tolerance": {}, "horizon": {}}
     for eps in design.error_tolerances:
         fit = fit_at("harmful_benign", horizon, float(eps))
         sensitivity["error_tolerance"][repr(eps)] = fit if isinstance(fit, str) else fit.exponent_d
@@ -450,7 +450,7 @@ def _calibrate(records, horizon: float, error_tolerance: float, bootstrap: int) 
             bootstrap=bootstrap,
         )
         # ||mu||* = C sqrt(d / n)  <=>  n SNR^2 = C^2 at the contour.
-        squared = {k: (v * v if k != "half_width" else None) for k, v in clean.items()}
+        squared = {k: v * v for k, v in clean.items() if k != "half_width"}
         squared["half_width"] = (squared["ci_high"] - squared["ci_low"]) / 2
         out["C_benign"] = out["C_clean"] = squared
     except ValueError as exc:
@@ -467,7 +467,8 @@ def validate_constants(
     base: ProblemParams,
 ) -> dict[str, Any]:
     """Accuracy of ``theory.regimes.predict`` with the calibrated constants on held-out runs."""
-    hits, total, confusion = 0, 0, {}
+    hits, total = 0, 0
+    confusion: dict[str, int] = {}
     for record in records:
         row = _at(record, horizon)
         observed = None if row is None else observed_regime(row, error_tolerance)

@@ -245,7 +245,7 @@ def _cell(value: Any) -> str:
     return _short(value).replace("|", "/")
 
 
-def report_markdown(report: dict[str, Any]) -> str:
+def report_markdown(report: Mapping[str, Any]) -> str:
     """A readable Markdown version of ``build_report``'s dictionary."""
     p = report["params"]
     c = report["classification"]

@@ -25,7 +25,7 @@ import json
 import math
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -296,7 +296,8 @@ class SweepSpec:
 
     def runner(self) -> str | FlowSweep:
         """What a task needs to run a cell: the engine name, or the flow settings."""
-        return self.flow if self.engine == "flow" else self.engine
+        # After validation the flow settings are present exactly when engine is "flow".
+        return self.flow if self.flow is not None else self.engine
 
 
 def cell_id(changes: Mapping[str, Any]) -> str:
@@ -416,7 +417,7 @@ def _run_chunk(chunk: Sequence[tuple[str, dict]], engine: str | FlowSweep) -> li
     """Run a task's cells: those of one column together (reduced engine, flow), the others one by one."""
     cells = [(key, ProblemParams.from_mapping(params)) for key, params in chunk]
     if isinstance(engine, FlowSweep):
-        results = {}
+        results: dict[str, dict] = {}
         for group in _columns(cells).values():
             flow_results = run_flow_column(group[0][1], [p.signal_norm for _, p in group], engine)
             results.update((key, result) for (key, _), result in zip(group, flow_results))
@@ -507,7 +508,11 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
-def _local_results(chunks, engine: str, workers: int) -> Iterator[list[tuple[str, dict]]]:
+#: A stream of finished tasks, closed early on an interrupt.
+Results = Generator[list[tuple[str, dict]], None, None]
+
+
+def _local_results(chunks, engine: str | FlowSweep, workers: int) -> Results:
     import concurrent.futures
     import multiprocessing
 
@@ -548,7 +553,7 @@ def _terminate_workers(pool) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _dask_results(chunks, engine: str, workers: int, scheduler: str | None) -> Iterator[list[tuple[str, dict]]]:
+def _dask_results(chunks, engine: str | FlowSweep, workers: int, scheduler: str | None) -> Results:
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError:
@@ -570,7 +575,7 @@ def _dask_results(chunks, engine: str, workers: int, scheduler: str | None) -> I
             client.cancel(futures)
 
 
-def _serial_results(chunks, engine: str) -> Iterator[list[tuple[str, dict]]]:
+def _serial_results(chunks, engine: str | FlowSweep) -> Results:
     for chunk in chunks:
         yield _run_chunk(chunk, engine)
 
@@ -779,7 +784,7 @@ class SweepResult:
         """Most frequent regime over seeds per cell (ties: the earlier one in ``REGIMES``)."""
         order = list(REGIMES) + ["failed", "missing"]
         flat = self.regimes.reshape(-1, self.regimes.shape[-1])
-        winners = [max(order, key=lambda r, row=row: (list(row).count(r), -order.index(r))) for row in flat]
+        winners = [_most_frequent(list(row), order) for row in flat]
         return np.array(winners, dtype=object).reshape(self.regimes.shape[:-1])
 
     def regime_fractions(self) -> dict[str, np.ndarray]:
@@ -791,10 +796,18 @@ class SweepResult:
         names = [*METRICS, *(name for name in MASS_METRICS if np.any(np.isfinite(self.metrics[name])))]
         return {
             "spec": self.spec.to_dict(),
-            "mean": {name: np.where(np.isnan(m := self.mean(name)), None, m).tolist() for name in names},
+            "mean": {
+                name: np.where(np.isnan(m := self.mean(name)), None, m).tolist()  # type: ignore[call-overload]  # stubs: None is a valid object scalar
+                for name in names
+            },
             "majority_regime": self.majority_regime().tolist(),
             "counts": {r: int(np.sum(self.regimes == r)) for r in (*REGIMES, "failed", "missing")},
         }
+
+
+def _most_frequent(values: list, order: list[str]) -> str:
+    """The entry of ``order`` seen most often in ``values`` (ties: the earlier one)."""
+    return max(order, key=lambda r: (values.count(r), -order.index(r)))
 
 
 @contextlib.contextmanager

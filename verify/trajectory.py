@@ -379,6 +379,7 @@ def validate_arrays(params: ProblemParams, source: str, arrays: Mapping[str, np.
         if np.any(bad):
             raise InputError(f"array 'logits_train' has {int(bad.sum())} non-finite values")
     n_test = params.n_test
+    shape: tuple[int, ...]
     for name, shape in (("train_outputs", (K, n)), ("test_outputs", (K, n_test))):
         if name in arrays:
             values = out[name] = _float_array(arrays, name, shape)

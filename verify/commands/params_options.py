@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from typing import Any
 
 from theory.params import DRAWS, GENERATORS, INITS, LABELINGS, LAYOUTS, TRAIN_MODES, ProblemParams
 
@@ -79,7 +80,8 @@ def add_params_arguments(parser: argparse.ArgumentParser) -> None:
         flag = "--" + field.name.replace("_", "-")
         default = getattr(defaults, field.name)
         shown = default if default is not None else _UNSET[field.name]
-        kwargs = {"dest": field.name, "default": None, "help": f"{_HELP[field.name]} (default: {shown})"}
+        help_text = f"{_HELP[field.name]} (default: {shown})"
+        kwargs: dict[str, Any] = {"dest": field.name, "default": None, "help": help_text}
         if field.name in _CHOICES:
             kwargs["choices"] = _CHOICES[field.name]
         else:
