@@ -34,9 +34,10 @@ from numerics.data import Data
 from numerics.progress import PROGRESS_FORMAT
 from numerics.recording import Recording, finish, stack_checkpoints, with_setup
 from numerics.reduced import Checkpoints, logits_on_test, problem_drive
+from numerics.reduced_problem import ReducedProblem
 from numerics.stable import logistic_loss, softmax
 from numerics.status import Status
-from numerics.subspace import ReducedProblem, reduce_problem
+from numerics.subspace import reduce_problem
 from theory.params import ProblemParams
 
 __all__ = [

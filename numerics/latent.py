@@ -67,7 +67,7 @@ import dataclasses
 import numpy as np
 
 from numerics.data import Split, add_signals, init_rng, init_variance, signal_coefficients, split_labels, test_rng
-from numerics.subspace import ProjectedSplit, ReducedProblem
+from numerics.reduced_problem import ProjectedSplit, ReducedProblem
 from theory.params import ProblemParams
 from theory.roles import token_roles
 

@@ -24,9 +24,10 @@ from numerics.dynamics import GDState, drive, test_coordinates
 from numerics.mass import MassLedger
 from numerics.metrics import checkpoint_metrics
 from numerics.recording import Recording, checkpoint_steps, default_record_every, finish, gd_arrays, with_setup
+from numerics.reduced_problem import ReducedProblem
 from numerics.stable import logistic_loss
 from numerics.status import Status
-from numerics.subspace import ReducedProblem, reduce_problem
+from numerics.subspace import reduce_problem
 from theory.params import ProblemParams
 
 __all__ = ["run_reduced", "descend_reduced", "reduced_state", "problem_drive", "logits_on_test", "Checkpoints"]
