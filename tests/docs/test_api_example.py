@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 
+import pytest
 from readme_blocks import REPO_ROOT
 
 SCRIPT = REPO_ROOT / "docs" / "api_example.py"
@@ -17,6 +18,9 @@ def test_cells_are_marked():
     assert SCRIPT.read_text(encoding="utf-8").count("\n# %%") >= 5
 
 
+# A whole d = 2000 flow run in a fresh interpreter: the README's Python API examples run as
+# doctests in the default run (tests/docs/test_api_doctests.py).
+@pytest.mark.slow
 def test_worked_example_runs(tmp_path):
     done = subprocess.run(
         [sys.executable, str(SCRIPT), str(tmp_path / "out")], capture_output=True, text=True, timeout=600, cwd=tmp_path

@@ -153,6 +153,10 @@ def test_balanced_setting_reaches_1e6_with_all_noisy_fitted(balanced_flow):
     assert events["test_loss_near_floor"] > events["all_noisy_fitted"]
 
 
+# Two fresh d = 2000 integrations at rtol 1e-10 (half a minute): event roots are also checked
+# in the default run on small problems (tests/numerics/test_engines_roles.py,
+# tests/numerics/test_flow_events.py).
+@pytest.mark.slow
 def test_event_times_are_roots_of_the_event_functions(balanced_flow):
     run = balanced_flow
     params = ProblemParams()

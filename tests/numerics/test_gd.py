@@ -113,6 +113,10 @@ def test_initial_weights_are_validated(w0, fragment):
         check_initial_weights(w0, 4)
 
 
+# A reference (about a minute of d = 2000 direct GD): the default run checks the same numbers
+# on the reduced engine (tests/numerics/test_reference_settings.py) and the direct engine
+# against the reduced one on small instances.
+@pytest.mark.slow
 def test_balanced_official_reference_run():
     """The paper's balanced setting (official code, default configuration).
 

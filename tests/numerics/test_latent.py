@@ -178,11 +178,16 @@ def test_generator_moments_match_the_full_draw(dim):
     assert np.all(np.abs(z) < 4.5), z
 
 
+# About a minute (100 d-dimensional reference runs): the default run checks the generator's
+# moments against the full draw (above) and the p-only problem (below); these are the
+# end-to-end comparisons at d = 300, and the 200-seed ones at d up to 3000 below.
+@pytest.mark.slow
 def test_reduced_dynamics_match_at_d300():
     p, quantity = compare(300, 100)
     assert p > LEVEL / len(QUANTITIES), (p, quantity)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sabotage", ["dof", "cross"])
 def test_wrong_sampler_is_rejected_at_d300(monkeypatch, sabotage):
     p, quantity = compare(300, 100, monkeypatch, sabotage)

@@ -103,11 +103,15 @@ def reference_run(tmp_path_factory) -> Path:
         "direct",
         pytest.param(
             "reduced",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="known: the reduced engine's set-up products round differently with 2 BLAS "
-                "threads (differences ~1e-15); reported to the engine's owner",
-            ),
+            # A known failure: checked (strictly) in the slow run only.
+            marks=[
+                pytest.mark.slow,
+                pytest.mark.xfail(
+                    strict=True,
+                    reason="known: the reduced engine's set-up products round differently with 2 BLAS "
+                    "threads (differences ~1e-15); reported to the engine's owner",
+                ),
+            ],
         ),
     ],
 )

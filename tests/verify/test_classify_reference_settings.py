@@ -13,7 +13,9 @@ from verify.sweep import run_cell
     ("dim", "signal_norm", "regime"),
     [
         (2000, 20.0, "benign"),  # balanced: train 1.0 / test 1.0
-        (4500, 5.0, "harmful"),  # large noise: noisy samples fitted through irrelevant tokens
+        # large noise: noisy samples fitted through irrelevant tokens (slow: the default run classifies
+        # the official code's run of this setting, tests/verify/test_official.py)
+        pytest.param(4500, 5.0, "harmful", marks=pytest.mark.slow),
         (1000, 80.0, "not_overfitting"),  # large signal: train 0.8 at step 1000
     ],
 )

@@ -9,6 +9,8 @@ import math
 import re
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -29,6 +31,9 @@ def _close(a, b) -> bool:
     return a == b
 
 
+# A reference recomputation of every committed example; the default run checks that the README
+# prints the committed numbers (below).
+@pytest.mark.slow
 def test_committed_examples_are_what_the_code_computes():
     module = _examples_module()
     committed = json.loads(module.RESULTS.read_text(encoding="utf-8"))

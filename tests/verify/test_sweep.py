@@ -54,6 +54,9 @@ def test_paper_and_v1_grids():
 KILLABLE = [value if value != "60" else "3000" for value in TINY]
 
 
+# Two whole sweeps in subprocesses: the default run kills sweeps at random moments and resumes
+# them to the same cells in tests/reliability/test_determinism_and_interrupts.py.
+@pytest.mark.slow
 def test_kill_and_resume_gives_identical_cells(tmp_path):
     command = [
         sys.executable,
