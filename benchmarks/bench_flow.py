@@ -16,11 +16,11 @@ import argparse
 import time
 
 import numpy as np
+from results_file import write_result
 
 from numerics.flow import FlowEvents, FlowOptions, integrate_flow, run_flow
 from numerics.reduced import descend_reduced
 from numerics.subspace import reduce_problem
-from results_file import write_result
 from theory.params import ProblemParams
 
 
@@ -52,9 +52,11 @@ def main() -> None:
     started = time.perf_counter()
     mp_run = integrate_flow(problem, options=prefix, events=quiet, backend="mpmath")
     mp_s = time.perf_counter() - started
-    tight = integrate_flow(problem, options=FlowOptions(horizon=args.prefix, checkpoints=1,
-                                                        first_checkpoint=args.prefix, rtol=1e-13, atol=1e-18),
-                           events=quiet)
+    tight = integrate_flow(
+        problem,
+        options=FlowOptions(horizon=args.prefix, checkpoints=1, first_checkpoint=args.prefix, rtol=1e-13, atol=1e-18),
+        events=quiet,
+    )
     mp_logits = mp_run.arrays["logits_train"][-1]
     at_prefix = int(np.flatnonzero(flow.arrays["time"] == args.prefix)[0])
     agreement_tight = _relative(tight.arrays["logits_train"][-1], mp_logits)
@@ -62,7 +64,7 @@ def main() -> None:
 
     result = {
         "benchmark": f"gradient flow to tau = {args.horizon:g} with events, balanced setting "
-                     "(n 20, T 8, d 2000, ||mu|| 20, joint), DOP853 rtol 1e-8, set-up included",
+        "(n 20, T 8, d 2000, ||mu|| 20, joint), DOP853 rtol 1e-8, set-up included",
         "flow_s": flow_s,
         "flow_setup_s": flow.stats["setup_time_s"],
         "status": flow.status.value,
@@ -86,11 +88,13 @@ def main() -> None:
     }
     path = write_result("flow", result)
     events = flow.stats["events"]
-    print(f"flow to tau = {args.horizon:g} in {flow_s:.2f} s (target 10 s; {flow.stats['nfev']} evaluations); "
-          f"GD would take ~{gd_s:.3g} s: speedup {gd_s / flow_s:.3g}x. Events: all noisy fitted at "
-          f"tau = {events['all_noisy_fitted']}, test loss near floor at tau = {events['test_loss_near_floor']}. "
-          f"mpmath prefix [0, {args.prefix:g}] agrees to {agreement_tight:.1e} (target 1e-10; "
-          f"this run's checkpoint {agreement_run:.1e}) -> {path}")
+    print(
+        f"flow to tau = {args.horizon:g} in {flow_s:.2f} s (target 10 s; {flow.stats['nfev']} evaluations); "
+        f"GD would take ~{gd_s:.3g} s: speedup {gd_s / flow_s:.3g}x. Events: all noisy fitted at "
+        f"tau = {events['all_noisy_fitted']}, test loss near floor at tau = {events['test_loss_near_floor']}. "
+        f"mpmath prefix [0, {args.prefix:g}] agrees to {agreement_tight:.1e} (target 1e-10; "
+        f"this run's checkpoint {agreement_run:.1e}) -> {path}"
+    )
 
 
 if __name__ == "__main__":

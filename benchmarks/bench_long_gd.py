@@ -12,10 +12,11 @@ from __future__ import annotations
 import argparse
 import time
 
+from results_file import write_result
+
 from numerics.data import initial_weights, make_data
 from numerics.gd import run_direct
 from numerics.reduced import run_reduced
-from results_file import write_result
 from theory.params import ProblemParams
 
 
@@ -41,7 +42,7 @@ def main() -> None:
     a = reduced.arrays
     result = {
         "benchmark": f"{args.steps} exact GD steps, n = 20, T = 8, d = 2000, n_test = 1000, "
-                     f"test checkpoints every {args.record_every} steps (reduced engine, set-up included)",
+        f"test checkpoints every {args.record_every} steps (reduced engine, set-up included)",
         "reduced_s": reduced_s,
         "reduced_setup_s": reduced.stats["setup_time_s"],
         "reduced_us_per_step": 1e6 * (reduced.stats["wall_time_s"] - reduced.stats["setup_time_s"]) / args.steps,
@@ -55,9 +56,11 @@ def main() -> None:
         "final": {key: float(a[key][-1]) for key in ("train_acc", "test_acc", "train_loss", "test_loss")},
     }
     path = write_result("long_gd", result)
-    print(f"{args.steps} reduced GD steps in {reduced_s:.2f} s (target 10 s, "
-          f"{result['reduced_us_per_step']:.0f} us/step); direct would take ~{direct_s:.0f} s "
-          f"(from {args.direct_steps} steps): speedup {direct_s / reduced_s:.0f}x -> {path}")
+    print(
+        f"{args.steps} reduced GD steps in {reduced_s:.2f} s (target 10 s, "
+        f"{result['reduced_us_per_step']:.0f} us/step); direct would take ~{direct_s:.0f} s "
+        f"(from {args.direct_steps} steps): speedup {direct_s / reduced_s:.0f}x -> {path}"
+    )
 
 
 if __name__ == "__main__":

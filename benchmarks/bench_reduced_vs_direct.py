@@ -19,11 +19,11 @@ import argparse
 import time
 
 import numpy as np
+from results_file import write_result
 
 from numerics.data import initial_weights, make_data
 from numerics.gd import run_direct
 from numerics.reduced import run_reduced
-from results_file import write_result
 from theory.params import ProblemParams
 
 
@@ -72,7 +72,7 @@ def main() -> None:
     ratio = direct_s / reduced_s
     result = {
         "benchmark": f"reduced vs direct GD, d = {args.dim}, {args.steps} steps, n = 20, T = 8, "
-                     f"n_test = 1000, test metrics every {args.record_every} steps, same data and W_0",
+        f"n_test = 1000, test metrics every {args.record_every} steps, same data and W_0",
         "reduced_s": reduced_s,
         "reduced_s_all_repeats": reduced_times,
         "reduced_setup_s": reduced.stats["setup_time_s"],
@@ -83,8 +83,9 @@ def main() -> None:
         "direct_short_run_s": direct_short_s,
         "direct_short_run_steps": short_steps,
         "direct_extrapolated": direct_steps != args.steps,
-        "extrapolation": "direct time for all steps from the line through its times for the "
-                         "measured and the short run" if direct_steps != args.steps else "none (all steps run)",
+        "extrapolation": "direct time for all steps from the line through its times for the measured and the short run"
+        if direct_steps != args.steps
+        else "none (all steps run)",
         "speedup": ratio,
         "speedup_excluding_reduced_setup": direct_s / loop_s,
         "target_speedup": 200.0,
@@ -97,10 +98,13 @@ def main() -> None:
         "meets_loss_target": loss_error <= 1e-12,
     }
     path = write_result("reduced_vs_direct", result)
-    print(f"reduced {reduced_s:.2f} s (median of {args.repeats}; set-up {reduced.stats['setup_time_s']:.2f} s), direct {direct_s:.1f} s"
-          f"{' (extrapolated from %d steps)' % direct_steps if direct_steps != args.steps else ''}: "
-          f"speedup {ratio:.0f}x (target 200x); step losses equal to {loss_error:.1e} "
-          f"over {direct_steps + 1} steps (target 1e-12) -> {path}")
+    print(
+        f"reduced {reduced_s:.2f} s (median of {args.repeats}; set-up {reduced.stats['setup_time_s']:.2f} s), "
+        f"direct {direct_s:.1f} s"
+        f"{f' (extrapolated from {direct_steps} steps)' if direct_steps != args.steps else ''}: "
+        f"speedup {ratio:.0f}x (target 200x); step losses equal to {loss_error:.1e} "
+        f"over {direct_steps + 1} steps (target 1e-12) -> {path}"
+    )
 
 
 if __name__ == "__main__":

@@ -31,8 +31,12 @@ TARGETS = {"help_ratio": 5.0, "run_s": 1.5, "predict_s": 1.5}
 
 
 def _commands(out: Path) -> dict[str, tuple[str, ...]]:
-    return {"bare": (sys.executable, "-c", "pass"), "help": (*CLI, "--help"),
-            "run": (*CLI, "run", "--quiet", "--out", str(out)), "predict": (*CLI, "predict")}
+    return {
+        "bare": (sys.executable, "-c", "pass"),
+        "help": (*CLI, "--help"),
+        "run": (*CLI, "run", "--quiet", "--out", str(out)),
+        "predict": (*CLI, "predict"),
+    }
 
 
 def _time(argv: tuple[str, ...]) -> tuple[float, float]:
@@ -73,8 +77,11 @@ def main() -> None:
         "all_s": times,
         "load_average_before": list(load_before),
         "targets": TARGETS,
-        "met": {"help_ratio": median["help"] / median["bare"] <= TARGETS["help_ratio"],
-                "run_s": median["run"] <= TARGETS["run_s"], "predict_s": median["predict"] <= TARGETS["predict_s"]},
+        "met": {
+            "help_ratio": median["help"] / median["bare"] <= TARGETS["help_ratio"],
+            "run_s": median["run"] <= TARGETS["run_s"],
+            "predict_s": median["predict"] <= TARGETS["predict_s"],
+        },
     }
     path = write_result("startup", result)
     print(f"load average before: {', '.join(f'{x:.2f}' for x in load_before)} (results depend on it)")

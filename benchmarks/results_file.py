@@ -17,8 +17,13 @@ RESULTS = Path(__file__).parent / "results"
 
 def machine() -> dict:
     """Cores, versions and load: what the timings depend on (no host names)."""
-    return {"cores": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
-            "scipy": scipy.__version__, "load_average": list(os.getloadavg())}
+    return {
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "load_average": list(os.getloadavg()),
+    }
 
 
 def write_result(name: str, result: dict) -> Path:

@@ -22,8 +22,16 @@ from theory.atomic import atomic_write_text
 __all__ = ["NAMES", "GENERATED", "summary", "build", "run", "render", "write", "main"]
 
 #: Derivation names, in the order of the paper's argument.
-NAMES: tuple[str, ...] = ("model_loss", "gradients", "p_only_flow", "joint_flow", "growth", "plateaus", "baseline",
-                         "conditions")
+NAMES: tuple[str, ...] = (
+    "model_loss",
+    "gradients",
+    "p_only_flow",
+    "joint_flow",
+    "growth",
+    "plateaus",
+    "baseline",
+    "conditions",
+)
 #: Where the committed snapshots live.
 GENERATED = Path(__file__).resolve().parent / "_generated"
 

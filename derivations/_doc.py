@@ -39,9 +39,19 @@ class ProofError(AssertionError):
 
 
 _TEX_SPECIALS = {
-    "\\": r"\textbackslash{}", "_": r"\_", "^": r"\^{}", "&": r"\&", "%": r"\%", "#": r"\#",
-    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "|": r"\textbar{}", "<": r"\textless{}",
-    ">": r"\textgreater{}", "$": r"\$",
+    "\\": r"\textbackslash{}",
+    "_": r"\_",
+    "^": r"\^{}",
+    "&": r"\&",
+    "%": r"\%",
+    "#": r"\#",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "|": r"\textbar{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "$": r"\$",
 }
 _CODE = re.compile(r"`([^`]*)`")
 _EMPHASIS = re.compile(r"\*([^*]+)\*")
@@ -58,7 +68,7 @@ def _escape_prose(text: str) -> str:
     # `code` -> \texttt, *emphasis* -> \emph; everything else escaped.
     pieces, position = [], 0
     for match in _CODE.finditer(text):
-        pieces.append(_escape_emphasis(text[position:match.start()]))
+        pieces.append(_escape_emphasis(text[position : match.start()]))
         pieces.append(r"\texttt{" + _escape_plain(match.group(1)) + "}")
         position = match.end()
     pieces.append(_escape_emphasis(text[position:]))
@@ -68,7 +78,7 @@ def _escape_prose(text: str) -> str:
 def _escape_emphasis(text: str) -> str:
     pieces, position = [], 0
     for match in _EMPHASIS.finditer(text):
-        pieces.append(_escape_plain(text[position:match.start()]))
+        pieces.append(_escape_plain(text[position : match.start()]))
         pieces.append(r"\emph{" + _escape_plain(match.group(1)) + "}")
         position = match.end()
     pieces.append(_escape_plain(text[position:]))
@@ -152,17 +162,26 @@ class Document:
         self.markdown.append(f"**{label}**: {_markdown_text(statement)}\n")
         self.tex.append(f"\\textbf{{{tex_text(label)}}}: {tex_text(statement)}\n")
 
-    def _proved(self, label: str, statement: str, lhs: sympy.Basic | None, rhs: sympy.Basic | None,
-                relation: str = "=") -> None:
+    def _proved(
+        self, label: str, statement: str, lhs: sympy.Basic | None, rhs: sympy.Basic | None, relation: str = "="
+    ) -> None:
         self.proofs += 1
         self._labelled(f"{label} ({self.proofs})", statement)
         if lhs is not None:
             self._display(f"{latex(lhs)} {relation} {latex(rhs)}")
 
-    def prove_equal(self, statement: str, lhs: sympy.Basic, rhs: sympy.Basic, *,
-                    at: Mapping[sympy.Basic, sympy.Basic] | None = None, sizes: str | None = None,
-                    method: str = "simplify", rewrite: sympy.Basic | None = None,
-                    via: Callable[[sympy.Basic], sympy.Basic] | None = None) -> None:
+    def prove_equal(
+        self,
+        statement: str,
+        lhs: sympy.Basic,
+        rhs: sympy.Basic,
+        *,
+        at: Mapping[sympy.Basic, sympy.Basic] | None = None,
+        sizes: str | None = None,
+        method: str = "simplify",
+        rewrite: sympy.Basic | None = None,
+        via: Callable[[sympy.Basic], sympy.Basic] | None = None,
+    ) -> None:
         """Prove ``lhs = rhs`` and display it (printed from ``lhs`` and ``rhs``).
 
         Without ``at`` the proof is general: SymPy reduces ``lhs - rhs`` to 0 (``method``:
@@ -192,7 +211,9 @@ class Document:
             how = f" (SymPy: {method} of every entry of the difference is 0, all other symbols free)"
         self._proved(label, statement.rstrip(".") + how + ".", lhs, rhs)
 
-    def prove_true(self, statement: str, claim: bool, *, shown: tuple[sympy.Basic, str, sympy.Basic] | None = None) -> None:
+    def prove_true(
+        self, statement: str, claim: bool, *, shown: tuple[sympy.Basic, str, sympy.Basic] | None = None
+    ) -> None:
         """Record an exact (rational, integer or limit) check that SymPy decided as True.
 
         ``shown`` = (lhs, relation, rhs) displays the checked relation, printed from the expressions.
@@ -202,22 +223,39 @@ class Document:
         lhs, relation, rhs = shown if shown is not None else (None, "=", None)
         self._proved("Proved by an exact check", statement, lhs, rhs, relation)
 
-    def check_numeric(self, statement: str, residuals: Sequence[float], tolerance: float, points: str,
-                      *, shown: tuple[sympy.Basic, sympy.Basic] | None = None) -> None:
+    def check_numeric(
+        self,
+        statement: str,
+        residuals: Sequence[float],
+        tolerance: float,
+        points: str,
+        *,
+        shown: tuple[sympy.Basic, sympy.Basic] | None = None,
+    ) -> None:
         """Record an identity checked numerically at ``points``: every |residual| <= ``tolerance``."""
         worst = max(abs(float(r)) for r in residuals)
         if not worst <= tolerance:
             raise ProofError(f"{self.name}: {statement}: residual {worst!r} exceeds {tolerance!r}")
         lhs, rhs = shown if shown is not None else (None, None)
-        self._proved(f"Checked numerically at {points}",
-                     f"{statement.rstrip('.')} (every residual at most {tolerance:.0e}).", lhs, rhs)
+        self._proved(
+            f"Checked numerically at {points}",
+            f"{statement.rstrip('.')} (every residual at most {tolerance:.0e}).",
+            lhs,
+            rhs,
+        )
 
     def table(self, header: Iterable[str], rows: Iterable[Iterable[str]]) -> None:
         """A table (Markdown table; LaTeX tabular); cells are Markdown text (inline math allowed)."""
         header = list(header)
         rows = [list(r) for r in rows]
-        self.markdown.append("| " + " | ".join(_markdown_text(c) for c in header) + " |\n|" + "---|" * len(header)
-                             + "\n" + "".join("| " + " | ".join(_markdown_text(c) for c in r) + " |\n" for r in rows))
+        self.markdown.append(
+            "| "
+            + " | ".join(_markdown_text(c) for c in header)
+            + " |\n|"
+            + "---|" * len(header)
+            + "\n"
+            + "".join("| " + " | ".join(_markdown_text(c) for c in r) + " |\n" for r in rows)
+        )
         spec = "l" * len(header)
         body = " \\\\\n".join(" & ".join(tex_text(c) for c in r) for r in [header, *rows])
         self.tex.append(f"\\begin{{tabular}}{{{spec}}}\n{body}\n\\end{{tabular}}\n")
@@ -228,6 +266,8 @@ class Document:
 
     def render_tex(self) -> str:
         """A standalone LaTeX document (article class, amsmath and amssymb)."""
-        preamble = ("\\documentclass{article}\n\\usepackage{amsmath}\n\\usepackage{amssymb}\n"
-                    "\\allowdisplaybreaks\n\\begin{document}\n")
+        preamble = (
+            "\\documentclass{article}\n\\usepackage{amsmath}\n\\usepackage{amssymb}\n"
+            "\\allowdisplaybreaks\n\\begin{document}\n"
+        )
         return preamble + "\n".join(self.tex) + "\n\\end{document}\n"

@@ -26,40 +26,56 @@ def derive() -> Document:
     """
     doc = Document(name=NAME, title="SNR, the v1 order conditions and the regime conditions")
     n, d, m = sym.n_train, sym.dim, sym.signal_norm
-    doc.definition("signal-to-noise ratio (v3 Figure 1, unit noise scale)", sympy.Symbol(r"\mathrm{SNR}"), cond.snr_expr)
+    doc.definition(
+        "signal-to-noise ratio (v3 Figure 1, unit noise scale)", sympy.Symbol(r"\mathrm{SNR}"), cond.snr_expr
+    )
     doc.equation(sympy.Symbol(r"n\,\mathrm{SNR}^2"), cond.n_snr_squared_expr)
-    doc.text("The v1 conditions A1 and A2 are order conditions; the constant 1 below is the one the authors' own "
-             "notebook check uses, not a constant stated by the paper. The v3 boundaries carry named unknown "
-             "constants the user must supply.")
+    doc.text(
+        "The v1 conditions A1 and A2 are order conditions; the constant 1 below is the one the authors' own "
+        "notebook check uses, not a constant stated by the paper. The v3 boundaries carry named unknown "
+        "constants the user must supply."
+    )
     for condition in cond.CONDITIONS:
         extra = f" (constants: {', '.join(condition.constants)})" if condition.constants else ""
         defaults = "".join(f"; input `{k}` = {v}" for k, v in condition.inputs.items())
         doc.text(f"`{condition.name}` [{condition.tag.value}]: {condition.description}{extra}{defaults}.")
         doc.equation(None, condition.inequality)
     a1 = cond.V1_A1_SIGNAL
-    doc.prove_equal("A1 (first part), divided by $d$, is $n\\,\\mathrm{SNR}^2 \\le 1$", (a1.lhs - a1.rhs) / d,
-                    1 - cond.n_snr_squared_expr)
-    doc.text("Boundaries in the signal norm (the phase-diagram curves), each checked to make its condition an equality:")
+    doc.prove_equal(
+        "A1 (first part), divided by $d$, is $n\\,\\mathrm{SNR}^2 \\le 1$",
+        (a1.lhs - a1.rhs) / d,
+        1 - cond.n_snr_squared_expr,
+    )
+    doc.text(
+        "Boundaries in the signal norm (the phase-diagram curves), each checked to make its condition an equality:"
+    )
     for condition in (cond.V1_A1_SIGNAL, cond.V1_A2, cond.BENIGN_UPPER, cond.CLEAN_LOWER, cond.HARM_LOWER):
         root = cond.boundary(condition)
         name = sympy.Symbol(r"\lVert\mu\rVert_{\mathrm{" + condition.name.replace("_", r"\ ") + "}}")
         doc.equation(name, root)
-        doc.prove_equal(f"`{condition.name}` is an equality on its boundary",
-                        condition.lhs.subs(m, root), condition.rhs.subs(m, root))
+        doc.prove_equal(
+            f"`{condition.name}` is an equality on its boundary",
+            condition.lhs.subs(m, root),
+            condition.rhs.subs(m, root),
+        )
     rows = []
     for dim_value, norm_value, stated in SETTINGS:
         exact_value = cond.n_snr_squared_expr.subs({n: 20, d: dim_value, m: norm_value})
-        doc.prove_true(f"$n\\,\\mathrm{{SNR}}^2$ at $d = {dim_value}$, $\\lVert\\mu\\rVert = {norm_value}$, $n = 20$",
-                       exact_value == stated, shown=(exact_value, "=", stated))
+        doc.prove_true(
+            f"$n\\,\\mathrm{{SNR}}^2$ at $d = {dim_value}$, $\\lVert\\mu\\rVert = {norm_value}$, $n = 20$",
+            exact_value == stated,
+            shown=(exact_value, "=", stated),
+        )
         margins = []
         for condition in (cond.V1_A1_SIGNAL, cond.V1_A1_DIMENSION, cond.V1_A2):
-            values = {n: 20, d: dim_value, m: norm_value, sym.seq_len: 8,
-                      sym.failure_prob: cond.DEFAULT_FAILURE_PROB}
+            values = {n: 20, d: dim_value, m: norm_value, sym.seq_len: 8, sym.failure_prob: cond.DEFAULT_FAILURE_PROB}
             lhs, rhs = condition.lhs.subs(values), condition.rhs.subs(values)
             margins.append(f"{float(sympy.N(lhs / rhs, 30)):.4f}")
         rows.append([str(dim_value), str(norm_value), f"{float(exact_value):.4g}", *margins])
-    doc.text("The paper's three settings ($n = 20$, $T = 8$, $\\delta = 0.01$); the A1/A2 columns show lhs/rhs "
-             "(the condition holds when the ratio is $\\ge 1$):")
+    doc.text(
+        "The paper's three settings ($n = 20$, $T = 8$, $\\delta = 0.01$); the A1/A2 columns show lhs/rhs "
+        "(the condition holds when the ratio is $\\ge 1$):"
+    )
     doc.table(["$d$", "$\\lVert\\mu\\rVert$", "$n\\,\\mathrm{SNR}^2$", "A1 signal", "A1 dimension", "A2"], rows)
     return doc
 

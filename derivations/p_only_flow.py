@@ -27,12 +27,18 @@ def derive() -> Document:
     Paper: v1 trains p with W fixed; the closed flow is ours.
     """
     doc = Document(name=NAME, title="p-only flow: a closed kernel flow of the logits")
-    doc.text("With $W$ fixed, GD on $p$ moves $p$ by $h\\,W^\\top v$, $v = X_f^\\top c$, for the drive $c$. "
-             "The logits $z = X_f W p$ then move by the kernel $K$:")
+    doc.text(
+        "With $W$ fixed, GD on $p$ moves $p$ by $h\\,W^\\top v$, $v = X_f^\\top c$, for the drive $c$. "
+        "The logits $z = X_f W p$ then move by the kernel $K$:"
+    )
     m, d = 3, 2
     X, W, p, c = _instance(m, d)
-    Xs, Ws, ps, cs = (sympy.MatrixSymbol("X_f", m, d), sympy.MatrixSymbol("W", d, d), sympy.MatrixSymbol("p", d, 1),
-                      sympy.MatrixSymbol("c", m, 1))
+    Xs, Ws, ps, cs = (
+        sympy.MatrixSymbol("X_f", m, d),
+        sympy.MatrixSymbol("W", d, d),
+        sympy.MatrixSymbol("p", d, 1),
+        sympy.MatrixSymbol("c", m, 1),
+    )
     K = sympy.MatrixSymbol("K", m, m)
     doc.definition("kernel of the p-only flow", K, Xs * Ws * Ws.T * Xs.T)
     h = sympy.Symbol("h", positive=True)
@@ -40,15 +46,27 @@ def derive() -> Document:
     new_z = sympy.MatrixSymbol("z^{+}", m, 1)
     values = {Xs: X, Ws: W, ps: p, cs: c, K: gr.p_only_kernel(X, W)}
     sizes = f"m = {m} stacked tokens, d = {d}"
-    doc.prove_equal("one GD step on $p$ is exactly the Euler step of the logits, with $z^{+} = X_f W p^{+}$",
-                    new_z, Xs * Ws * ps + h * K * cs, at={**values, new_z: X * W * new_p}, sizes=sizes, method="expand")
+    doc.prove_equal(
+        "one GD step on $p$ is exactly the Euler step of the logits, with $z^{+} = X_f W p^{+}$",
+        new_z,
+        Xs * Ws * ps + h * K * cs,
+        at={**values, new_z: X * W * new_p},
+        sizes=sizes,
+        method="expand",
+    )
     tau = sympy.Symbol("tau", nonnegative=True)
     path = sympy.Matrix(d, 1, lambda a, _: sympy.Function(f"p_{a}")(tau))
     velocity = W.T * X.T * c
     dz = (X * W * path).diff(tau).subs({path[a].diff(tau): velocity[a] for a in range(d)})
     rate = sympy.MatrixSymbol(r"\dot z", m, 1)
-    doc.prove_equal("along the flow $\\dot p = W^\\top X_f^\\top c$ the logits obey", rate, K * cs,
-                    at={**values, rate: dz}, sizes=sizes, method="expand")
+    doc.prove_equal(
+        "along the flow $\\dot p = W^\\top X_f^\\top c$ the logits obey",
+        rate,
+        K * cs,
+        at={**values, rate: dz},
+        sizes=sizes,
+        method="expand",
+    )
     doc.text("The kernel never changes under p-only training, and $d$ enters only through $K$ ($m\\times m$).")
     return doc
 

@@ -27,14 +27,18 @@ out.mkdir(parents=True, exist_ok=True)
 # "undetermined", and the prediction says which constants are missing.
 params = ProblemParams(dim=2000, signal_norm=20.0)
 prediction = predict(params)
-print(f"n SNR^2 = {prediction.n_snr_squared:g}; regime {prediction.regime} "
-      f"(missing constants: {', '.join(prediction.missing_constants)})")
+print(
+    f"n SNR^2 = {prediction.n_snr_squared:g}; regime {prediction.regime} "
+    f"(missing constants: {', '.join(prediction.missing_constants)})"
+)
 print("loss plateaus:", {name: round(value, 4) for name, value in prediction.plateaus.items()})
 
 # %% Gradient descent: 1000 steps of size 5e-3, the paper's experiment.
 run = simulate(params)
-print(f"GD: {run.status.value}; after {len(run.time) - 1} steps train acc {run.train_acc[-1]:.3f} "
-      f"({run.noisy.sum()} of {params.n_train} labels flipped), test acc {run.test_acc[-1]:.3f}")
+print(
+    f"GD: {run.status.value}; after {len(run.time) - 1} steps train acc {run.train_acc[-1]:.3f} "
+    f"({run.noisy.sum()} of {params.n_train} labels flipped), test acc {run.test_acc[-1]:.3f}"
+)
 
 # %% Classify the run and check it against the theory.
 report = check(run)
@@ -47,8 +51,10 @@ print("checks failed:", report.failed_checks or "none")
 flow = integrate(params, options=FlowOptions(horizon=1e6))
 flow_report = check(flow)
 timeline = flow_report.classification.timeline
-print(f"flow: {flow_report.verdict}; all labels fitted at tau = {timeline['time_all_fitted']:.3g}, "
-      f"generalised at tau = {timeline['time_generalized'] or 'not yet'}")
+print(
+    f"flow: {flow_report.verdict}; all labels fitted at tau = {timeline['time_all_fitted']:.3g}, "
+    f"generalised at tau = {timeline['time_generalized'] or 'not yet'}"
+)
 
 # %% Figures: the paper's Figure 3 as a Figure, and one sample on an Axes of our own.
 fig = dynamics_figure([run, flow], ["gradient descent, 1000 steps", "gradient flow to tau = 1e6"])

@@ -29,17 +29,29 @@ Examples
 
 from theory.lazy import lazy_exports
 
-__all__ = ["make_data", "Data", "run_reduced", "run_direct", "run_flow", "FlowOptions", "FlowEvents", "Status",
-           "IntegrationError"]
+__all__ = [
+    "make_data",
+    "Data",
+    "run_reduced",
+    "run_direct",
+    "run_flow",
+    "FlowOptions",
+    "FlowEvents",
+    "Status",
+    "IntegrationError",
+]
 
-__getattr__, __dir__ = lazy_exports(__name__, {
-    "make_data": "numerics.data",
-    "Data": "numerics.data",
-    "run_reduced": "numerics.reduced",
-    "run_direct": "numerics.gd",
-    "run_flow": "numerics.flow",
-    "FlowOptions": "numerics.flow",
-    "FlowEvents": "numerics.flow",
-    "Status": "numerics.status",
-    "IntegrationError": "numerics.status",
-})
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "make_data": "numerics.data",
+        "Data": "numerics.data",
+        "run_reduced": "numerics.reduced",
+        "run_direct": "numerics.gd",
+        "run_flow": "numerics.flow",
+        "FlowOptions": "numerics.flow",
+        "FlowEvents": "numerics.flow",
+        "Status": "numerics.status",
+        "IntegrationError": "numerics.status",
+    },
+)

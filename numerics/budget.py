@@ -17,9 +17,21 @@ import os
 from theory.params import ProblemParams
 from theory.validation import InputError
 
-__all__ = ["DEFAULT_BUDGET_GIB", "MEMORY_ENV", "LIMITS", "check_limit", "memory_budget", "data_bytes",
-           "recording_bytes", "direct_bytes", "reduced_bytes", "latent_bytes", "flow_bytes", "check_memory",
-           "check_bytes"]
+__all__ = [
+    "DEFAULT_BUDGET_GIB",
+    "MEMORY_ENV",
+    "LIMITS",
+    "check_limit",
+    "memory_budget",
+    "data_bytes",
+    "recording_bytes",
+    "direct_bytes",
+    "reduced_bytes",
+    "latent_bytes",
+    "flow_bytes",
+    "check_memory",
+    "check_bytes",
+]
 
 DEFAULT_BUDGET_GIB = 8.0
 MEMORY_ENV = "BENIGN_ATTN_MEMORY_GIB"
@@ -80,8 +92,12 @@ def memory_budget(budget_gib: float | None = None) -> float:
             budget_gib = float(text)
         except ValueError:
             raise InputError(f"{MEMORY_ENV}={text!r}: must be a number of GiB > 0") from None
-    if isinstance(budget_gib, bool) or not isinstance(budget_gib, (int, float)) \
-            or not math.isfinite(budget_gib) or budget_gib <= 0:
+    if (
+        isinstance(budget_gib, bool)
+        or not isinstance(budget_gib, (int, float))
+        or not math.isfinite(budget_gib)
+        or budget_gib <= 0
+    ):
         raise InputError(f"{source}={budget_gib!r}: must be a finite number of GiB > 0")
     return float(budget_gib) * _GIB
 
@@ -98,8 +114,9 @@ def recording_bytes(params: ProblemParams, record_every: int | None = None) -> i
     logits (2 n T values) plus a dozen scalars and role masses."""
     from numerics.recording import default_record_every
 
-    every = record_every if record_every is not None else default_record_every(
-        params.n_train, params.seq_len, params.steps)
+    every = (
+        record_every if record_every is not None else default_record_every(params.n_train, params.seq_len, params.steps)
+    )
     # A non-positive spacing is refused by the engine with its own message; count one checkpoint.
     checkpoints = params.steps // every + 2 if isinstance(every, int) and every >= 1 else 1
     per_checkpoint = 2 * params.n_train * params.seq_len + 16
@@ -118,8 +135,9 @@ def direct_bytes(params: ProblemParams, *, w0_given: bool = False, record_every:
     return data_bytes(params) + _FLOAT * weights + recording_bytes(params, record_every)
 
 
-def reduced_bytes(params: ProblemParams, *, data_given: bool = False, w0_given: bool = False,
-                  record_every: int | None = None) -> int:
+def reduced_bytes(
+    params: ProblemParams, *, data_given: bool = False, w0_given: bool = False, record_every: int | None = None
+) -> int:
     """Peak bytes of ``numerics.reduced.run_reduced`` (set-up in ``numerics.subspace``).
 
     Counts the training tokens X (m x d, m = n T), W_0 (d x d) when one is used, the products
@@ -135,20 +153,19 @@ def reduced_bytes(params: ProblemParams, *, data_given: bool = False, w0_given: 
     d, m = params.dim, params.n_train * params.seq_len
     uses_w0 = params.train == "joint" or w0_given
     k = 2 * m if params.train == "joint" else m
-    size = m * d                                   # training tokens
+    size = m * d  # training tokens
     if uses_w0:
-        size += (2 if w0_given else 1) * d * d + 2 * m * d   # W_0 (and the given copy), X W_0, N_0
-    size += 3 * (k + 2) * d                        # B, [e1 e2 B] and the QR workspace
+        size += (2 if w0_given else 1) * d * d + 2 * m * d  # W_0 (and the given copy), X W_0, N_0
+    size += 3 * (k + 2) * d  # B, [e1 e2 B] and the QR workspace
     if data_given or params.layout == "official":
-        size += params.n_test * params.seq_len * (d + k)    # d-dimensional test tokens, projected
+        size += params.n_test * params.seq_len * (d + k)  # d-dimensional test tokens, projected
     else:
         size += 2 * params.n_test * params.seq_len * (k + 2)
-    size += 4 * m * m                              # G, M_0, E and a temporary
+    size += 4 * m * m  # G, M_0, E and a temporary
     return _FLOAT * size + recording_bytes(params, record_every)
 
 
-def flow_bytes(params: ProblemParams, *, checkpoints: int, backend: str = "scipy",
-               w0_given: bool = False) -> int:
+def flow_bytes(params: ProblemParams, *, checkpoints: int, backend: str = "scipy", w0_given: bool = False) -> int:
     """Peak bytes of ``benign-attn flow``: the reduced set-up, the solver's stages and the
     checkpoints.
 
@@ -168,8 +185,10 @@ def check_bytes(what: str, needed: float, *, budget_gib: float | None = None) ->
     exceed the memory budget; for inputs that are not a ``ProblemParams`` setting."""
     budget = memory_budget(budget_gib)
     if needed > budget:
-        raise InputError(f"{what} would need about {float(needed) / _GIB:.3g} GiB: more than the memory "
-                         f"budget of {budget / _GIB:.3g} GiB (set {MEMORY_ENV} to change it)")
+        raise InputError(
+            f"{what} would need about {float(needed) / _GIB:.3g} GiB: more than the memory "
+            f"budget of {budget / _GIB:.3g} GiB (set {MEMORY_ENV} to change it)"
+        )
 
 
 def latent_bytes(params: ProblemParams) -> int:
@@ -205,4 +224,5 @@ def check_memory(what: str, needed: int, params: ProblemParams, *, budget_gib: f
             f"{what} needs about {float(needed) / _GIB:.3g} GiB for dim={params.dim}, n_train={params.n_train}, "
             f"seq_len={params.seq_len}, n_test={params.n_test}, steps={params.steps}: more than the "
             f"memory budget of {budget / _GIB:.3g} GiB (set {MEMORY_ENV} to change it, or use a "
-            "smaller setting)")
+            "smaller setting)"
+        )

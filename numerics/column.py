@@ -1,7 +1,7 @@
 """Exact reduced GD for a column of the phase diagram: one (d, seed), many signal norms ||mu||.
 
-Paper: the paper's phase-diagram experiment (train / test loss over (d, ||mu||) at step 1000) and derivations/joint_flow.py (exact
-reduced dynamics); the same GD as ``numerics.reduced.run_reduced`` cell by cell.
+Paper: the paper's phase-diagram experiment (train / test loss over (d, ||mu||) at step 1000) and
+derivations/joint_flow.py (exact reduced dynamics); the same GD as ``numerics.reduced.run_reduced`` cell by cell.
 
 Why a column shares its d-dimensional work. For a fixed (d, seed) the training noise Xi
 (m x d, m = n T), W_0 and the test noise do not depend on ||mu||: the signal only adds
@@ -155,12 +155,15 @@ class SignalColumn:
 
         Paper: gamma_t = nu^T x_t with nu = (e_1 - e_2) / (sqrt(2) ||mu||) (derivations/model_loss.py).
         """
+
         def score(noise2, signal2):
             return ((noise2[:, 0] - noise2[:, 1]) / mu + (signal2[:, 0] - signal2[:, 1])) / _SQRT2
 
         n, T = self.shape
-        return (score(self.noise_signal, self.signal).reshape(T, n).T,
-                score(self.test_noise_signal, self.test_signal).reshape(-1, T))
+        return (
+            score(self.noise_signal, self.signal).reshape(T, n).T,
+            score(self.test_noise_signal, self.test_signal).reshape(-1, T),
+        )
 
     def test_logits(self, mu: float, b: np.ndarray, w: np.ndarray) -> np.ndarray:
         """Test logits (n_test, T) of the state with coordinates b and w = E u.
@@ -173,14 +176,15 @@ class SignalColumn:
         alpha = np.concatenate((w, mu * (A.T @ w), b, mu * (A.T @ b)))
         q = self.generators @ alpha
         m = A.shape[0]
-        on_signal = self.generators[:, m:m + 2].T @ q
+        on_signal = self.generators[:, m : m + 2].T @ q
         logits = self.test_noise @ q
         logits += mu * (self.test_signal @ on_signal)
         return logits.reshape(-1, self.base.seq_len)
 
 
-def column_bytes(base: ProblemParams, *, batch: int = DEFAULT_BATCH, test_given: bool = False,
-                 record_every: int | None = None) -> int:
+def column_bytes(
+    base: ProblemParams, *, batch: int = DEFAULT_BATCH, test_given: bool = False, record_every: int | None = None
+) -> int:
     """Peak bytes of ``run_reduced_column``: the d-dimensional set-up or the batched state.
 
     Counts, for the set-up, Xi (m x d), W_0 (d x d), Y = Xi W_0 and W_0 Y^T (m x d each), the
@@ -201,8 +205,9 @@ def column_bytes(base: ProblemParams, *, batch: int = DEFAULT_BATCH, test_given:
     return 8 * (max(setup, descent) + 4 * m * m) + batch * recording_bytes(base, record_every)
 
 
-def prepare_column(base: ProblemParams, *, test_noise: np.ndarray | None = None,
-                   batch: int = DEFAULT_BATCH) -> SignalColumn:
+def prepare_column(
+    base: ProblemParams, *, test_noise: np.ndarray | None = None, batch: int = DEFAULT_BATCH
+) -> SignalColumn:
     """Do the d-dimensional work of a column once: noise, W_0, Gram blocks, test frame and noise.
 
     Paper: the official draw of the authors' public code (training noise from ``default_rng(seed)``, W_0 from
@@ -226,36 +231,49 @@ def prepare_column(base: ProblemParams, *, test_noise: np.ndarray | None = None,
         wrong shape, or a setting over the memory budget.
     """
     if base.train != "joint":
-        raise ValueError(f"train={base.train!r}: the column engine trains jointly (W, p); "
-                         "use run_reduced per cell for p-only training")
+        raise ValueError(
+            f"train={base.train!r}: the column engine trains jointly (W, p); "
+            "use run_reduced per cell for p-only training"
+        )
     if base.layout != "independent":
-        raise ValueError(f"layout={base.layout!r}: the column engine needs the independent layout "
-                         "(the official test set reuses the training noise); use run_reduced per cell")
+        raise ValueError(
+            f"layout={base.layout!r}: the column engine needs the independent layout "
+            "(the official test set reuses the training noise); use run_reduced per cell"
+        )
     n, T, d = base.n_train, base.seq_len, base.dim
     m = n * T
     if test_noise is not None:
         test_noise = np.asarray(test_noise, dtype=np.float64)
         if test_noise.shape != (base.n_test, T, d):
-            raise ValueError(f"test_noise of shape {test_noise.shape}: must be (n_test, T, d) = "
-                             f"{(base.n_test, T, d)}")
+            raise ValueError(f"test_noise of shape {test_noise.shape}: must be (n_test, T, d) = {(base.n_test, T, d)}")
     check_memory("the column engine", column_bytes(base, batch=batch, test_given=test_noise is not None), base)
     labels, true_labels, noisy = split_labels(base, "train")
     if base.draw == "latent":
         if test_noise is not None:
-            raise ValueError("test_noise with draw='latent': the latent draw has no d-dimensional test "
-                             "noise; use draw='full'")
+            raise ValueError(
+                "test_noise with draw='latent': the latent draw has no d-dimensional test noise; use draw='full'"
+            )
         blocks = _latent_blocks(base)
     else:
         blocks = _full_blocks(base, test_noise)
     noise_signal, gram, metric, metric_signal, signal_metric, frame, test, source = blocks
     test_labels = split_labels(base, "test")[1]
     return SignalColumn(
-        base=base, train=_Labels(labels, noisy),
-        signal=signal_coefficients(true_labels, base, token_major=True), noise_signal=noise_signal,
-        gram=gram, metric=metric, metric_signal=metric_signal, signal_metric=signal_metric,
-        generators=frame, test_noise=test, test_noise_signal=test @ frame[:, m:m + 2],
+        base=base,
+        train=_Labels(labels, noisy),
+        signal=signal_coefficients(true_labels, base, token_major=True),
+        noise_signal=noise_signal,
+        gram=gram,
+        metric=metric,
+        metric_signal=metric_signal,
+        signal_metric=signal_metric,
+        generators=frame,
+        test_noise=test,
+        test_noise_signal=test @ frame[:, m : m + 2],
         test_signal=signal_coefficients(test_labels, base, token_major=False),
-        test=_Labels(test_labels, np.zeros(base.n_test, dtype=bool)), test_source=source)
+        test=_Labels(test_labels, np.zeros(base.n_test, dtype=bool)),
+        test_source=source,
+    )
 
 
 def _full_blocks(base: ProblemParams, test_noise: np.ndarray | None):
@@ -272,9 +290,9 @@ def _full_blocks(base: ProblemParams, test_noise: np.ndarray | None):
     head = W0[:2]
     generators = np.empty((d, 2 * m + 4))
     generators[:, :m] = noise.T
-    generators[:, m:m + 2] = np.eye(d, 2)
-    generators[:, m + 2:2 * m + 2] = W0 @ Y.T
-    generators[:, 2 * m + 2:] = W0 @ head.T
+    generators[:, m : m + 2] = np.eye(d, 2)
+    generators[:, m + 2 : 2 * m + 2] = W0 @ Y.T
+    generators[:, 2 * m + 2 :] = W0 @ head.T
     if test_noise is not None:
         frame, test, source = generators, test_noise.reshape(-1, d), "given"
     elif d <= 2 * m + 4 or base.generator == "legacy":
@@ -284,7 +302,7 @@ def _full_blocks(base: ProblemParams, test_noise: np.ndarray | None):
         test = draw_noise(base, "test").reshape(-1, d)
         source = "d-dimensional"
     else:
-        frame = np.linalg.qr(generators, mode="r")
+        frame = np.linalg.qr(generators, mode="r")  # type: ignore[assignment]  # stubs: mode="r" returns R alone
         test = test_rng(base).standard_normal((base.n_test * T, frame.shape[0]))
         source = "subspace"
     return (noise[:, :2].copy(), noise @ noise.T, Y @ Y.T, Y @ head.T, head @ head.T, frame, test, source)
@@ -303,22 +321,35 @@ def _latent_blocks(base: ProblemParams):
     # The latent draw orders tokens sample-major (i T + t); this module token-major (t n + i).
     order = np.arange(m).reshape(n, T).T.ravel()
     frame[:, :m] = frame[:, order]
-    frame[:, m + 2:2 * m + 2] = frame[:, m + 2 + order]
-    noise, images, heads = frame[:, :m], frame[:, m + 2:2 * m + 2], frame[:, 2 * m + 2:]
+    frame[:, m + 2 : 2 * m + 2] = frame[:, m + 2 + order]
+    noise, images, heads = frame[:, :m], frame[:, m + 2 : 2 * m + 2], frame[:, 2 * m + 2 :]
     test = test_rng(base).standard_normal((base.n_test * T, frame.shape[0]))
-    return (noise[:2].T.copy(), noise.T @ noise, noise.T @ images, noise.T @ heads,
-            frame[:, m:m + 2].T @ heads, frame, test, "latent")
+    return (
+        noise[:2].T.copy(),
+        noise.T @ noise,
+        noise.T @ images,
+        noise.T @ heads,
+        frame[:, m : m + 2].T @ heads,
+        frame,
+        test,
+        "latent",
+    )
 
 
-def run_reduced_column(base: ProblemParams, signal_norms: Sequence[float], *,
-                       record_every: int | None = None, throw: bool = False,
-                       test_noise: np.ndarray | None = None,
-                       batch: int = DEFAULT_BATCH) -> list[Recording]:
+def run_reduced_column(
+    base: ProblemParams,
+    signal_norms: Sequence[float],
+    *,
+    record_every: int | None = None,
+    throw: bool = False,
+    test_noise: np.ndarray | None = None,
+    batch: int = DEFAULT_BATCH,
+) -> list[Recording]:
     """Train every ``base.replace(signal_norm=mu)`` by exact GD, sharing the column's set-up.
 
-    Paper: the paper's phase-diagram experiment (a column of the (d, ||mu||) grid) and derivations/joint_flow.py: the same GD map as
-    ``run_reduced(base.replace(signal_norm=mu))`` for each mu, with the test noise drawn in the
-    mu-independent subspace S* (module docstring).
+    Paper: the paper's phase-diagram experiment (a column of the (d, ||mu||) grid) and
+    derivations/joint_flow.py: the same GD map as ``run_reduced(base.replace(signal_norm=mu))``
+    for each mu, with the test noise drawn in the mu-independent subspace S* (module docstring).
 
     Parameters
     ----------
@@ -361,12 +392,18 @@ def run_reduced_column(base: ProblemParams, signal_norms: Sequence[float], *,
     recordings = []
     for start in range(0, len(norms), batch):
         batch_started = time.perf_counter()
-        chunk = norms[start:start + batch]
+        chunk = norms[start : start + batch]
         results = _descend(column, chunk, set(checkpoints.tolist()))
         wall = time.perf_counter() - batch_started
         for mu, (arrays, status, message) in zip(chunk, results):
-            stats = {"engine": "reduced-column", "setup_time_s": setup, "wall_time_s": wall,
-                     "record_every": record_every, "test_source": column.test_source, "signal_norm": mu}
+            stats = {
+                "engine": "reduced-column",
+                "setup_time_s": setup,
+                "wall_time_s": wall,
+                "record_every": record_every,
+                "test_source": column.test_source,
+                "signal_norm": mu,
+            }
             recordings.append(finish(arrays, status, message, stats, throw=False))
     if throw:
         for recording in recordings:
@@ -385,8 +422,14 @@ def _descend(column: SignalColumn, norms: list[float], checkpoints: set[int]):
     with np.errstate(over="ignore", invalid="ignore"):
         matrices = [column.training_matrices(mu) for mu in norms]
         scores = [column.scores(mu) for mu in norms]
-    state = GDState(np.stack([g for g, _ in matrices]), np.stack([mm for _, mm in matrices]), h, joint=True,
-                    block=_BLOCK, history=_HISTORY)
+    state = GDState(
+        np.stack([g for g, _ in matrices]),
+        np.stack([mm for _, mm in matrices]),
+        h,
+        joint=True,
+        block=_BLOCK,
+        history=_HISTORY,
+    )
     del matrices
     # (T, cells, n): the layout of the drive (``_drive``).
     gamma = np.ascontiguousarray(np.stack([g.T for g, _ in scores], axis=1))
@@ -394,17 +437,17 @@ def _descend(column: SignalColumn, norms: list[float], checkpoints: set[int]):
     label_weights = labels / n
     outputs = np.full((steps + 1, count, n), np.nan)
     recorded: list[list] = [[] for _ in norms]
-    ended: list = [None] * count       # (status, message) of a cell that stopped early
-    active = np.arange(count)          # cells still stepping, in batch order
+    ended: list = [None] * count  # (status, message) of a cell that stopped early
+    active = np.arange(count)  # cells still stepping, in batch order
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(steps + 1):
             z = state.logits()
             # One sum catches NaN and +-inf anywhere (as in numerics.reduced); then find the cells.
             if not math.isfinite(np.add.reduce(z, axis=None)):
                 finite = np.isfinite(np.add.reduce(z, axis=1))
-                for j in np.flatnonzero(~finite):
-                    outputs[k, active[j]] = attend(_sample_major(z[j], n, T), gamma[:, j].T)[1]
-                    ended[active[j]] = (Status.NONFINITE, f"non-finite logits or loss at step {k}")
+                for dead in np.flatnonzero(~finite):
+                    outputs[k, active[dead]] = attend(_sample_major(z[dead], n, T), gamma[:, dead].T)[1]
+                    ended[active[dead]] = (Status.NONFINITE, f"non-finite logits or loss at step {k}")
                 active, z, gamma = active[finite], z[finite], gamma[:, finite]
                 state.keep(finite)
                 if not active.size:
@@ -416,12 +459,15 @@ def _descend(column: SignalColumn, norms: list[float], checkpoints: set[int]):
                 outputs[k, active] = f
             if k in checkpoints:
                 w = state.w()
-                for j, cell in enumerate(active):
-                    recorded[cell].append((k, _sample_major(z[j], n, T), state.b[j].copy(), w[j].copy()))
+                assert w is not None  # the column trains W and p jointly (refused otherwise on entry)
+                for j, index in enumerate(active):
+                    recorded[index].append((k, _sample_major(z[j], n, T), state.b[j].copy(), w[j].copy()))
             if k < steps:
                 state.step(c)
-    return [_finish_cell(column, mu, scores[cell], recorded[cell], ended[cell], outputs[:, cell], h)
-            for cell, mu in enumerate(norms)]
+    return [
+        _finish_cell(column, mu, scores[cell], recorded[cell], ended[cell], outputs[:, cell], h)
+        for cell, mu in enumerate(norms)
+    ]
 
 
 def _sample_major(z: np.ndarray, n: int, T: int) -> np.ndarray:
@@ -429,8 +475,7 @@ def _sample_major(z: np.ndarray, n: int, T: int) -> np.ndarray:
     return z.reshape(T, n).T.copy()
 
 
-def _finish_cell(column: SignalColumn, mu: float, scores, recorded: list, ended, outputs: np.ndarray,
-                 h: float):
+def _finish_cell(column: SignalColumn, mu: float, scores, recorded: list, ended, outputs: np.ndarray, h: float):
     """Checkpoint metrics (test logits included) and step losses of one cell."""
     gamma_train, gamma_test = scores
     status, message = ended or (Status.SUCCESS, "completed all steps")
@@ -438,8 +483,9 @@ def _finish_cell(column: SignalColumn, mu: float, scores, recorded: list, ended,
     for k, z, b, w in recorded:
         with np.errstate(over="ignore", invalid="ignore"):
             z_test = column.test_logits(mu, b, w)
-        row = checkpoint_metrics(z, gamma_train, column.train, z_test, gamma_test, column.test,
-                                 roles=token_roles(column.base))
+        row = checkpoint_metrics(
+            z, gamma_train, column.train, z_test, gamma_test, column.test, roles=token_roles(column.base)
+        )
         if not math.isfinite(row["test_loss"]):
             status, message = Status.NONFINITE, f"non-finite test logits at step {k}"
             break

@@ -99,8 +99,10 @@ class CompiledFormula:
         missing = [a for a in self.formula.arguments if a not in values]
         extra = sorted(set(values) - set(self.formula.arguments))
         if missing or extra:
-            raise TypeError(f"{self.formula.name}: missing arguments {missing}, unexpected {extra}; "
-                            f"expected {self.formula.arguments}")
+            raise TypeError(
+                f"{self.formula.name}: missing arguments {missing}, unexpected {extra}; "
+                f"expected {self.formula.arguments}"
+            )
         if self.backend == "numpy":
             args = [np.asarray(values[a], dtype=np.float64) for a in self.formula.arguments]
             return self.function(*args)
@@ -115,8 +117,11 @@ def to_numpy(formula: Formula | str) -> CompiledFormula:
     Paper: see the formula's ``reference``.
     """
     formula = _resolve(formula)
-    function = sympy.lambdify(formula.symbols, formula.float_expr,
-                              modules=[{"GrowthInverse": _numpy_growth_inverse, "erfc": _numpy_erfc}, "numpy"])
+    function = sympy.lambdify(
+        formula.symbols,
+        formula.float_expr,
+        modules=[{"GrowthInverse": _numpy_growth_inverse, "erfc": _numpy_erfc}, "numpy"],
+    )
     return CompiledFormula(formula=formula, backend="numpy", function=function)
 
 
@@ -126,7 +131,9 @@ def to_mpmath(formula: Formula | str, *, digits: int = 50) -> CompiledFormula:
     Paper: see the formula's ``reference``.
     """
     formula = _resolve(formula)
-    function = sympy.lambdify(formula.symbols, formula.expr,
-                              modules=[{"GrowthInverse": mpmath_growth_inverse,
-                                        "logaddexp": _mpmath_logaddexp}, "mpmath"])
+    function = sympy.lambdify(
+        formula.symbols,
+        formula.expr,
+        modules=[{"GrowthInverse": mpmath_growth_inverse, "logaddexp": _mpmath_logaddexp}, "mpmath"],
+    )
     return CompiledFormula(formula=formula, backend="mpmath", function=function, digits=digits)

@@ -139,8 +139,9 @@ def labels_only(params: ProblemParams) -> Split:
     """The training split without tokens: labels, true labels and noisy mask (all a trajectory
     reads from it), with no d-dimensional draw."""
     labels, true_labels, noisy = split_labels(params, "train")
-    return Split(tokens=np.empty((params.n_train, params.seq_len, 0)), labels=labels,
-                 true_labels=true_labels, noisy=noisy)
+    return Split(
+        tokens=np.empty((params.n_train, params.seq_len, 0)), labels=labels, true_labels=true_labels, noisy=noisy
+    )
 
 
 def add_signals(noise: np.ndarray, true_labels: np.ndarray, mu1, mu2, params: ProblemParams) -> np.ndarray:
@@ -164,8 +165,9 @@ def signal_coefficients(true_labels: np.ndarray, params: ProblemParams, *, token
     """Per-token signal coefficients on (e_1, e_2), shape (count T, 2): the official recipe
     applied to unit signals in the signal plane. Sample-major rows (index i T + t) unless
     ``token_major`` (index t count + i)."""
-    plane = add_signals(np.zeros((true_labels.size, params.seq_len, 2)), true_labels, np.array([1.0, 0.0]),
-                        np.array([0.0, 1.0]), params)
+    plane = add_signals(
+        np.zeros((true_labels.size, params.seq_len, 2)), true_labels, np.array([1.0, 0.0]), np.array([0.0, 1.0]), params
+    )
     return (plane.transpose(1, 0, 2) if token_major else plane).reshape(-1, 2)
 
 

@@ -25,14 +25,15 @@ the mpmath flow of ``numerics.flow_mpmath``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy.special import expit
 
 __all__ = ["drive", "logits", "rate", "test_coordinates", "GDState"]
 
 
-def drive(z: np.ndarray, gamma: np.ndarray, labels: np.ndarray, label_weights: np.ndarray, *,
-          axis: int, ledger=None):
+def drive(z: np.ndarray, gamma: np.ndarray, labels: np.ndarray, label_weights: np.ndarray, *, axis: int, ledger=None):
     """Outputs f and the drive c = -dL/dz from logits z and token scores gamma of one shape.
 
     Paper: f_i = sum_t s_{i,t} gamma_{i,t}, s = softmax(z_i), and
@@ -76,8 +77,7 @@ def logits(gram: np.ndarray, metric: np.ndarray, b: np.ndarray, E: np.ndarray | 
     return u + gram @ w, w
 
 
-def rate(gram: np.ndarray, b: np.ndarray, E: np.ndarray | None, c: np.ndarray,
-         out: np.ndarray) -> np.ndarray:
+def rate(gram: np.ndarray, b: np.ndarray, E: np.ndarray | None, c: np.ndarray, out: np.ndarray) -> np.ndarray:
     """The rate of the state with drive c written into ``out``: c (p-only, ``out`` of shape
     (m,)), or [c + E^T G c, (c b^T).ravel()] (joint, ``out`` of shape (m + m m,)).
 
@@ -128,8 +128,9 @@ class GDState:
     which makes its one product per history cheaper per step.
     """
 
-    def __init__(self, gram: np.ndarray, metric: np.ndarray, step_size: float, *, joint: bool,
-                 block: int, history: int) -> None:
+    def __init__(
+        self, gram: np.ndarray, metric: np.ndarray, step_size: float, *, joint: bool, block: int, history: int
+    ) -> None:
         if history % block:
             raise ValueError(f"history={history}: must be a multiple of block={block}")
         self.gram, self.metric, self.h, self.joint = gram, metric, step_size, joint
@@ -137,16 +138,18 @@ class GDState:
         lead, m = gram.shape[:-2], gram.shape[-1]
         # One problem: plain products (the stacked forms cost more per call than the arithmetic
         # of one m x m matrix-vector product at m ~ 100).
+        self._matvec: Callable[[np.ndarray, np.ndarray], np.ndarray]
+        self._vecmat: Callable[[np.ndarray, np.ndarray], np.ndarray]
         self._matvec, self._vecmat = (_matvec, _vecmat) if lead else (np.matmul, np.matmul)
         self.b = np.zeros(lead + (m,))
         if joint:
             self.S = np.zeros(lead + (m, m))
             self.E = np.zeros(lead + (m, m))
-            self.cs = np.zeros(lead + (history, m))     # h c_k
-            self.bs = np.zeros(lead + (history, m))     # b_k
-            self.gcs = np.zeros(lead + (block, m))      # G h c_k of the current S block
+            self.cs = np.zeros(lead + (history, m))  # h c_k
+            self.bs = np.zeros(lead + (history, m))  # b_k
+            self.gcs = np.zeros(lead + (block, m))  # G h c_k of the current S block
             self.filled = 0
-            self._current = slice(0, block)             # the rows of bs in the current S block
+            self._current = slice(0, block)  # the rows of bs in the current S block
 
     def keep(self, mask: np.ndarray) -> None:
         """Drop the cells of a batch where ``mask`` is False (they ended)."""

@@ -31,19 +31,36 @@ from scipy import integrate, optimize
 
 from numerics import dynamics
 from numerics.data import Data
+from numerics.progress import PROGRESS_FORMAT
 from numerics.recording import Recording, finish, stack_checkpoints, with_setup
 from numerics.reduced import Checkpoints, logits_on_test, problem_drive
+from numerics.reduced_problem import ReducedProblem
 from numerics.stable import logistic_loss, softmax
-from numerics.progress import PROGRESS_FORMAT
 from numerics.status import Status
-from numerics.subspace import ReducedProblem, reduce_problem
+from numerics.subspace import reduce_problem
 from theory.params import ProblemParams
 
-__all__ = ["FlowOptions", "FlowEvents", "FlowSystem", "METHODS", "IMPLICIT_METHODS",
-           "MAX_IMPLICIT_STATE", "BACKENDS", "flow_times", "run_flow", "integrate_flow"]
+__all__ = [
+    "FlowOptions",
+    "FlowEvents",
+    "FlowSystem",
+    "METHODS",
+    "IMPLICIT_METHODS",
+    "MAX_IMPLICIT_STATE",
+    "BACKENDS",
+    "flow_times",
+    "run_flow",
+    "integrate_flow",
+]
 
-METHODS = {"RK23": integrate.RK23, "RK45": integrate.RK45, "DOP853": integrate.DOP853,
-           "Radau": integrate.Radau, "BDF": integrate.BDF, "LSODA": integrate.LSODA}
+METHODS = {
+    "RK23": integrate.RK23,
+    "RK45": integrate.RK45,
+    "DOP853": integrate.DOP853,
+    "Radau": integrate.Radau,
+    "BDF": integrate.BDF,
+    "LSODA": integrate.LSODA,
+}
 #: Methods that build a dense Jacobian of the state (LSODA does once it switches to stiff mode).
 IMPLICIT_METHODS = ("Radau", "BDF", "LSODA")
 #: Largest state an implicit method may take: its Jacobian is state x state and found by
@@ -95,14 +112,17 @@ class FlowOptions:
     def __post_init__(self) -> None:
         extra = tuple(self.extra_checkpoints)
         for value in extra:
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-                    or not 0 < value <= self.horizon:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not math.isfinite(value)
+                or not 0 < value <= self.horizon
+            ):
                 raise ValueError(f"extra checkpoint {value!r}: must be a finite time in (0, horizon]")
         object.__setattr__(self, "extra_checkpoints", tuple(sorted({float(v) for v in extra})))
         for name in ("horizon", "rtol", "atol", "first_checkpoint"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) \
-                    or not math.isfinite(value) or value <= 0:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
                 raise ValueError(f"{name}={value!r}: must be a finite number > 0")
             object.__setattr__(self, name, float(value))
         if self.method not in METHODS:
@@ -156,14 +176,12 @@ class FlowEvents:
         object.__setattr__(self, "attention_level", float(level))
         tol = self.test_loss_tolerance
         if tol is not None:
-            if isinstance(tol, bool) or not isinstance(tol, (int, float)) \
-                    or not math.isfinite(tol) or tol <= 0:
+            if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not math.isfinite(tol) or tol <= 0:
                 raise ValueError(f"test_loss_tolerance={tol!r}: must be a finite number > 0 or None")
             object.__setattr__(self, "test_loss_tolerance", float(tol))
         floor = self.test_loss_floor
         if floor is not None:
-            if isinstance(floor, bool) or not isinstance(floor, (int, float)) \
-                    or not math.isfinite(floor) or floor < 0:
+            if isinstance(floor, bool) or not isinstance(floor, (int, float)) or not math.isfinite(floor) or floor < 0:
                 raise ValueError(f"test_loss_floor={floor!r}: must be a finite number >= 0 or None")
             object.__setattr__(self, "test_loss_floor", float(floor))
         err = self.test_error_tolerance
@@ -235,9 +253,17 @@ class FlowSystem:
         return dy
 
 
-def run_flow(params: ProblemParams, *, data: Data | None = None, w0=None,
-             options: FlowOptions | None = None, events: FlowEvents | None = None,
-             backend: str = "scipy", progress: bool = False, throw: bool = True) -> Recording:
+def run_flow(
+    params: ProblemParams,
+    *,
+    data: Data | None = None,
+    w0=None,
+    options: FlowOptions | None = None,
+    events: FlowEvents | None = None,
+    backend: str = "scipy",
+    progress: bool = False,
+    throw: bool = True,
+) -> Recording:
     """Integrate the gradient flow of ``params``'s training problem to ``options.horizon``.
 
     Paper: the paper's gradient-flow analysis (gradient-flow analysis; delayed generalisation at exponential times).
@@ -266,14 +292,19 @@ def run_flow(params: ProblemParams, *, data: Data | None = None, w0=None,
     started = time.perf_counter()
     problem = reduce_problem(params, data=data, w0=w0)
     setup = time.perf_counter() - started
-    recording = integrate_flow(problem, options=options, events=events, backend=backend,
-                               progress=progress, throw=throw)
+    recording = integrate_flow(problem, options=options, events=events, backend=backend, progress=progress, throw=throw)
     return with_setup(recording, setup_s=setup, started=started)
 
 
-def integrate_flow(problem: ReducedProblem, *, options: FlowOptions | None = None,
-                   events: FlowEvents | None = None, backend: str = "scipy",
-                   progress: bool = False, throw: bool = True) -> Recording:
+def integrate_flow(
+    problem: ReducedProblem,
+    *,
+    options: FlowOptions | None = None,
+    events: FlowEvents | None = None,
+    backend: str = "scipy",
+    progress: bool = False,
+    throw: bool = True,
+) -> Recording:
     """Integrate the reduced flow of a prepared problem; see ``run_flow``.
 
     Paper: derivations/joint_flow.py (gradient flow in the reduced state).
@@ -287,7 +318,8 @@ def integrate_flow(problem: ReducedProblem, *, options: FlowOptions | None = Non
         raise ValueError(
             f"method={options.method!r} with a state of {system.size} numbers: implicit methods "
             f"need a state of at most {MAX_IMPLICIT_STATE} (their Jacobian is dense); use an "
-            "explicit method (RK45, DOP853) or p-only training / smaller n T")
+            "explicit method (RK45, DOP853) or p-only training / smaller n T"
+        )
     started = time.perf_counter()
     watcher = _Watcher(system, events)
     times = flow_times(options)
@@ -306,14 +338,19 @@ def integrate_flow(problem: ReducedProblem, *, options: FlowOptions | None = Non
     arrays["time"] = np.asarray(reached, dtype=np.float64)
     arrays["log_time"] = np.log1p(arrays["time"])
     arrays.update(watcher.arrays())
-    stats.update(engine=f"flow:{backend}", horizon=options.horizon, rtol=options.rtol,
-                 atol=options.atol, events=watcher.summary(),
-                 test_source=problem.test_source, wall_time_s=time.perf_counter() - started)
+    stats.update(
+        engine=f"flow:{backend}",
+        horizon=options.horizon,
+        rtol=options.rtol,
+        atol=options.atol,
+        events=watcher.summary(),
+        test_source=problem.test_source,
+        wall_time_s=time.perf_counter() - started,
+    )
     return finish(arrays, status, message, stats, throw=throw)
 
 
-def _integrate_scipy(system: FlowSystem, watcher, recorder: Checkpoints, times, options: FlowOptions,
-                     progress: bool):
+def _integrate_scipy(system: FlowSystem, watcher, recorder: Checkpoints, times, options: FlowOptions, progress: bool):
     from tqdm import tqdm
 
     u_checks = np.log1p(times)
@@ -330,14 +367,20 @@ def _integrate_scipy(system: FlowSystem, watcher, recorder: Checkpoints, times, 
     with np.errstate(all="ignore"):
         solver = METHODS[options.method](system, 0.0, y, u_end, rtol=options.rtol, atol=options.atol)
     status, message, steps = Status.SUCCESS, f"reached tau = {options.horizon:g}", 0
-    bar = tqdm(total=u_end, disable=not progress, desc=f"flow:{options.method} to tau = {options.horizon:g}",
-               bar_format=PROGRESS_FORMAT)
+    bar = tqdm(
+        total=u_end,
+        disable=not progress,
+        desc=f"flow:{options.method} to tau = {options.horizon:g}",
+        bar_format=PROGRESS_FORMAT,
+    )
     try:
         while solver.status == "running":
             if steps >= options.max_steps:
                 status = Status.MAX_STEPS
-                message = (f"step budget max_steps={options.max_steps} used up at "
-                           f"tau = {math.expm1(solver.t):.6g} (stiff or too tight tolerances?)")
+                message = (
+                    f"step budget max_steps={options.max_steps} used up at "
+                    f"tau = {math.expm1(solver.t):.6g} (stiff or too tight tolerances?)"
+                )
                 break
             u_old = solver.t
             try:
@@ -366,9 +409,14 @@ def _integrate_scipy(system: FlowSystem, watcher, recorder: Checkpoints, times, 
             bar.update(solver.t - u_old)
     finally:
         bar.close()
-    stats = {"method": options.method, "solver_steps": steps, "nfev": int(solver.nfev),
-             "njev": int(solver.njev), "nlu": int(solver.nlu),
-             "tau_reached": math.expm1(solver.t)}
+    stats = {
+        "method": options.method,
+        "solver_steps": steps,
+        "nfev": int(solver.nfev),
+        "njev": int(solver.njev),
+        "nlu": int(solver.nlu),
+        "tau_reached": math.expm1(solver.t),
+    }
     return status, message, stats
 
 
@@ -395,12 +443,13 @@ class _Watcher:
         n = len(self.noisy)
         self.attention_time = np.full(n, np.nan)
         self.attention_token = np.full(n, -1, dtype=np.int64)
-        self.all_noisy_fitted = None
-        self.all_clean_fitted = None
-        self.test_near_floor = None
-        self.test_error_within = None
+        self.all_noisy_fitted: float | None = None
+        self.all_clean_fitted: float | None = None
+        self.test_near_floor: float | None = None
+        self.test_error_within: float | None = None
         self.watch_test = events.test_loss_tolerance is not None
         self.watch_error = events.test_error_tolerance is not None
+        self.floor: float
         if events.test_loss_floor is None:
             relevant_score = problem.test.gamma[:, problem.roles.relevant].mean(axis=1)
             self.floor = float(np.mean(logistic_loss(problem.test.labels * relevant_score)))
@@ -426,8 +475,8 @@ class _Watcher:
         if with_test:
             s_test = softmax(logits_on_test(problem, b, w))
             test_margins = problem.test.labels * np.sum(s_test * problem.test.gamma, axis=1)
-            if self.watch_test:
-                test = self.floor + self.events.test_loss_tolerance - float(np.mean(logistic_loss(test_margins)))
+            if (loss_tolerance := self.events.test_loss_tolerance) is not None:
+                test = self.floor + loss_tolerance - float(np.mean(logistic_loss(test_margins)))
             if self.watch_error:
                 # Errors allowed minus errors made, offset by half a sample: positive exactly
                 # when the error rate is within the tolerance, and never zero, so the root
@@ -476,11 +525,14 @@ class _Watcher:
         return optimize.brentq(lambda u: function(dense(u)), u_old, u_new, xtol=1e-13, rtol=1e-13)
 
     def arrays(self) -> dict:
-        return {"event_attention_time": self.attention_time.copy(),
-                "event_attention_token": self.attention_token.copy()}
+        return {
+            "event_attention_time": self.attention_time.copy(),
+            "event_attention_token": self.attention_token.copy(),
+        }
 
     def summary(self) -> dict:
         """JSON-ready event times (None = not reached within the run)."""
+
         def first_all(mask):
             times = self.attention_time[mask]
             if times.size == 0 or np.isnan(times).any():

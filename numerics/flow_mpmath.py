@@ -17,7 +17,6 @@ and small instances.
 
 from __future__ import annotations
 
-
 import mpmath
 import numpy as np
 
@@ -48,9 +47,9 @@ class MpFlowSystem:
     def drive(self, z: list) -> list:
         """c = -dL/dz for flat logits z."""
         fdot, exp = mpmath.fdot, mpmath.exp
-        c = []
+        c: list = []
         for i, y_i in enumerate(self.labels):
-            row = z[i * self.T:(i + 1) * self.T]
+            row = z[i * self.T : (i + 1) * self.T]
             top = max(row)
             weights = [exp(value - top) for value in row]
             total = mpmath.fsum(weights)
@@ -67,7 +66,7 @@ class MpFlowSystem:
         v = [fdot(row, b) for row in self.metric]
         if not self.joint:
             return v, b, None
-        rows = [y[m + i * m:m + (i + 1) * m] for i in range(m)]
+        rows = [y[m + i * m : m + (i + 1) * m] for i in range(m)]
         w = [fdot(row, v) for row in rows]
         return [v_i + fdot(row, w) for v_i, row in zip(v, self.gram)], b, rows
 
@@ -166,15 +165,15 @@ def integrate_mpmath(system, watcher, recorder, times, options, progress: bool):
         H = min(u_checks[1], mpmath.mpf("0.01"))
         status, message = Status.SUCCESS, f"reached tau = {float(times[-1]):g}"
         steps = rejected = 0
-        bar = tqdm(total=float(u_checks[-1]), disable=not progress, desc="flow:mpmath",
-                   bar_format=PROGRESS_FORMAT)
+        bar = tqdm(total=float(u_checks[-1]), disable=not progress, desc="flow:mpmath", bar_format=PROGRESS_FORMAT)
         try:
             for target, tau in zip(u_checks[1:], times[1:]):
                 while u < target:
                     if steps >= options.max_steps:
                         status = Status.MAX_STEPS
-                        message = (f"step budget max_steps={options.max_steps} used up at "
-                                   f"tau = {float(mpmath.expm1(u)):.6g}")
+                        message = (
+                            f"step budget max_steps={options.max_steps} used up at tau = {float(mpmath.expm1(u)):.6g}"
+                        )
                         break
                     H = min(H, target - u)
                     if H <= mpmath.eps * max(1, abs(u)):
@@ -189,9 +188,12 @@ def integrate_mpmath(system, watcher, recorder, times, options, progress: bool):
                     steps += 1
                     u_new = target if target - (u + H) < mpmath.eps * max(1, abs(target)) else u + H
                     f_new = F(u_new, y_new)
-                    watcher.advance(float(u), float(u_new), to_float(y_new),
-                                    _hermite(float(u), float(u_new), to_float(y), to_float(y_new),
-                                             to_float(f), to_float(f_new)))
+                    watcher.advance(
+                        float(u),
+                        float(u_new),
+                        to_float(y_new),
+                        _hermite(float(u), float(u_new), to_float(y), to_float(y_new), to_float(f), to_float(f_new)),
+                    )
                     bar.update(float(u_new - u))
                     H *= _step_factor(error)
                     u, y, f = u_new, y_new, f_new
@@ -200,9 +202,14 @@ def integrate_mpmath(system, watcher, recorder, times, options, progress: bool):
                 system.record(recorder, float(tau), to_float(y))
         finally:
             bar.close()
-        stats = {"dps": options.dps, "macro_steps": steps, "rejected_steps": rejected,
-                 "nfev": F.nfev, "tolerance": float(tolerance),
-                 "tau_reached": float(mpmath.expm1(u)),
-                 # The end point at full precision, for comparisons beyond float64.
-                 "final_logits": [mpmath.nstr(v, options.dps) for v in F.logits(y)[0]]}
+        stats = {
+            "dps": options.dps,
+            "macro_steps": steps,
+            "rejected_steps": rejected,
+            "nfev": F.nfev,
+            "tolerance": float(tolerance),
+            "tau_reached": float(mpmath.expm1(u)),
+            # The end point at full precision, for comparisons beyond float64.
+            "final_logits": [mpmath.nstr(v, options.dps) for v in F.logits(y)[0]],
+        }
     return status, message, stats

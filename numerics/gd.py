@@ -67,9 +67,15 @@ def check_initial_weights(w0, dim: int) -> np.ndarray:
     return np.array(w0, dtype=np.float64, order="C")
 
 
-def run_direct(params: ProblemParams, *, data: Data | None = None, w0=None,
-               record_every: int | None = None, progress: bool = False,
-               throw: bool = True) -> Recording:
+def run_direct(
+    params: ProblemParams,
+    *,
+    data: Data | None = None,
+    w0=None,
+    record_every: int | None = None,
+    progress: bool = False,
+    throw: bool = True,
+) -> Recording:
     """Train by direct GD for ``params.steps`` steps and record the run.
 
     Records the training loss at every step (``step_loss``, before each update, and after the
@@ -99,14 +105,16 @@ def run_direct(params: ProblemParams, *, data: Data | None = None, w0=None,
     from tqdm import tqdm
 
     if params.draw == "latent":
-        raise ValueError("draw='latent' with the direct engine: the latent draw has no d-dimensional "
-                         "tokens or W; use the reduced engine or the flow (or draw='full')")
-    check_memory("the direct engine", direct_bytes(params, w0_given=w0 is not None,
-                                                   record_every=record_every), params)
+        raise ValueError(
+            "draw='latent' with the direct engine: the latent draw has no d-dimensional "
+            "tokens or W; use the reduced engine or the flow (or draw='full')"
+        )
+    check_memory("the direct engine", direct_bytes(params, w0_given=w0 is not None, record_every=record_every), params)
 
     started = time.perf_counter()
     data = make_data(params) if data is None else data
     n, T, d = data.train.tokens.shape
+    W: np.ndarray | None
     if w0 is not None:
         W = check_initial_weights(w0, d)
     else:
@@ -136,8 +144,18 @@ def run_direct(params: ProblemParams, *, data: Data | None = None, w0=None,
                 status, message = Status.NONFINITE, f"non-finite logits or loss at step {k}"
                 break
             if k in checkpoints:
-                rows.append(checkpoint_metrics(z, gamma, data.train, (X_test @ q).reshape(-1, T),
-                                               gamma_test, data.test, roles=token_roles(params)) | ledger.snapshot())
+                rows.append(
+                    checkpoint_metrics(
+                        z,
+                        gamma,
+                        data.train,
+                        (X_test @ q).reshape(-1, T),
+                        gamma_test,
+                        data.test,
+                        roles=token_roles(params),
+                    )
+                    | ledger.snapshot()
+                )
                 recorded.append(k)
             if k == params.steps:
                 break
@@ -146,6 +164,7 @@ def run_direct(params: ProblemParams, *, data: Data | None = None, w0=None,
             if params.train == "p_only":
                 p += h * (v if W is None else W.T @ v)
             else:
+                assert W is not None  # joint training starts from a W (given or drawn above)
                 grad_p = W.T @ v
                 # W^T is Fortran-ordered, so BLAS updates W in place: W += h v p^T (no d x d temporary).
                 dger(h, p, v, a=W.T, overwrite_a=True)

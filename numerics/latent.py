@@ -67,7 +67,7 @@ import dataclasses
 import numpy as np
 
 from numerics.data import Split, add_signals, init_rng, init_variance, signal_coefficients, split_labels, test_rng
-from numerics.subspace import ProjectedSplit, ReducedProblem
+from numerics.reduced_problem import ProjectedSplit, ReducedProblem
 from theory.params import ProblemParams
 from theory.roles import token_roles
 
@@ -131,12 +131,12 @@ def draw_frame(params: ProblemParams) -> LatentFrame:
         return LatentFrame(generators=inputs, m=m)
     scale = np.sqrt(init_variance(d))
     w_rng = init_rng(params)
-    image = scale * wishart_factor(w_rng, r1, d)                  # F_V: V = A Q_1 = Q_V F_V
-    outside = scale * wishart_factor(w_rng, r1, d - r1) @ image   # F_2 F_V: A_2^T V in its frame
+    image = scale * wishart_factor(w_rng, r1, d)  # F_V: V = A Q_1 = Q_V F_V
+    outside = scale * wishart_factor(w_rng, r1, d - r1) @ image  # F_2 F_V: A_2^T V in its frame
     generators = np.zeros((r1 + outside.shape[0], 2 * m + 4))
-    generators[:r1, :m + 2] = inputs
-    generators[:r1, m + 2:] = (image.T @ image) @ inputs
-    generators[r1:, m + 2:] = outside @ inputs
+    generators[:r1, : m + 2] = inputs
+    generators[:r1, m + 2 :] = (image.T @ image) @ inputs
+    generators[r1:, m + 2 :] = outside @ inputs
     return LatentFrame(generators=generators, m=m)
 
 
@@ -160,18 +160,18 @@ def latent_problem(params: ProblemParams, frame: LatentFrame, test_noise: np.nda
     """Assemble the reduced problem at ``params.signal_norm`` from a drawn frame and test noise.
 
     Paper: the reduced dynamics' G, M_0, scores and test logits (``numerics.subspace``). The
-    frame and the test noise do not depend on ||mu||, so a column of signal norms (same d, seeds) can share them. The training
-    split's ``tokens`` are the training tokens' coordinates in the r-dimensional frame (all
+    frame and the test noise do not depend on ||mu||, so a column of signal norms (same d, seeds)
+    can share them. The training split's ``tokens`` are the training tokens' coordinates in the r-dimensional frame (all
     their inner products with the generators and nu are exact).
     """
     n, T, m, mu = params.n_train, params.seq_len, frame.m, params.signal_norm
     labels, true_labels, noisy = split_labels(params, "train")
     C = frame.generators
-    signal = signal_coefficients(true_labels, params)                # (m, 2), sample-major
-    tokens = C[:, :m] + mu * (C[:, m:m + 2] @ signal.T)              # X^T in the frame
+    signal = signal_coefficients(true_labels, params)  # (m, 2), sample-major
+    tokens = C[:, :m] + mu * (C[:, m : m + 2] @ signal.T)  # X^T in the frame
     joint = params.train == "joint"
     # N X^T in the frame (N = I for p-only training).
-    images = C[:, m + 2:2 * m + 2] + mu * (C[:, 2 * m + 2:] @ signal.T) if joint else tokens
+    images = C[:, m + 2 : 2 * m + 2] + mu * (C[:, 2 * m + 2 :] @ signal.T) if joint else tokens
     gram = tokens.T @ tokens
     metric = tokens.T @ images if joint else gram
     nu = np.zeros(frame.rank)
@@ -185,9 +185,23 @@ def latent_problem(params: ProblemParams, frame: LatentFrame, test_noise: np.nda
     # Test tokens stay in the r-dimensional frame and q is rebuilt there per evaluation
     # (``ProjectedSplit``'s on-demand mode): r <= 2m + 4, so this costs what basis rows would,
     # without an (n_test T) x r x 2m product at set-up.
-    test = ProjectedSplit(tokens=test_tokens, train_tokens=tokens.T if joint else None, y0=images.T, w0=None,
-                          gamma=test_tokens @ nu, labels=test_true.copy(), true_labels=test_true,
-                          noisy=np.zeros(params.n_test, dtype=bool))
-    return ReducedProblem(train=train, gamma=train_tokens @ nu, gram=gram, metric=metric, test=test,
-                          train_mode=params.train, roles=token_roles(params), test_source="latent")
-
+    test = ProjectedSplit(
+        tokens=test_tokens,
+        train_tokens=tokens.T if joint else None,
+        y0=images.T,
+        w0=None,
+        gamma=test_tokens @ nu,
+        labels=test_true.copy(),
+        true_labels=test_true,
+        noisy=np.zeros(params.n_test, dtype=bool),
+    )
+    return ReducedProblem(
+        train=train,
+        gamma=train_tokens @ nu,
+        gram=gram,
+        metric=metric,
+        test=test,
+        train_mode=params.train,
+        roles=token_roles(params),
+        test_source="latent",
+    )

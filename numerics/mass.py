@@ -52,7 +52,7 @@ class MassLedger:
         self._sample += a * (1.0 - a)
         self._token += s * (1.0 - s)
 
-    def snapshot(self) -> dict[str, np.ndarray]:
+    def snapshot(self) -> dict[str, np.ndarray | np.float64]:
         """The sums over the updates added so far, as one checkpoint row of ``MASS_ARRAYS``."""
         return {"mass_cumulative": self._sample.copy(), "token_mass_max": np.float64(self._token.max())}
 

@@ -15,8 +15,16 @@ import numpy as np
 
 from numerics.status import IntegrationError, Status
 
-__all__ = ["Recording", "MAX_RECORDED_VALUES", "default_record_every", "checkpoint_steps",
-           "stack_checkpoints", "gd_arrays", "finish", "with_setup"]
+__all__ = [
+    "Recording",
+    "MAX_RECORDED_VALUES",
+    "default_record_every",
+    "checkpoint_steps",
+    "stack_checkpoints",
+    "gd_arrays",
+    "finish",
+    "with_setup",
+]
 
 #: Train attention is stored for every checkpoint; keep n * T * checkpoints below this by default.
 MAX_RECORDED_VALUES = 10**6

@@ -23,11 +23,11 @@ from numerics.data import Data
 from numerics.dynamics import GDState, drive, test_coordinates
 from numerics.mass import MassLedger
 from numerics.metrics import checkpoint_metrics
-from numerics.recording import (Recording, checkpoint_steps, default_record_every, finish, gd_arrays,
-                                with_setup)
+from numerics.recording import Recording, checkpoint_steps, default_record_every, finish, gd_arrays, with_setup
+from numerics.reduced_problem import ReducedProblem
 from numerics.stable import logistic_loss
 from numerics.status import Status
-from numerics.subspace import ReducedProblem, reduce_problem
+from numerics.subspace import reduce_problem
 from theory.params import ProblemParams
 
 __all__ = ["run_reduced", "descend_reduced", "reduced_state", "problem_drive", "logits_on_test", "Checkpoints"]
@@ -71,8 +71,15 @@ class Checkpoints:
             stop = min(start + _BATCH, len(self.labels))
             batch = problem.test.logits(np.stack(self._coords[start:stop], axis=1))
             for j in range(stop - start):
-                row = checkpoint_metrics(self._logits[start + j], problem.gamma, problem.train,
-                                         batch[..., j], problem.test.gamma, problem.test, roles=problem.roles)
+                row = checkpoint_metrics(
+                    self._logits[start + j],
+                    problem.gamma,
+                    problem.train,
+                    batch[..., j],
+                    problem.test.gamma,
+                    problem.test,
+                    roles=problem.roles,
+                )
                 if not math.isfinite(row["test_loss"]):
                     return rows, self.labels[: len(rows) + 1]
                 rows.append(row)
@@ -83,9 +90,15 @@ class Checkpoints:
 _BATCH = 64
 
 
-def run_reduced(params: ProblemParams, *, data: Data | None = None, w0=None,
-                record_every: int | None = None, progress: bool = False,
-                throw: bool = True) -> Recording:
+def run_reduced(
+    params: ProblemParams,
+    *,
+    data: Data | None = None,
+    w0=None,
+    record_every: int | None = None,
+    progress: bool = False,
+    throw: bool = True,
+) -> Recording:
     """Train by exact GD in the reduced state; same arrays and numbers as ``run_direct``.
 
     Paper: the paper's setting (full-batch GD, step size h, from p = 0); derivations/joint_flow.py.
@@ -114,22 +127,37 @@ def run_reduced(params: ProblemParams, *, data: Data | None = None, w0=None,
         attention-mass sums ``numerics.mass.MASS_ARRAYS`` (over every step); stats
         ``engine="reduced"``, ``setup_time_s``, ``wall_time_s``, ``test_source``.
     """
-    check_memory("the reduced engine", reduced_bytes(params, data_given=data is not None, w0_given=w0 is not None,
-                                                     record_every=record_every), params)
+    check_memory(
+        "the reduced engine",
+        reduced_bytes(params, data_given=data is not None, w0_given=w0 is not None, record_every=record_every),
+        params,
+    )
     started = time.perf_counter()
     if record_every is None:
         record_every = default_record_every(params.n_train, params.seq_len, params.steps)
     evaluations = len(checkpoint_steps(params.steps, record_every))
     problem = reduce_problem(params, data=data, w0=w0, test_evaluations=evaluations)
     setup = time.perf_counter() - started
-    recording = descend_reduced(problem, step_size=params.step_size, steps=params.steps,
-                                record_every=record_every, progress=progress, throw=throw)
+    recording = descend_reduced(
+        problem,
+        step_size=params.step_size,
+        steps=params.steps,
+        record_every=record_every,
+        progress=progress,
+        throw=throw,
+    )
     return with_setup(recording, setup_s=setup, started=started)
 
 
-def descend_reduced(problem: ReducedProblem, *, step_size: float, steps: int,
-                    record_every: int | None = None, progress: bool = False,
-                    throw: bool = True) -> Recording:
+def descend_reduced(
+    problem: ReducedProblem,
+    *,
+    step_size: float,
+    steps: int,
+    record_every: int | None = None,
+    progress: bool = False,
+    throw: bool = True,
+) -> Recording:
     """Run ``steps`` GD steps of size ``step_size`` on a prepared reduced problem.
 
     Paper: derivations/joint_flow.py (exact discrete GD). Reusing one ``ReducedProblem`` for several
@@ -139,8 +167,12 @@ def descend_reduced(problem: ReducedProblem, *, step_size: float, steps: int,
 
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise ValueError(f"steps={steps!r}: must be an integer >= 0")
-    if isinstance(step_size, bool) or not isinstance(step_size, (int, float)) \
-            or not math.isfinite(step_size) or step_size <= 0:
+    if (
+        isinstance(step_size, bool)
+        or not isinstance(step_size, (int, float))
+        or not math.isfinite(step_size)
+        or step_size <= 0
+    ):
         raise ValueError(f"step_size={step_size!r}: must be a finite number > 0")
     started = time.perf_counter()
     n, T = problem.shape
@@ -183,8 +215,12 @@ def descend_reduced(problem: ReducedProblem, *, step_size: float, steps: int,
     with np.errstate(invalid="ignore"):
         step_loss = np.mean(logistic_loss(y * outputs), axis=1)
     arrays = gd_arrays([row | mass for row, mass in zip(rows, masses)], recorded, float(step_size), step_loss)
-    stats = {"engine": "reduced", "wall_time_s": time.perf_counter() - started,
-             "record_every": record_every, "test_source": problem.test_source}
+    stats = {
+        "engine": "reduced",
+        "wall_time_s": time.perf_counter() - started,
+        "record_every": record_every,
+        "test_source": problem.test_source,
+    }
     return finish(arrays, status, message, stats, throw=throw)
 
 
@@ -193,8 +229,9 @@ def reduced_state(problem: ReducedProblem, step_size: float) -> GDState:
 
     Paper: the paper's setting (p initialised at 0); derivations/joint_flow.py.
     """
-    return GDState(problem.gram, problem.metric, step_size, joint=problem.train_mode == "joint",
-                   block=_BLOCK, history=_BLOCK)
+    return GDState(
+        problem.gram, problem.metric, step_size, joint=problem.train_mode == "joint", block=_BLOCK, history=_BLOCK
+    )
 
 
 def problem_drive(problem: ReducedProblem):

@@ -26,113 +26,17 @@ the legacy generator (float32-rounded noise is not rotation invariant).
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import numpy as np
 
 from numerics.data import Data, Split, add_signals, draw_split, initial_weights, split_labels, test_rng
 from numerics.gd import check_initial_weights
+from numerics.reduced_problem import ProjectedSplit, ReducedProblem
 from theory.params import ProblemParams
-from theory.roles import TokenRoles, token_roles
+from theory.roles import token_roles
 
-__all__ = ["ProjectedSplit", "ReducedProblem", "reduce_problem", "training_split"]
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class ProjectedSplit:
-    """Samples seen through the reduced state: their logits for state coordinates ``coords``.
-
-    Paper: derivations/joint_flow.py (test logits from H = X_te X^T and M_te = X_te W_0 W_0^T X^T).
-
-    Two storage modes, the same numbers up to rounding:
-
-    - projected: ``basis`` holds the rows x^T B, and a logit costs O(k) per token;
-    - on demand: ``tokens`` (count, T, d) are kept with ``train_tokens`` X (joint only),
-      ``y0`` = X W_0 and ``w0`` (``None`` for W_0 = I), and q = B coords is rebuilt in d
-      dimensions at each evaluation. Cheaper when the test set is evaluated at few
-      checkpoints (``reduce_problem`` chooses from its ``test_evaluations`` hint).
-
-    Attributes
-    ----------
-    gamma : (count, T) array
-        Token scores nu^T x_{i,t}.
-    labels, true_labels : (count,) arrays of +-1.0
-    noisy : (count,) bool array
-    basis : (count, T, k) array or None
-    tokens, train_tokens, y0, w0 : arrays or None (on-demand mode)
-    """
-
-    gamma: np.ndarray
-    labels: np.ndarray
-    true_labels: np.ndarray
-    noisy: np.ndarray
-    basis: np.ndarray | None = None
-    tokens: np.ndarray | None = None
-    train_tokens: np.ndarray | None = None
-    y0: np.ndarray | None = None
-    w0: np.ndarray | None = None
-
-    def logits(self, coords: np.ndarray) -> np.ndarray:
-        """Logits for coordinates [E u, b] (joint) or b (p-only) of q on B.
-
-        Paper: z_te = X_te W p (derivations/joint_flow.py).
-
-        ``coords`` of shape (k,) gives (count, T); (k, c), one column per state, gives
-        (count, T, c) with one pass over the stored arrays for all c states.
-        """
-        coords = np.asarray(coords)
-        if self.basis is not None:
-            flat = self.basis.reshape(-1, self.basis.shape[-1]) @ coords
-        else:
-            m = self.y0.shape[0]
-            # q = X^T a_1 + W_0 Y_0^T a_2 (joint) or W_0 Y_0^T b (p-only); Y_0 = X when W_0 = I.
-            q = self.y0.T @ coords[-m:]
-            if self.w0 is not None:
-                q = self.w0 @ q
-            if self.train_tokens is not None:
-                q += self.train_tokens.T @ coords[:m]
-            flat = self.tokens.reshape(-1, q.shape[0]) @ q
-        return flat.reshape(self.gamma.shape + coords.shape[1:])
-
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class ReducedProblem:
-    """Everything the reduced GD recursion and the reduced flow need; no d-dimensional array.
-
-    Paper: derivations/joint_flow.py (G = X X^T, M_0 = X W_0 W_0^T X^T, exact reduced dynamics).
-
-    Attributes
-    ----------
-    train : Split
-        The training split as given (tokens kept only for reference and the noisy mask).
-    gamma : (n, T) array
-        Training token scores nu^T x.
-    gram : (m, m) array
-        G = X X^T.
-    metric : (m, m) array
-        M_0 = X W_0 W_0^T X^T (equal to G for p-only training with W = I).
-    test : ProjectedSplit
-        Test tokens as rows of x^T B with B = [X^T, N_0] (joint, k = 2m) or B = N_0 (p-only, k = m).
-    train_mode : {"joint", "p_only"}
-    roles : theory.roles.TokenRoles
-        Which token positions are relevant, weakly relevant and irrelevant.
-    test_source : {"projected", "subspace"}
-        Projected from d-dimensional tokens, or drawn in the subspace (see module docstring).
-    """
-
-    train: Split
-    gamma: np.ndarray
-    gram: np.ndarray
-    metric: np.ndarray
-    test: ProjectedSplit
-    train_mode: str
-    roles: TokenRoles
-    test_source: str
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        """(n, T) of the training logits."""
-        return self.gamma.shape
+__all__ = ["reduce_problem", "training_split"]
 
 
 def training_split(params: ProblemParams) -> Split:
@@ -140,8 +44,9 @@ def training_split(params: ProblemParams) -> Split:
     return draw_split(params, "train")
 
 
-def reduce_problem(params: ProblemParams, *, data: Data | None = None, w0=None,
-                   test_evaluations: int | None = None) -> ReducedProblem:
+def reduce_problem(
+    params: ProblemParams, *, data: Data | None = None, w0=None, test_evaluations: int | None = None
+) -> ReducedProblem:
     """Build the reduced problem: training Gram matrices and the projected (or drawn) test set.
 
     Paper: derivations/joint_flow.py. Cost O(m d^2) for joint training (products with W_0), plus
@@ -166,8 +71,10 @@ def reduce_problem(params: ProblemParams, *, data: Data | None = None, w0=None,
     """
     if params.draw == "latent":
         if data is not None or w0 is not None:
-            raise ValueError("draw='latent' draws its own training set, test set and W_0: give no data "
-                             "or initial W (or use draw='full')")
+            raise ValueError(
+                "draw='latent' draws its own training set, test set and W_0: give no data "
+                "or initial W (or use draw='full')"
+            )
         from numerics.latent import reduce_latent
 
         return reduce_latent(params)
@@ -191,7 +98,8 @@ def reduce_problem(params: ProblemParams, *, data: Data | None = None, w0=None,
         if not np.all(np.isfinite(metric)):
             raise ValueError(
                 f"initial W with entries up to {np.max(np.abs(W0)):.3g}: X W_0 W_0^T X^T overflows "
-                "float64, and the reduced engines need it finite; scale W_0 down")
+                "float64, and the reduced engines need it finite; scale W_0 down"
+            )
     if data is None and params.layout != "official" and params.generator == "default":
         test, source = _draw_in_subspace(params, _columns(X, y0, W0, joint)), "subspace"
     else:
@@ -202,17 +110,33 @@ def reduce_problem(params: ProblemParams, *, data: Data | None = None, w0=None,
         # X_te q for every evaluation. Both are matrix products: the engines evaluate the test
         # set for all checkpoints together (``numerics.reduced.Checkpoints``).
         square = 0 if W0 is None else d * d
-        on_demand = test_evaluations is not None and \
-            test_evaluations * (square + count * d) < count * d * k + square * n * T
+        on_demand = (
+            test_evaluations is not None and test_evaluations * (square + count * d) < count * d * k + square * n * T
+        )
         source = "projected"
         if on_demand:
-            test = ProjectedSplit(gamma=split.tokens @ nu, labels=split.labels, true_labels=split.true_labels,
-                                  noisy=split.noisy, tokens=split.tokens, train_tokens=X if joint else None,
-                                  y0=y0, w0=W0)
+            test = ProjectedSplit(
+                gamma=split.tokens @ nu,
+                labels=split.labels,
+                true_labels=split.true_labels,
+                noisy=split.noisy,
+                tokens=split.tokens,
+                train_tokens=X if joint else None,
+                y0=y0,
+                w0=W0,
+            )
         else:
             test = _project(split, _columns(X, y0, W0, joint), nu)
-    return ReducedProblem(train=train, gamma=train.tokens @ nu, gram=gram, metric=metric, test=test,
-                          train_mode=params.train, roles=token_roles(params), test_source=source)
+    return ReducedProblem(
+        train=train,
+        gamma=train.tokens @ nu,
+        gram=gram,
+        metric=metric,
+        test=test,
+        train_mode=params.train,
+        roles=token_roles(params),
+        test_source=source,
+    )
 
 
 def _weights(w0, d: int) -> np.ndarray:
@@ -221,8 +145,12 @@ def _weights(w0, d: int) -> np.ndarray:
     # direct engine's validation (which converts, or names the problem).
     # A finite sum means finite entries (NaN and inf propagate; an overflowing sum of finite
     # entries only sends W_0 to the full check), without a d x d boolean temporary.
-    if isinstance(w0, np.ndarray) and w0.dtype == np.float64 and w0.shape == (d, d) \
-            and math.isfinite(np.add.reduce(w0, axis=None)):
+    if (
+        isinstance(w0, np.ndarray)
+        and w0.dtype == np.float64
+        and w0.shape == (d, d)
+        and math.isfinite(np.add.reduce(w0, axis=None))
+    ):
         return w0
     return check_initial_weights(w0, d)
 
@@ -238,8 +166,13 @@ def _columns(X: np.ndarray, y0: np.ndarray, W0: np.ndarray | None, joint: bool) 
 def _project(split: Split, columns: np.ndarray, nu: np.ndarray) -> ProjectedSplit:
     count, T, d = split.tokens.shape
     tokens = split.tokens.reshape(count * T, d)
-    return ProjectedSplit(basis=(tokens @ columns).reshape(count, T, -1), gamma=split.tokens @ nu,
-                          labels=split.labels, true_labels=split.true_labels, noisy=split.noisy)
+    return ProjectedSplit(
+        basis=(tokens @ columns).reshape(count, T, -1),
+        gamma=split.tokens @ nu,
+        labels=split.labels,
+        true_labels=split.true_labels,
+        noisy=split.noisy,
+    )
 
 
 def _draw_in_subspace(params: ProblemParams, columns: np.ndarray) -> ProjectedSplit:
@@ -248,7 +181,7 @@ def _draw_in_subspace(params: ProblemParams, columns: np.ndarray) -> ProjectedSp
     augmented[:, :2] = np.eye(d, 2)
     augmented[:, 2:] = columns
     # R^T R = E_aug^T E_aug; R has min(d, k + 2) rows, the dimension of the noise that matters.
-    R = np.linalg.qr(augmented, mode="r")
+    R: np.ndarray = np.linalg.qr(augmented, mode="r")  # type: ignore[assignment]  # stubs: mode="r" returns R alone
     rng = test_rng(params)
     noise = rng.standard_normal((params.n_test, params.seq_len, R.shape[0]))
     true_labels = split_labels(params, "test")[1]
@@ -257,5 +190,6 @@ def _draw_in_subspace(params: ProblemParams, columns: np.ndarray) -> ProjectedSp
     tokens = add_signals(noise, true_labels, params.signal_norm * e1, params.signal_norm * e2, params)
     gamma = tokens @ ((e1 - e2) / (np.sqrt(2.0) * params.signal_norm))
     noisy = np.zeros(params.n_test, dtype=bool)
-    return ProjectedSplit(basis=tokens @ R[:, 2:], gamma=gamma, labels=true_labels.copy(),
-                          true_labels=true_labels, noisy=noisy)
+    return ProjectedSplit(
+        basis=tokens @ R[:, 2:], gamma=gamma, labels=true_labels.copy(), true_labels=true_labels, noisy=noisy
+    )

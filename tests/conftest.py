@@ -11,10 +11,8 @@ from hypothesis import HealthCheck, settings
 # "default" keeps the suite fast; "ci" and "thorough" are for property runs on demand:
 # HYPOTHESIS_PROFILE=thorough python -m pytest -m "not slow or slow" tests/
 settings.register_profile("default", deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("ci", deadline=None, suppress_health_check=[HealthCheck.too_slow],
-                          max_examples=2000)
-settings.register_profile("thorough", deadline=None, suppress_health_check=[HealthCheck.too_slow],
-                          max_examples=10000)
+settings.register_profile("ci", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=2000)
+settings.register_profile("thorough", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=10000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -42,4 +40,5 @@ def pytest_terminal_summary(terminalreporter):
         counts = {key: sum(1 for v in outcomes.values() if v == key) for key in ("passed", "failed", "skipped")}
         terminalreporter.write_line(
             f"bad-input table: {len(outcomes)} cases ({counts['passed']} passed, {counts['failed']} failed, "
-            f"{counts['skipped']} skipped)")
+            f"{counts['skipped']} skipped)"
+        )

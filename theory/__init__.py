@@ -27,10 +27,13 @@ from theory.lazy import lazy_exports
 
 __all__ = ["ProblemParams", "predict", "Prediction", "AssumptionWarning", "InputError"]
 
-__getattr__, __dir__ = lazy_exports(__name__, {
-    "ProblemParams": "theory.params",
-    "predict": "theory.regimes",
-    "Prediction": "theory.regimes",
-    "AssumptionWarning": "theory.records",
-    "InputError": "theory.validation",
-})
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "ProblemParams": "theory.params",
+        "predict": "theory.regimes",
+        "Prediction": "theory.regimes",
+        "AssumptionWarning": "theory.records",
+        "InputError": "theory.validation",
+    },
+)

@@ -22,20 +22,28 @@ public code (the label-noise study).
 
 from __future__ import annotations
 
-import sympy
-
 from theory import symbols as sym
 from theory.bounds import EXISTENCE_SCALE_LOWER, EXISTENCE_SCALE_UPPER
 from theory.records import Condition, Formula, Tag
 
-__all__ = ["ATTENTION_MASS", "EQ9_CLEAN_DOMINATES", "EQ10_BALANCE_LOWER", "EQ10_BALANCE_UPPER", "MASS_RULE",
-           "EXISTENCE_WINDOW_LOWER", "EXISTENCE_WINDOW_UPPER", "FORMULAS", "CONDITIONS"]
+__all__ = [
+    "ATTENTION_MASS",
+    "EQ9_CLEAN_DOMINATES",
+    "EQ10_BALANCE_LOWER",
+    "EQ10_BALANCE_UPPER",
+    "MASS_RULE",
+    "EXISTENCE_WINDOW_LOWER",
+    "EXISTENCE_WINDOW_UPPER",
+    "FORMULAS",
+    "CONDITIONS",
+]
 
 _V1 = "arXiv 2409.17625 v1"
 
 ATTENTION_MASS = Formula(
     name="attention_mass",
-    expr=sym.relevant_mass * (1 - sym.relevant_mass), arguments=("relevant_mass",),
+    expr=sym.relevant_mass * (1 - sym.relevant_mass),
+    arguments=("relevant_mass",),
     reference=f"{_V1}: S = a(1 - a), a the attention on the relevant token set",
     tag=Tag.PAPER,
     description="attention-mass quantity S of one sample at one time",
@@ -45,20 +53,24 @@ ATTENTION_MASS = Formula(
 
 EQ9_CLEAN_DOMINATES = Condition(
     name="v1_eq9_clean_mass",
-    lhs=sym.clean_mass_min, relation=">=", rhs=sym.C_eq9 * sym.token_mass_max,
+    lhs=sym.clean_mass_min,
+    relation=">=",
+    rhs=sym.C_eq9 * sym.token_mass_max,
     reference=f"{_V1} Eq. 9 as the authors plot it (left side over right side); exact inequality unknown",
     tag=Tag.OPEN,
     description="the clean samples' cumulative attention mass dominates every token's: min_k sum_{C_k} S >= "
-                "C_eq9 max_{i,t} sum s(1-s)",
+    "C_eq9 max_{i,t} sum s(1-s)",
     constants=("C_eq9",),
     supplied=("clean_mass_min", "token_mass_max"),
 )
 
 EQ10_BALANCE_LOWER = Condition(
     name="v1_eq10_balance_lower",
-    lhs=sym.class_balance, relation=">=", rhs=1 / sym.C_eq10,
+    lhs=sym.class_balance,
+    relation=">=",
+    rhs=1 / sym.C_eq10,
     reference=f"{_V1} Eq. 10 (class balance of the cumulative attention mass, over its tau = 0 value); "
-              "exact inequality unknown",
+    "exact inequality unknown",
     tag=Tag.OPEN,
     description="class balance not too small: class_balance >= 1/C_eq10",
     constants=("C_eq10",),
@@ -67,9 +79,11 @@ EQ10_BALANCE_LOWER = Condition(
 
 EQ10_BALANCE_UPPER = Condition(
     name="v1_eq10_balance_upper",
-    lhs=sym.class_balance, relation="<=", rhs=sym.C_eq10,
+    lhs=sym.class_balance,
+    relation="<=",
+    rhs=sym.C_eq10,
     reference=f"{_V1} Eq. 10 (class balance of the cumulative attention mass, over its tau = 0 value); "
-              "exact inequality unknown",
+    "exact inequality unknown",
     tag=Tag.OPEN,
     description="class balance not too large: class_balance <= C_eq10",
     constants=("C_eq10",),
@@ -78,9 +92,11 @@ EQ10_BALANCE_UPPER = Condition(
 
 MASS_RULE = Condition(
     name="v1_mass_rule",
-    lhs=sym.mass_ratio, relation=">=", rhs=sym.C_mass,
+    lhs=sym.mass_ratio,
+    relation=">=",
+    rhs=sym.C_mass,
     reference="the authors' public code (p-only label-noise study): generalisation collapsed as the clean/noisy "
-              "attention-mass ratio fell from 1.39 to 0.78; the threshold is their reading, about 1",
+    "attention-mass ratio fell from 1.39 to 0.78; the threshold is their reading, about 1",
     tag=Tag.OPEN,
     description="clean attention mass of one label over the noisy samples' of the other stays >= C_mass",
     constants=("C_mass",),
@@ -89,9 +105,13 @@ MASS_RULE = Condition(
 
 EXISTENCE_WINDOW_LOWER = Condition(
     name="v1_existence_lower",
-    lhs=sym.existence_scale, relation=">=", rhs=EXISTENCE_SCALE_LOWER.expr,
-    reference=(f"{_V1} existence construction (W = I, p = mu_1 + mu_2 + lambda x memorised noise); the window is "
-               "our order-of-magnitude heuristic, not proven"),
+    lhs=sym.existence_scale,
+    relation=">=",
+    rhs=EXISTENCE_SCALE_LOWER.expr,
+    reference=(
+        f"{_V1} existence construction (W = I, p = mu_1 + mu_2 + lambda x memorised noise); the window is "
+        "our order-of-magnitude heuristic, not proven"
+    ),
     tag=Tag.HEURISTIC,
     description="lambda large enough that the memorised noise fits the noisy labels: lambda >= (1-rho)||mu||^2/d",
     supplied=("existence_scale",),
@@ -99,15 +119,25 @@ EXISTENCE_WINDOW_LOWER = Condition(
 
 EXISTENCE_WINDOW_UPPER = Condition(
     name="v1_existence_upper",
-    lhs=sym.existence_scale, relation="<=", rhs=EXISTENCE_SCALE_UPPER.expr,
-    reference=(f"{_V1} existence construction (W = I, p = mu_1 + mu_2 + lambda x memorised noise); the window is "
-               "our order-of-magnitude heuristic, not proven"),
+    lhs=sym.existence_scale,
+    relation="<=",
+    rhs=EXISTENCE_SCALE_UPPER.expr,
+    reference=(
+        f"{_V1} existence construction (W = I, p = mu_1 + mu_2 + lambda x memorised noise); the window is "
+        "our order-of-magnitude heuristic, not proven"
+    ),
     tag=Tag.HEURISTIC,
     description="lambda small enough that the memorised noise does not decide test inputs: "
-                "lambda <= (1-rho)||mu||^2/sqrt(n d)",
+    "lambda <= (1-rho)||mu||^2/sqrt(n d)",
     supplied=("existence_scale",),
 )
 
 FORMULAS: tuple[Formula, ...] = (ATTENTION_MASS,)
-CONDITIONS: tuple[Condition, ...] = (EQ9_CLEAN_DOMINATES, EQ10_BALANCE_LOWER, EQ10_BALANCE_UPPER, MASS_RULE,
-                                     EXISTENCE_WINDOW_LOWER, EXISTENCE_WINDOW_UPPER)
+CONDITIONS: tuple[Condition, ...] = (
+    EQ9_CLEAN_DOMINATES,
+    EQ10_BALANCE_LOWER,
+    EQ10_BALANCE_UPPER,
+    MASS_RULE,
+    EXISTENCE_WINDOW_LOWER,
+    EXISTENCE_WINDOW_UPPER,
+)

@@ -47,39 +47,59 @@ _log_term = sympy.log(sym.seq_len * sym.n_train / sym.failure_prob)
 
 V1_A1_SIGNAL = Condition(
     name="v1_A1_signal",
-    lhs=sym.dim, relation=">=", rhs=sym.n_train * sym.signal_norm**2,
-    reference=("v1 condition A1 (first part, equivalent to n SNR^2 <= 1) as the authors' public notebook "
-               "checks it, with constant 1 (their constant, not the paper's)"),
+    lhs=sym.dim,
+    relation=">=",
+    rhs=sym.n_train * sym.signal_norm**2,
+    reference=(
+        "v1 condition A1 (first part, equivalent to n SNR^2 <= 1) as the authors' public notebook "
+        "checks it, with constant 1 (their constant, not the paper's)"
+    ),
     tag=Tag.PAPER,
-    description="dimension dominates the total signal: d >= n ||mu||^2 (order condition, constant 1 from the authors' check)",
+    description=(
+        "dimension dominates the total signal: d >= n ||mu||^2 (order condition, constant 1 from the authors' check)"
+    ),
     assumption=True,
 )
 
 V1_A1_DIMENSION = Condition(
     name="v1_A1_dimension",
-    lhs=sym.dim, relation=">=", rhs=sym.n_train**2 * _log_term**2,
-    reference=("v1 condition A1 (second part) as the authors' public notebook checks it, with constant 1 "
-               "(their constant, not the paper's)"),
+    lhs=sym.dim,
+    relation=">=",
+    rhs=sym.n_train**2 * _log_term**2,
+    reference=(
+        "v1 condition A1 (second part) as the authors' public notebook checks it, with constant 1 "
+        "(their constant, not the paper's)"
+    ),
     tag=Tag.PAPER,
-    description="over-parameterisation: d >= n^2 log^2(T n / delta) (order condition, constant 1 from the authors' check)",
+    description=(
+        "over-parameterisation: d >= n^2 log^2(T n / delta) (order condition, constant 1 from the authors' check)"
+    ),
     inputs={"failure_prob": DEFAULT_FAILURE_PROB},
     assumption=True,
 )
 
 V1_A2 = Condition(
     name="v1_A2",
-    lhs=sym.signal_norm, relation=">=", rhs=sym.dim ** sympy.Rational(1, 4) * sympy.sqrt(_log_term),
-    reference=("v1 condition A2 as the authors' public notebook checks it, with constant 1 "
-               "(their constant, not the paper's)"),
+    lhs=sym.signal_norm,
+    relation=">=",
+    rhs=sym.dim ** sympy.Rational(1, 4) * sympy.sqrt(_log_term),
+    reference=(
+        "v1 condition A2 as the authors' public notebook checks it, with constant 1 (their constant, not the paper's)"
+    ),
     tag=Tag.PAPER,
-    description="signal not too small: ||mu|| >= d^(1/4) log^(1/2)(T n / delta) (order condition, constant 1 from the authors' check)",
+    description=(
+        "signal not too small: ||mu|| >= d^(1/4) log^(1/2)(T n / delta) "
+        "(order condition, constant 1 from the authors' check)"
+    ),
     inputs={"failure_prob": DEFAULT_FAILURE_PROB},
     assumption=True,
 )
 
 BENIGN_UPPER = Condition(
     name="benign_upper",
-    lhs=n_snr_squared_expr, relation="<=", rhs=sym.C_benign,
+    lhs=n_snr_squared_expr,
+    relation="<=",
+    rhs=sym.C_benign,
     reference="arXiv 2409.17625 v3, Figure 1: SNR = O(n^(-1/2)) side of benign overfitting; constant unknown",
     tag=Tag.OPEN,
     description="low enough SNR for overfitting: n SNR^2 <= C_benign",
@@ -88,7 +108,9 @@ BENIGN_UPPER = Condition(
 
 CLEAN_LOWER = Condition(
     name="clean_lower",
-    lhs=n_snr_squared_expr, relation=">=", rhs=sym.C_clean,
+    lhs=n_snr_squared_expr,
+    relation=">=",
+    rhs=sym.C_clean,
     reference="arXiv 2409.17625 v3, Figure 1: SNR = omega(n^(-1/2)) gives not overfitting; constant unknown",
     tag=Tag.OPEN,
     description="high SNR, noisy samples not fitted: n SNR^2 >= C_clean",
@@ -97,7 +119,9 @@ CLEAN_LOWER = Condition(
 
 HARM_LOWER = Condition(
     name="harm_lower",
-    lhs=snr_expr, relation=">=", rhs=sym.C_harm * sym.dim ** sympy.Rational(-1, 4),
+    lhs=snr_expr,
+    relation=">=",
+    rhs=sym.C_harm * sym.dim ** sympy.Rational(-1, 4),
     reference="arXiv 2409.17625 v3, Figure 1: SNR = o(d^(-1/4)) gives harmful overfitting; constant unknown",
     tag=Tag.OPEN,
     description="SNR above the harmful boundary: SNR >= C_harm d^(-1/4)",
@@ -131,8 +155,14 @@ def boundary(condition: Condition, variable: str = "signal_norm") -> sympy.Expr 
     return _BOUNDARIES[key]
 
 
-def threshold(condition: Condition, params: Any, constants: Mapping[str, Any] | None = None, *,
-              variable: str = "signal_norm", inputs: Mapping[str, Any] | None = None) -> float | None:
+def threshold(
+    condition: Condition,
+    params: Any,
+    constants: Mapping[str, Any] | None = None,
+    *,
+    variable: str = "signal_norm",
+    inputs: Mapping[str, Any] | None = None,
+) -> float | None:
     """The boundary value of ``variable`` at ``params`` (other parameters fixed).
 
     Returns None when ``variable`` does not appear or a needed constant is missing.

@@ -161,8 +161,15 @@ def joint_gd_step(state: JointState, c: sympy.Matrix, step: sympy.Expr) -> Joint
     )
 
 
-def test_gd_step(state: JointState, c: sympy.Matrix, step: sympy.Expr, *, test_logits: sympy.Matrix,
-                 test_kernel: sympy.Matrix, cross_gram: sympy.Matrix) -> tuple[sympy.Matrix, sympy.Matrix]:
+def test_gd_step(
+    state: JointState,
+    c: sympy.Matrix,
+    step: sympy.Expr,
+    *,
+    test_logits: sympy.Matrix,
+    test_kernel: sympy.Matrix,
+    cross_gram: sympy.Matrix,
+) -> tuple[sympy.Matrix, sympy.Matrix]:
     """One exact GD step of test logits z_te = X_te W p and M_te = X_te W W^T X_f^T.
 
     With H = X_te X_f^T (``cross_gram``):
@@ -178,8 +185,9 @@ def test_gd_step(state: JointState, c: sympy.Matrix, step: sympy.Expr, *, test_l
     return new_logits, new_kernel
 
 
-def direct_gd_step(W: sympy.Matrix, p: sympy.Matrix, stacked: sympy.Matrix, c: sympy.Matrix,
-                   step: sympy.Expr, *, train: str = "joint") -> tuple[sympy.Matrix, sympy.Matrix]:
+def direct_gd_step(
+    W: sympy.Matrix, p: sympy.Matrix, stacked: sympy.Matrix, c: sympy.Matrix, step: sympy.Expr, *, train: str = "joint"
+) -> tuple[sympy.Matrix, sympy.Matrix]:
     """The d-dimensional GD step W+ = W + h v p^T, p+ = p + h W^T v (v = X_f^T c).
 
     ``train="p_only"`` keeps W fixed.

@@ -25,8 +25,8 @@ from __future__ import annotations
 import math
 
 import sympy
-from sympy.codegen.cfunctions import expm1, log1p
 from sympy.codegen import numpy_nodes
+from sympy.codegen.cfunctions import expm1, log1p
 
 from theory import symbols as sym
 
@@ -81,6 +81,7 @@ def competitor_count(seq_len, count: str = "T"):
 
 # ----------------------------------------------------------------------------- SymPy side
 
+
 def growth_expr(x: sympy.Expr = sym.gap, count: sympy.Expr = sym.seq_len) -> sympy.Expr:
     """g(x) = 2x + 2 sinh(x - log K), K = ``count`` equal competitors (default T, the paper's).
 
@@ -129,8 +130,7 @@ def two_level_identity() -> tuple[sympy.Expr, sympy.Expr, dict[str, sympy.Symbol
     return lhs, rhs, {"s": s, "gamma_a": gamma_a, "gamma_bar": gamma_bar, "T": count}
 
 
-def growth_difference_stable_expr(upper: sympy.Expr, lower: sympy.Expr,
-                                  count: sympy.Expr = sym.seq_len) -> sympy.Expr:
+def growth_difference_stable_expr(upper: sympy.Expr, lower: sympy.Expr, count: sympy.Expr = sym.seq_len) -> sympy.Expr:
     """g(G) - g(x0) = 4a + 4 cosh(b) sinh(a), a = (G - x0)/2, b = (G + x0)/2 - log K.
 
     Free of the cancellation of the textbook difference when G is close to x0; K = ``count``.
@@ -160,8 +160,9 @@ def log_growth_stable_expr(x: sympy.Expr = sym.gap, count: sympy.Expr = sym.seq_
     return u + log1p(2 * x * sympy.exp(-u) - sympy.exp(-2 * u))
 
 
-def log_growth_difference_stable_expr(upper: sympy.Expr, lower: sympy.Expr,
-                                      count: sympy.Expr = sym.seq_len) -> sympy.Expr:
+def log_growth_difference_stable_expr(
+    upper: sympy.Expr, lower: sympy.Expr, count: sympy.Expr = sym.seq_len
+) -> sympy.Expr:
     """log(g(G) - g(x0)) = logaddexp(log 4a, log(2 cosh b) + log(2 sinh a)) for G > x0.
 
     Paper: ``derivations/growth.py``.
@@ -199,7 +200,7 @@ class GrowthInverse(sympy.Function):
 
     def _latex(self, printer) -> str:
         value, count = self.args
-        return r"g_{%s}^{-1}\left(%s\right)" % (printer._print(count), printer._print(value))
+        return rf"g_{{{printer._print(count)}}}^{{-1}}\left({printer._print(value)}\right)"
 
     def _eval_evalf(self, prec: int) -> sympy.Float | None:
         value, count = (arg._evalf(prec + 20) for arg in self.args)
@@ -225,6 +226,7 @@ class GrowthInverse(sympy.Function):
 
 
 # ----------------------------------------------------------------------------- float side
+
 
 def _check_count(count: float) -> float:
     # K >= 1 keeps the root of g at x >= 0 and g > 0 for all x > log K (used by the brackets).

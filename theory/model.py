@@ -90,8 +90,13 @@ def symbolic_length_model() -> SymbolicLengthModel:
     Paper: the paper's setting.
     """
     j, t = sympy.symbols("j t", integer=True, positive=True)
-    return SymbolicLengthModel(length=sym.seq_len, logits=sympy.IndexedBase("z", real=True),
-                               scores=sympy.IndexedBase("gamma", real=True), index=j, summation_index=t)
+    return SymbolicLengthModel(
+        length=sym.seq_len,
+        logits=sympy.IndexedBase("z", real=True),
+        scores=sympy.IndexedBase("gamma", real=True),
+        index=j,
+        summation_index=t,
+    )
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -183,8 +188,8 @@ def explicit_instance(n: int, seq_len: int, dim: int) -> ExplicitInstance:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise ValueError(f"{name}={value!r}: must be an integer >= {minimum}")
     tokens = tuple(
-        sympy.Matrix(seq_len, dim, lambda t, k, i=i: sympy.Symbol(f"x_{i}_{t}_{k}", real=True))
-        for i in range(n))
+        sympy.Matrix(seq_len, dim, lambda t, k, i=i: sympy.Symbol(f"x_{i}_{t}_{k}", real=True)) for i in range(n)
+    )
     return ExplicitInstance(
         tokens=tokens,
         W=sympy.Matrix(dim, dim, lambda a, b: sympy.Symbol(f"W_{a}_{b}", real=True)),

@@ -17,8 +17,17 @@ from typing import Any
 
 from theory.validation import InputError
 
-__all__ = ["ProblemParams", "OFFICIAL_ALIASES", "OFFICIAL_IGNORED_KEYS", "LAYOUTS", "TRAIN_MODES", "INITS",
-           "DRAWS", "LABELINGS", "GENERATORS"]
+__all__ = [
+    "ProblemParams",
+    "OFFICIAL_ALIASES",
+    "OFFICIAL_IGNORED_KEYS",
+    "LAYOUTS",
+    "TRAIN_MODES",
+    "INITS",
+    "DRAWS",
+    "LABELINGS",
+    "GENERATORS",
+]
 
 LAYOUTS = ("independent", "official")
 TRAIN_MODES = ("joint", "p_only")
@@ -168,18 +177,24 @@ class ProblemParams:
         if self.signal_norm <= 0:
             raise InputError(f"signal_norm={self.signal_norm!r}: must be > 0")
         if self.signal_norm > MAX_SIGNAL_NORM:
-            raise InputError(f"signal_norm={self.signal_norm!r}: must be <= {MAX_SIGNAL_NORM:g} "
-                             "(||mu||^2 must stay finite in float64)")
+            raise InputError(
+                f"signal_norm={self.signal_norm!r}: must be <= {MAX_SIGNAL_NORM:g} "
+                "(||mu||^2 must stay finite in float64)"
+            )
         if not 0 < self.rho < 1:
             raise InputError(f"rho={self.rho!r}: must satisfy 0 < rho < 1")
         if not 0 <= self.label_noise < 1:
             raise InputError(f"label_noise={self.label_noise!r}: must satisfy 0 <= label_noise < 1")
         if self.relevant_tokens >= self.seq_len:
-            raise InputError(f"relevant_tokens={self.relevant_tokens!r} with seq_len={self.seq_len!r}: "
-                             "must be < seq_len (attention needs a token to select against)")
+            raise InputError(
+                f"relevant_tokens={self.relevant_tokens!r} with seq_len={self.seq_len!r}: "
+                "must be < seq_len (attention needs a token to select against)"
+            )
         if self.relevant_tokens + 2 * self.weak_tokens > self.seq_len:
-            raise InputError(f"relevant_tokens={self.relevant_tokens!r}, weak_tokens={self.weak_tokens!r} with "
-                             f"seq_len={self.seq_len!r}: relevant_tokens + 2 weak_tokens must be <= seq_len")
+            raise InputError(
+                f"relevant_tokens={self.relevant_tokens!r}, weak_tokens={self.weak_tokens!r} with "
+                f"seq_len={self.seq_len!r}: relevant_tokens + 2 weak_tokens must be <= seq_len"
+            )
         if self.step_size <= 0:
             raise InputError(f"step_size={self.step_size!r}: must be > 0")
         if self.layout not in LAYOUTS:
@@ -195,14 +210,20 @@ class ProblemParams:
         if self.generator not in GENERATORS:
             raise InputError(f"generator={self.generator!r}: must be one of {', '.join(GENERATORS)}")
         if self.draw == "latent" and self.generator == "legacy":
-            raise InputError("draw='latent' with generator='legacy': the legacy noise is float32-rounded "
-                             "d-dimensional noise, which the latent draw cannot reproduce; use draw='full'")
+            raise InputError(
+                "draw='latent' with generator='legacy': the legacy noise is float32-rounded "
+                "d-dimensional noise, which the latent draw cannot reproduce; use draw='full'"
+            )
         if self.draw == "latent" and self.layout != "independent":
-            raise InputError(f"draw='latent' with layout={self.layout!r}: the official test set reuses "
-                             "the training noise draw for draw; use draw='full'")
+            raise InputError(
+                f"draw='latent' with layout={self.layout!r}: the official test set reuses "
+                "the training noise draw for draw; use draw='full'"
+            )
         if self.draw == "latent" and self.train == "joint" and self.init != "gaussian":
-            raise InputError(f"draw='latent' with init={self.init!r}: the latent draw is exact only for "
-                             "init='gaussian' (rotation invariance of W_0); use init='gaussian' or draw='full'")
+            raise InputError(
+                f"draw='latent' with init={self.init!r}: the latent draw is exact only for "
+                "init='gaussian' (rotation invariance of W_0); use init='gaussian' or draw='full'"
+            )
         if self.layout == "official" and self.test_seed is not None:
             raise InputError(
                 f"test_seed={self.test_seed!r}: the official layout draws the test set from seed; "
@@ -213,8 +234,12 @@ class ProblemParams:
             # Imported here: theory.records loads SymPy, which the parameters otherwise never need.
             from theory.records import AssumptionWarning
 
-            warnings.warn(f"label_noise={self.label_noise!r}: the paper's results assume label_noise < 1/2 "
-                          "(more labels are flipped than kept)", AssumptionWarning, stacklevel=3)
+            warnings.warn(
+                f"label_noise={self.label_noise!r}: the paper's results assume label_noise < 1/2 "
+                "(more labels are flipped than kept)",
+                AssumptionWarning,
+                stacklevel=3,
+            )
 
     @property
     def n_noisy(self) -> int:
@@ -298,8 +323,10 @@ class ProblemParams:
             if not stat.S_ISREG(info.st_mode):
                 raise InputError(f"config file {str(path)!r} is not a regular file")
             if info.st_size > MAX_CONFIG_BYTES:
-                raise InputError(f"config file {str(path)!r} has {info.st_size} bytes: a parameter file "
-                                 f"has at most {MAX_CONFIG_BYTES}")
+                raise InputError(
+                    f"config file {str(path)!r} has {info.st_size} bytes: a parameter file "
+                    f"has at most {MAX_CONFIG_BYTES}"
+                )
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise InputError(f"config file {str(path)!r} does not exist") from None

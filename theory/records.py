@@ -281,8 +281,9 @@ class Condition:
         # strict=True converts numbers and SymPy objects only: text is never parsed here.
         object.__setattr__(self, "lhs", sympy.sympify(self.lhs, strict=True))
         object.__setattr__(self, "rhs", sympy.sympify(self.rhs, strict=True))
-        object.__setattr__(self, "inputs", _frozen_mapping(
-            {key: exact(value, key) for key, value in self.inputs.items()}))
+        object.__setattr__(
+            self, "inputs", _frozen_mapping({key: exact(value, key) for key, value in self.inputs.items()})
+        )
         for constant in self.constants:
             if constant not in sym.CONSTANT_SYMBOLS:
                 raise InputError(f"{self.name}: constant {constant!r} is not one of {sorted(sym.CONSTANT_SYMBOLS)}")
@@ -296,8 +297,7 @@ class Condition:
         used = {s.name for s in (self.lhs.free_symbols | self.rhs.free_symbols)}
         if not used <= allowed:
             raise InputError(
-                f"{self.name}: symbols {sorted(used - allowed)} are neither parameters nor declared "
-                "constants or inputs"
+                f"{self.name}: symbols {sorted(used - allowed)} are neither parameters nor declared constants or inputs"
             )
 
     @property
@@ -305,20 +305,28 @@ class Condition:
         """The condition as a SymPy relational."""
         return sympy.Le(self.lhs, self.rhs) if self.relation == "<=" else sympy.Ge(self.lhs, self.rhs)
 
-    def evaluate(self, params: Any, constants: Mapping[str, Any] | None = None, *,
-                 inputs: Mapping[str, Any] | None = None, supplied: Mapping[str, Any] | None = None) -> Margin:
+    def evaluate(
+        self,
+        params: Any,
+        constants: Mapping[str, Any] | None = None,
+        *,
+        inputs: Mapping[str, Any] | None = None,
+        supplied: Mapping[str, Any] | None = None,
+    ) -> Margin:
         """Evaluate at ``params`` (a ``ProblemParams``) with user constants and inputs.
 
         A constant absent from ``constants`` (or a quantity of ``self.supplied`` absent from
-        ``supplied``) is never filled in: the margin is then undetermined and names it. Keys of ``constants`` not used here are ignored, so one
-        mapping can serve every condition. Named inputs default to ``self.inputs``.
+        ``supplied``) is never filled in: the margin is then undetermined and names it. Keys of
+        ``constants`` not used here are ignored, so one mapping can serve every condition. Named
+        inputs default to ``self.inputs``.
 
         Paper: the inequality ``self.reference`` states.
         """
         constants = constants or {}
         supplied = supplied or {}
-        missing = tuple(c for c in self.constants if c not in constants) \
-            + tuple(q for q in self.supplied if supplied.get(q) is None)
+        missing = tuple(c for c in self.constants if c not in constants) + tuple(
+            q for q in self.supplied if supplied.get(q) is None
+        )
         chosen = dict(self.inputs)
         for key, value in (inputs or {}).items():
             if key in chosen:
@@ -328,8 +336,17 @@ class Condition:
         used.update(chosen)
         shown = {key: float(value) for key, value in used.items()}
         if missing:
-            return Margin(condition=self.name, relation=self.relation, status=Status.UNDETERMINED,
-                          lhs=None, rhs=None, margin=None, ratio=None, missing=missing, values=shown)
+            return Margin(
+                condition=self.name,
+                relation=self.relation,
+                status=Status.UNDETERMINED,
+                lhs=None,
+                rhs=None,
+                margin=None,
+                ratio=None,
+                missing=missing,
+                values=shown,
+            )
         substitutions = {sym.by_name(key): value for key, value in used.items()}
         for symbol in self.lhs.free_symbols | self.rhs.free_symbols:
             if symbol.name in sym.PARAM_SYMBOLS:
@@ -341,16 +358,25 @@ class Condition:
         # The sign of the margin is decided in exact arithmetic at 30 digits, not from floats.
         difference = sympy.N(rhs_exact - lhs_exact if self.relation == "<=" else lhs_exact - rhs_exact, 30)
         holds = bool(difference >= 0)
-        result = Margin(condition=self.name, relation=self.relation,
-                        status=Status.HOLDS if holds else Status.FAILS, lhs=lhs, rhs=rhs,
-                        margin=float(difference), ratio=lhs / rhs if rhs != 0 else None, values=shown)
+        result = Margin(
+            condition=self.name,
+            relation=self.relation,
+            status=Status.HOLDS if holds else Status.FAILS,
+            lhs=lhs,
+            rhs=rhs,
+            margin=float(difference),
+            ratio=lhs / rhs if rhs != 0 else None,
+            values=shown,
+        )
         if self.assumption and not holds:
             warnings.warn(
                 # The reference is a noun phrase ("v1 condition A1 as ... checks it, with constant 1
                 # (...)"), so it is set off by commas and the sentence stays grammatical.
                 f"{self.name} fails: {self.lhs} {self.relation} {self.rhs} is false ({lhs:.6g} vs {rhs:.6g}), "
                 f"so results that assume {self.reference}, do not cover this setting",
-                AssumptionWarning, stacklevel=2)
+                AssumptionWarning,
+                stacklevel=2,
+            )
         return result
 
 
@@ -408,18 +434,24 @@ class Formula:
             raise InputError(f"{self.name}: count={self.count!r} must be None, 'T' or 'T-1'")
         names = {s.name for s in self.expr.free_symbols}
         if names != set(self.arguments):
-            raise InputError(f"{self.name}: arguments {self.arguments} must be exactly the free symbols {sorted(names)}")
+            raise InputError(
+                f"{self.name}: arguments {self.arguments} must be exactly the free symbols {sorted(names)}"
+            )
         if self.stable_expr is not None and {s.name for s in self.stable_expr.free_symbols} - names:
             raise InputError(f"{self.name}: stable_expr uses symbols that expr does not")
         if set(self.domain) != set(self.arguments):
             raise InputError(f"{self.name}: domain keys {sorted(self.domain)} must be the arguments {self.arguments}")
-        domain = {key: (sympy.sympify(lo, strict=True), sympy.sympify(hi, strict=True))
-                  for key, (lo, hi) in self.domain.items()}
+        domain = {
+            key: (sympy.sympify(lo, strict=True), sympy.sympify(hi, strict=True))
+            for key, (lo, hi) in self.domain.items()
+        }
         for position, key in enumerate(self.arguments):
             earlier = set(self.arguments[:position])
             for bound in domain[key]:
                 if not {s.name for s in bound.free_symbols} <= earlier:
-                    raise InputError(f"{self.name}: domain bound {bound} of {key} may use only earlier arguments {sorted(earlier)}")
+                    raise InputError(
+                        f"{self.name}: domain bound {bound} of {key} may use only earlier arguments {sorted(earlier)}"
+                    )
         object.__setattr__(self, "domain", types.MappingProxyType(domain))
 
     @property
@@ -445,7 +477,9 @@ class Formula:
         missing = set(self.arguments) - set(values)
         extra = set(values) - set(self.arguments)
         if missing or extra:
-            raise InputError(f"{self.name}: missing arguments {sorted(missing)}, unexpected {sorted(extra)}; "
-                             f"expected {self.arguments}")
+            raise InputError(
+                f"{self.name}: missing arguments {sorted(missing)}, unexpected {sorted(extra)}; "
+                f"expected {self.arguments}"
+            )
         substitutions = {sym.by_name(k): exact(v, k) for k, v in values.items()}
         return _to_float(self.expr.subs(substitutions), self.name)

@@ -30,7 +30,6 @@ __all__ = ["REGIMES", "DEFAULT_INPUTS", "Prediction", "predict"]
 REGIMES = ("benign", "harmful", "not_overfitting", "boundary", "undetermined")
 
 
-
 def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
     return types.MappingProxyType(dict(mapping))
 
@@ -80,7 +79,7 @@ class Prediction:
     n_snr_squared: float
     margins: tuple[Margin, ...]
     thresholds: Mapping[str, float | None]
-    plateaus: Mapping[str, float]
+    plateaus: Mapping[str, float | None]
     time_scales: Mapping[str, float | None]
     constants: Mapping[str, float]
     inputs: Mapping[str, float]
@@ -90,8 +89,10 @@ class Prediction:
         if self.regime not in REGIMES:
             raise ValueError(f"regime={self.regime!r}: must be one of {REGIMES}")
         if (self.regime == "undetermined") != bool(self.missing_constants):
-            raise ValueError(f"regime={self.regime!r} with missing_constants={self.missing_constants!r}: "
-                             "the regime is undetermined exactly when constants are missing")
+            raise ValueError(
+                f"regime={self.regime!r} with missing_constants={self.missing_constants!r}: "
+                "the regime is undetermined exactly when constants are missing"
+            )
         for name in ("thresholds", "plateaus", "time_scales", "constants", "inputs", "params"):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
 
@@ -152,8 +153,10 @@ def _reason(regime: str, margins: Mapping[str, Margin], missing: tuple[str, ...]
     elif margins[HARM_LOWER.name].holds:
         why = "n SNR^2 lies between C_benign and C_clean, in neither the benign nor the not-overfitting region"
     else:
-        why = ("the harmful condition and the not-overfitting condition hold together, "
-               "a combination v3 Figure 1 assigns to no regime")
+        why = (
+            "the harmful condition and the not-overfitting condition hold together, "
+            "a combination v3 Figure 1 assigns to no regime"
+        )
     return f"{why} ({facts})"
 
 
@@ -167,6 +170,7 @@ def _decide(margins: Mapping[str, Margin]) -> tuple[str, tuple[str, ...], str]:
         "not_overfitting": _and(clean, harm_ok),
     }
     decided = [name for name, value in candidates.items() if value is True]
+    missing: tuple[str, ...]
     if len(decided) == 1:
         regime, missing = decided[0], ()
     elif any(value is None for value in candidates.values()):
@@ -186,8 +190,10 @@ def _check_constants(constants: Mapping[str, Any]) -> dict[str, Any]:
         if value <= 0:
             raise InputError(f"{name}={float(value)!r}: constants must be > 0")
     if "C_benign" in checked and "C_clean" in checked and checked["C_benign"] > checked["C_clean"]:
-        raise InputError(f"C_benign={float(checked['C_benign'])!r} > C_clean={float(checked['C_clean'])!r}: "
-                         "the benign region must lie below the not-overfitting region (C_benign <= C_clean)")
+        raise InputError(
+            f"C_benign={float(checked['C_benign'])!r} > C_clean={float(checked['C_clean'])!r}: "
+            "the benign region must lie below the not-overfitting region (C_benign <= C_clean)"
+        )
     return checked
 
 
@@ -204,8 +210,9 @@ def _check_inputs(inputs: Mapping[str, Any]) -> dict[str, float]:
     return chosen
 
 
-def predict(params: Any, constants: Mapping[str, Any] | None = None, *,
-            inputs: Mapping[str, Any] | None = None) -> Prediction:
+def predict(
+    params: Any, constants: Mapping[str, Any] | None = None, *, inputs: Mapping[str, Any] | None = None
+) -> Prediction:
     """Predict the regime and report every margin, threshold, plateau and time scale.
 
     Paper: v3 Figure 1 and the v1 A1/A2 order conditions (authors' notebook check); plateaus and
@@ -235,9 +242,11 @@ def predict(params: Any, constants: Mapping[str, Any] | None = None, *,
     minority_noise = params.label_noise < 0.5
     plateaus = {
         "plateau_benign": bounds.PLATEAU_BENIGN.stable(label_noise=params.label_noise, rho=params.rho)
-        if minority_noise else None,
+        if minority_noise
+        else None,
         "plateau_not_overfitting": bounds.PLATEAU_NOT_OVERFITTING.stable(label_noise=params.label_noise)
-        if minority_noise else None,
+        if minority_noise
+        else None,
         "clean_test_loss_floor": bounds.CLEAN_TEST_LOSS_FLOOR.stable(),
     }
     time_scales: dict[str, float | None] = {}
@@ -245,19 +254,29 @@ def predict(params: Any, constants: Mapping[str, Any] | None = None, *,
         suffix = "" if count == "T" else "_t_minus_1"
         # The gap at which 1 - s = K / (e^x + K) equals the target error; training starts at p = 0 (gap 0).
         target_gap = bounds.growth_formula("target_gap", count).stable(
-            seq_len=params.seq_len, target_attention_error=chosen_inputs["target_attention_error"])
+            seq_len=params.seq_len, target_attention_error=chosen_inputs["target_attention_error"]
+        )
         flow_time = None
         if "C_drive" in constants:
             flow_time = bounds.growth_formula("time_to_gap", count).stable(
-                seq_len=params.seq_len, gap_initial=0.0, gap_target=target_gap, drive=float(constants["C_drive"]))
+                seq_len=params.seq_len, gap_initial=0.0, gap_target=target_gap, drive=float(constants["C_drive"])
+            )
         time_scales["target_gap" + suffix] = target_gap
         time_scales["time_to_target_gap" + suffix] = flow_time
         time_scales["steps_to_target_gap" + suffix] = None if flow_time is None else flow_time / params.step_size
     return Prediction(
-        regime=regime, missing_constants=missing, reason=reason,
+        regime=regime,
+        missing_constants=missing,
+        reason=reason,
         snr=bounds.SNR.stable(dim=params.dim, signal_norm=params.signal_norm),
-        n_snr_squared=bounds.N_SNR_SQUARED.stable(dim=params.dim, n_train=params.n_train, signal_norm=params.signal_norm),
-        margins=margins, thresholds=thresholds, plateaus=plateaus, time_scales=time_scales,
+        n_snr_squared=bounds.N_SNR_SQUARED.stable(
+            dim=params.dim, n_train=params.n_train, signal_norm=params.signal_norm
+        ),
+        margins=margins,
+        thresholds=thresholds,
+        plateaus=plateaus,
+        time_scales=time_scales,
         constants={name: float(value) for name, value in constants.items()},
-        inputs=chosen_inputs, params=params.to_dict(),
+        inputs=chosen_inputs,
+        params=params.to_dict(),
     )

@@ -103,7 +103,12 @@ def registry_markdown() -> str:
 
     lines = ["| name | kind | tag | statement | reference |", "|---|---|---|---|---|"]
     for entry in FORMULAS.values():
-        lines.append(f"| `{entry.name}` | formula | {entry.tag.value} | ${cell(latex(entry.expr))}$ | {cell(entry.reference)} |")
-    for entry in CONDITIONS.values():
-        lines.append(f"| `{entry.name}` | condition | {entry.tag.value} | ${cell(latex(entry.inequality))}$ | {cell(entry.reference)} |")
+        lines.append(
+            f"| `{entry.name}` | formula | {entry.tag.value} | ${cell(latex(entry.expr))}$ | {cell(entry.reference)} |"
+        )
+    for condition in CONDITIONS.values():
+        inequality = cell(latex(condition.inequality))
+        lines.append(
+            f"| `{condition.name}` | condition | {condition.tag.value} | ${inequality}$ | {cell(condition.reference)} |"
+        )
     return "\n".join(lines) + "\n"

@@ -56,5 +56,10 @@ def token_roles(params: ProblemParams) -> TokenRoles:
     R = W = 1 is the paper's layout: token 0 relevant, 1 aligned, 2 opposite, 3.. irrelevant.
     """
     R, W, T = params.relevant_tokens, params.weak_tokens, params.seq_len
-    return TokenRoles(seq_len=T, relevant=slice(0, R), weak_aligned=slice(R, R + W),
-                      weak_opposite=slice(R + W, R + 2 * W), irrelevant=slice(R + 2 * W, T))
+    return TokenRoles(
+        seq_len=T,
+        relevant=slice(0, R),
+        weak_aligned=slice(R, R + W),
+        weak_opposite=slice(R + W, R + 2 * W),
+        irrelevant=slice(R + 2 * W, T),
+    )

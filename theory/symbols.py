@@ -148,31 +148,59 @@ PARAM_SYMBOLS: dict[str, sympy.Symbol] = {
     s.name: s for s in (n_train, seq_len, dim, signal_norm, rho, label_noise, step_size, steps)
 }
 #: The paper's unknown constants: never given a value by the toolkit.
-CONSTANT_SYMBOLS: dict[str, sympy.Symbol] = {s.name: s for s in (C_benign, C_clean, C_harm, C_drive, C_eq9, C_eq10,
-                                                                  C_mass)}
+CONSTANT_SYMBOLS: dict[str, sympy.Symbol] = {
+    s.name: s for s in (C_benign, C_clean, C_harm, C_drive, C_eq9, C_eq10, C_mass)
+}
 #: Named inputs (each condition or prediction that uses one shows its default).
 INPUT_SYMBOLS: dict[str, sympy.Symbol] = {s.name: s for s in (failure_prob, target_attention_error)}
 
-_VARIABLE_SYMBOLS = (time, gap, gap_initial, gap_target, drive, drive_lower, drive_upper, margin,
-                     existence_scale, relevant_mass)
+_VARIABLE_SYMBOLS = (
+    time,
+    gap,
+    gap_initial,
+    gap_target,
+    drive,
+    drive_lower,
+    drive_upper,
+    margin,
+    existence_scale,
+    relevant_mass,
+)
 #: Values a condition may take per evaluation instead of from the parameters: quantities read
 #: off a run, and the existence construction's chosen lambda.
-SUPPLIED_SYMBOLS: dict[str, sympy.Symbol] = {s.name: s for s in (clean_mass_min, token_mass_max, class_balance,
-                                                                  mass_ratio, existence_scale)}
-_ALL = {**PARAM_SYMBOLS, **CONSTANT_SYMBOLS, **INPUT_SYMBOLS, **SUPPLIED_SYMBOLS,
-        **{s.name: s for s in _VARIABLE_SYMBOLS}}
+SUPPLIED_SYMBOLS: dict[str, sympy.Symbol] = {
+    s.name: s for s in (clean_mass_min, token_mass_max, class_balance, mass_ratio, existence_scale)
+}
+_ALL = {
+    **PARAM_SYMBOLS,
+    **CONSTANT_SYMBOLS,
+    **INPUT_SYMBOLS,
+    **SUPPLIED_SYMBOLS,
+    **{s.name: s for s in _VARIABLE_SYMBOLS},
+}
 
 GLOSSARY: tuple[GlossaryEntry, ...] = (
     GlossaryEntry(code_name="n_train", paper="n", meaning="number of training samples", kind="parameter"),
     GlossaryEntry(code_name="seq_len", paper="T", meaning="tokens per input", kind="parameter"),
     GlossaryEntry(code_name="dim", paper="d", meaning="embedding dimension", kind="parameter"),
-    GlossaryEntry(code_name="signal_norm", paper=r"\lVert\mu\rVert", meaning="signal norm (both signals)", kind="parameter"),
+    GlossaryEntry(
+        code_name="signal_norm", paper=r"\lVert\mu\rVert", meaning="signal norm (both signals)", kind="parameter"
+    ),
     GlossaryEntry(code_name="rho", paper=r"\rho", meaning="weight of the weakly relevant tokens", kind="parameter"),
-    GlossaryEntry(code_name="label_noise", paper=r"\eta", meaning="label-noise rate (fraction of flipped labels)", kind="parameter"),
-    GlossaryEntry(code_name="step_size", paper="h", meaning="gradient-descent step size (never `eta`/`lr`)", kind="parameter"),
+    GlossaryEntry(
+        code_name="label_noise",
+        paper=r"\eta",
+        meaning="label-noise rate (fraction of flipped labels)",
+        kind="parameter",
+    ),
+    GlossaryEntry(
+        code_name="step_size", paper="h", meaning="gradient-descent step size (never `eta`/`lr`)", kind="parameter"
+    ),
     GlossaryEntry(code_name="steps", paper="k", meaning="number of gradient-descent steps", kind="parameter"),
     GlossaryEntry(code_name="n_test", paper=r"n_{\mathrm{test}}", meaning="number of test samples", kind="parameter"),
-    GlossaryEntry(code_name="tokens", paper=r"X \in \mathbb{R}^{T\times d}", meaning="one input: rows x_1..x_T", kind="array"),
+    GlossaryEntry(
+        code_name="tokens", paper=r"X \in \mathbb{R}^{T\times d}", meaning="one input: rows x_1..x_T", kind="array"
+    ),
     GlossaryEntry(code_name="W", paper="W", meaning="key-query matrix (d x d)", kind="array"),
     GlossaryEntry(code_name="p", paper="p", meaning="query / prompt vector", kind="array"),
     GlossaryEntry(code_name="nu", paper=r"\nu", meaning="fixed linear head", kind="array"),
@@ -180,9 +208,15 @@ GLOSSARY: tuple[GlossaryEntry, ...] = (
     GlossaryEntry(code_name="s", paper=r"s_{i,t}", meaning="attention weights softmax(z)", kind="array"),
     GlossaryEntry(code_name="gamma", paper=r"\gamma_{i,t} = \nu^\top x_{i,t}", meaning="token scores", kind="array"),
     GlossaryEntry(code_name="f", paper=r"f(X_i)", meaning="model output", kind="array"),
-    GlossaryEntry(code_name="c", paper=r"c_{i,t} = -\partial L / \partial z_{i,t}", meaning="logit drive", kind="array"),
-    GlossaryEntry(code_name="P", paper=r"\lVert p\rVert^2", meaning="squared query norm (joint flow state)", kind="array"),
-    GlossaryEntry(code_name="G", paper=r"X_f X_f^\top", meaning="Gram matrix of the stacked training tokens", kind="array"),
+    GlossaryEntry(
+        code_name="c", paper=r"c_{i,t} = -\partial L / \partial z_{i,t}", meaning="logit drive", kind="array"
+    ),
+    GlossaryEntry(
+        code_name="P", paper=r"\lVert p\rVert^2", meaning="squared query norm (joint flow state)", kind="array"
+    ),
+    GlossaryEntry(
+        code_name="G", paper=r"X_f X_f^\top", meaning="Gram matrix of the stacked training tokens", kind="array"
+    ),
     GlossaryEntry(code_name="M", paper=r"X_f W W^\top X_f^\top", meaning="kernel of the joint flow", kind="array"),
     GlossaryEntry(code_name="time", paper=r"\tau", meaning="gradient-flow time (steps x step_size)", kind="variable"),
     GlossaryEntry(code_name="gap", paper="x", meaning="logit gap of one token over the others", kind="variable"),
@@ -192,28 +226,101 @@ GLOSSARY: tuple[GlossaryEntry, ...] = (
     GlossaryEntry(code_name="drive_lower", paper="c_-", meaning="lower bound on the drive", kind="variable"),
     GlossaryEntry(code_name="drive_upper", paper="c_+", meaning="upper bound on the drive", kind="variable"),
     GlossaryEntry(code_name="margin", paper="z", meaning="argument of the logistic loss", kind="variable"),
-    GlossaryEntry(code_name="existence_scale", paper=r"\lambda", meaning="noise weight of the v1 existence construction", kind="variable"),
-    GlossaryEntry(code_name="relevant_mass", paper=r"a = \sum_{t\in\mathcal{R}} s_t", meaning="attention mass on the relevant token set (v1)", kind="variable"),
-    GlossaryEntry(code_name="clean_mass_min", paper=r"\min_k \sum_{i\in\mathcal{C}_k}\sum_{\tau'\le\tau}\mathfrak{S}^{(i)}(\tau')", meaning="cumulative attention mass S of the clean samples, smaller class (v1 Eq. 9 left side)", kind="measured"),
-    GlossaryEntry(code_name="token_mass_max", paper=r"\max_{i,t}\sum_{\tau'\le\tau} s_{i,t}(1-s_{i,t})", meaning="largest cumulative s(1-s) of any (sample, token) (v1 Eq. 9 right side)", kind="measured"),
-    GlossaryEntry(code_name="class_balance", paper=r"B(\tau)/B(0)", meaning="mean cumulative S of clean class +1 over class -1, over its tau = 0 value (v1 Eq. 10)", kind="measured"),
-    GlossaryEntry(code_name="mass_ratio", paper=r"\mathfrak{S}_{\mathrm{clean}}/\mathfrak{S}_{\mathrm{noisy}}", meaning="cumulative S, clean samples of one label over noisy samples of the other (authors' study)", kind="measured"),
-    GlossaryEntry(code_name="failure_prob", paper=r"\delta", meaning="failure probability of the v1 assumptions (default 0.01)", kind="input"),
-    GlossaryEntry(code_name="target_attention_error", paper=r"\varepsilon", meaning="attention error 1 - s to be reached (default 0.01)", kind="input"),
-    GlossaryEntry(code_name="C_benign", paper=r"C_{\mathrm{benign}}", meaning="benign if n SNR^2 <= C_benign (unknown constant)", kind="constant"),
-    GlossaryEntry(code_name="C_clean", paper=r"C_{\mathrm{clean}}", meaning="not overfitting if n SNR^2 >= C_clean (unknown constant)", kind="constant"),
-    GlossaryEntry(code_name="C_harm", paper=r"C_{\mathrm{harm}}", meaning="harmful if SNR < C_harm d^{-1/4} (unknown constant)", kind="constant"),
-    GlossaryEntry(code_name="C_drive", paper=r"C_{\mathrm{drive}}", meaning="drive on the relevant-token gap (unknown constant)", kind="constant"),
-    GlossaryEntry(code_name="C_eq9", paper=r"C_{9}", meaning="v1 Eq. 9: clean attention mass >= C_eq9 x largest token mass (unknown constant)", kind="constant"),
-    GlossaryEntry(code_name="C_eq10", paper=r"C_{10}", meaning="v1 Eq. 10: class balance within [1/C_eq10, C_eq10] (unknown constant)", kind="constant"),
-    GlossaryEntry(code_name="C_mass", paper=r"C_{\mathfrak{S}}", meaning="attention-mass rule: generalises while the clean/noisy ratio >= C_mass (authors: about 1)", kind="constant"),
+    GlossaryEntry(
+        code_name="existence_scale",
+        paper=r"\lambda",
+        meaning="noise weight of the v1 existence construction",
+        kind="variable",
+    ),
+    GlossaryEntry(
+        code_name="relevant_mass",
+        paper=r"a = \sum_{t\in\mathcal{R}} s_t",
+        meaning="attention mass on the relevant token set (v1)",
+        kind="variable",
+    ),
+    GlossaryEntry(
+        code_name="clean_mass_min",
+        paper=r"\min_k \sum_{i\in\mathcal{C}_k}\sum_{\tau'\le\tau}\mathfrak{S}^{(i)}(\tau')",
+        meaning="cumulative attention mass S of the clean samples, smaller class (v1 Eq. 9 left side)",
+        kind="measured",
+    ),
+    GlossaryEntry(
+        code_name="token_mass_max",
+        paper=r"\max_{i,t}\sum_{\tau'\le\tau} s_{i,t}(1-s_{i,t})",
+        meaning="largest cumulative s(1-s) of any (sample, token) (v1 Eq. 9 right side)",
+        kind="measured",
+    ),
+    GlossaryEntry(
+        code_name="class_balance",
+        paper=r"B(\tau)/B(0)",
+        meaning="mean cumulative S of clean class +1 over class -1, over its tau = 0 value (v1 Eq. 10)",
+        kind="measured",
+    ),
+    GlossaryEntry(
+        code_name="mass_ratio",
+        paper=r"\mathfrak{S}_{\mathrm{clean}}/\mathfrak{S}_{\mathrm{noisy}}",
+        meaning="cumulative S, clean samples of one label over noisy samples of the other (authors' study)",
+        kind="measured",
+    ),
+    GlossaryEntry(
+        code_name="failure_prob",
+        paper=r"\delta",
+        meaning="failure probability of the v1 assumptions (default 0.01)",
+        kind="input",
+    ),
+    GlossaryEntry(
+        code_name="target_attention_error",
+        paper=r"\varepsilon",
+        meaning="attention error 1 - s to be reached (default 0.01)",
+        kind="input",
+    ),
+    GlossaryEntry(
+        code_name="C_benign",
+        paper=r"C_{\mathrm{benign}}",
+        meaning="benign if n SNR^2 <= C_benign (unknown constant)",
+        kind="constant",
+    ),
+    GlossaryEntry(
+        code_name="C_clean",
+        paper=r"C_{\mathrm{clean}}",
+        meaning="not overfitting if n SNR^2 >= C_clean (unknown constant)",
+        kind="constant",
+    ),
+    GlossaryEntry(
+        code_name="C_harm",
+        paper=r"C_{\mathrm{harm}}",
+        meaning="harmful if SNR < C_harm d^{-1/4} (unknown constant)",
+        kind="constant",
+    ),
+    GlossaryEntry(
+        code_name="C_drive",
+        paper=r"C_{\mathrm{drive}}",
+        meaning="drive on the relevant-token gap (unknown constant)",
+        kind="constant",
+    ),
+    GlossaryEntry(
+        code_name="C_eq9",
+        paper=r"C_{9}",
+        meaning="v1 Eq. 9: clean attention mass >= C_eq9 x largest token mass (unknown constant)",
+        kind="constant",
+    ),
+    GlossaryEntry(
+        code_name="C_eq10",
+        paper=r"C_{10}",
+        meaning="v1 Eq. 10: class balance within [1/C_eq10, C_eq10] (unknown constant)",
+        kind="constant",
+    ),
+    GlossaryEntry(
+        code_name="C_mass",
+        paper=r"C_{\mathfrak{S}}",
+        meaning="attention-mass rule: generalises while the clean/noisy ratio >= C_mass (authors: about 1)",
+        kind="constant",
+    ),
 )
 
 #: LaTeX rendering of each code-named symbol, in the paper's notation.
 LATEX_NAMES: dict[sympy.Symbol, str] = {
-    symbol: entry.paper
-    for entry in GLOSSARY
-    if (symbol := _ALL.get(entry.code_name)) is not None
+    symbol: entry.paper for entry in GLOSSARY if (symbol := _ALL.get(entry.code_name)) is not None
 }
 
 

@@ -32,17 +32,29 @@ Examples
 
 from theory.lazy import lazy_exports
 
-__all__ = ["simulate", "integrate", "Trajectory", "check", "Report", "Classification", "OutcomeTolerances",
-           "dynamics_figure", "attention_panel"]
+__all__ = [
+    "simulate",
+    "integrate",
+    "Trajectory",
+    "check",
+    "Report",
+    "Classification",
+    "OutcomeTolerances",
+    "dynamics_figure",
+    "attention_panel",
+]
 
-__getattr__, __dir__ = lazy_exports(__name__, {
-    "simulate": "verify.simulation",
-    "integrate": "verify.simulation",
-    "Trajectory": "verify.trajectory",
-    "check": "verify.report",
-    "Report": "verify.report",
-    "Classification": "verify.classify",
-    "OutcomeTolerances": "verify.classify",
-    "dynamics_figure": "verify.plots",
-    "attention_panel": "verify.plots",
-})
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "simulate": "verify.simulation",
+        "integrate": "verify.simulation",
+        "Trajectory": "verify.trajectory",
+        "check": "verify.report",
+        "Report": "verify.report",
+        "Classification": "verify.classify",
+        "OutcomeTolerances": "verify.classify",
+        "dynamics_figure": "verify.plots",
+        "attention_panel": "verify.plots",
+    },
+)

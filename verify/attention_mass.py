@@ -93,8 +93,11 @@ def _per_sample_cumulative(trajectory: Trajectory, relevant: Sequence[int]) -> t
     (K,) over the steps before each checkpoint, and whether they are the exact per-step sums."""
     a = trajectory.arrays
     if _recorded_by_engine(trajectory) and list(relevant) == list(relevant_positions(trajectory.params)):
-        return (np.asarray(a["mass_cumulative"], dtype=np.float64),
-                np.asarray(a["token_mass_max"], dtype=np.float64), True)
+        return (
+            np.asarray(a["mass_cumulative"], dtype=np.float64),
+            np.asarray(a["token_mass_max"], dtype=np.float64),
+            True,
+        )
     attention = np.asarray(a["attention_train"], dtype=np.float64)
     cumulative, exact = _cumulative(_masses(trajectory, relevant), trajectory)
     per_token, _ = _cumulative(attention * (1.0 - attention), trajectory)
@@ -116,8 +119,9 @@ def _mean(values: np.ndarray) -> float:
     return float(values.mean()) if values.size else float("nan")
 
 
-def attention_mass_conditions(summary: Mapping[str, Any], params, constants: Mapping[str, Any] | None = None
-                              ) -> dict[str, Any]:
+def attention_mass_conditions(
+    summary: Mapping[str, Any], params, constants: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """Margins of the v1 Eq. 9, Eq. 10 and attention-mass-rule conditions (``theory.attention_mass``)
     at the quantities of ``summary``; undetermined where a constant (C_eq9, C_eq10, C_mass) is not
     given or a quantity is not defined.
@@ -125,18 +129,25 @@ def attention_mass_conditions(summary: Mapping[str, Any], params, constants: Map
     Paper: arXiv 2409.17625 v1 Eq. 9 and Eq. 10; the authors' label-noise study (the rule).
     """
     ratios = [summary.get(key) for key in ("ratio_clean_pos_over_noisy_neg", "ratio_clean_neg_over_noisy_pos")]
-    ratios = [r for r in ratios if r is not None]
-    supplied = {"clean_mass_min": summary.get("clean_mass_min"), "token_mass_max": summary.get("token_mass_max"),
-                "class_balance": summary.get("eq10_ratio"), "mass_ratio": min(ratios) if ratios else None}
+    known = [r for r in ratios if r is not None]
+    supplied = {
+        "clean_mass_min": summary.get("clean_mass_min"),
+        "token_mass_max": summary.get("token_mass_max"),
+        "class_balance": summary.get("eq10_ratio"),
+        "mass_ratio": min(known) if known else None,
+    }
     supplied = {k: (v if v is not None and np.isfinite(v) and v > 0 else None) for k, v in supplied.items()}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AssumptionWarning)
-        return {condition.name: condition.evaluate(params, constants, supplied=supplied).to_dict()
-                for condition in (EQ9_CLEAN_DOMINATES, EQ10_BALANCE_LOWER, EQ10_BALANCE_UPPER, MASS_RULE)}
+        return {
+            condition.name: condition.evaluate(params, constants, supplied=supplied).to_dict()
+            for condition in (EQ9_CLEAN_DOMINATES, EQ10_BALANCE_LOWER, EQ10_BALANCE_UPPER, MASS_RULE)
+        }
 
 
-def attention_mass_summary(trajectory: Trajectory, *, relevant: Sequence[int] | None = None,
-                           constants: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def attention_mass_summary(
+    trajectory: Trajectory, *, relevant: Sequence[int] | None = None, constants: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """The four cumulative sums at the end of the run, the authors' ratios (module docstring) and
     the margins of the v1 conditions on them (``attention_mass_conditions``, with ``constants``)."""
     relevant = _relevant(trajectory, relevant)
@@ -156,11 +167,14 @@ def attention_mass_summary(trajectory: Trajectory, *, relevant: Sequence[int] | 
     balance = _ratio(_mean(total[clean_pos]), _mean(total[clean_neg]))
     balance_0 = _ratio(_mean(first[clean_pos]), _mean(first[clean_neg]))
     if exact:
-        notes = ("summed over every GD step before its update, as the authors' code"
-                 + (" (kept by the engine at every step)" if _recorded_by_engine(trajectory) else ""))
+        notes = "summed over every GD step before its update, as the authors' code" + (
+            " (kept by the engine at every step)" if _recorded_by_engine(trajectory) else ""
+        )
     else:
-        notes = ("time integral over the recorded checkpoints divided by the step size (checkpoints thinned "
-                 "or a flow, which does not keep the per-step sums): an approximation of the per-step sums")
+        notes = (
+            "time integral over the recorded checkpoints divided by the step size (checkpoints thinned "
+            "or a flow, which does not keep the per-step sums): an approximation of the per-step sums"
+        )
     summary = {
         "exact": exact,
         "relevant_tokens": [int(t) for t in relevant],

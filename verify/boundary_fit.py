@@ -53,7 +53,9 @@ class Outcomes:
     outcome: np.ndarray
 
     def __post_init__(self) -> None:
-        sizes = {name: np.asarray(getattr(self, name)).shape for name in ("dim", "n_train", "signal_norm", "seed", "outcome")}
+        sizes = {
+            name: np.asarray(getattr(self, name)).shape for name in ("dim", "n_train", "signal_norm", "seed", "outcome")
+        }
         if len(set(sizes.values())) != 1 or len(next(iter(sizes.values()))) != 1:
             raise ValueError(f"outcome arrays must be one-dimensional and of equal length, got {sizes}")
         for name in ("dim", "n_train", "signal_norm"):
@@ -74,8 +76,13 @@ class Outcomes:
         return np.column_stack(columns)
 
     def subset(self, index: np.ndarray) -> Outcomes:
-        return Outcomes(dim=self.dim[index], n_train=self.n_train[index], signal_norm=self.signal_norm[index],
-                        seed=np.asarray(self.seed)[index], outcome=self.outcome[index])
+        return Outcomes(
+            dim=self.dim[index],
+            n_train=self.n_train[index],
+            signal_norm=self.signal_norm[index],
+            seed=np.asarray(self.seed)[index],
+            outcome=self.outcome[index],
+        )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -85,8 +92,9 @@ class LogisticFit:
     converged: bool
 
 
-def fit_logistic(features: np.ndarray, outcome: np.ndarray, *, ridge: float = 1e-3,
-                 max_iterations: int = 100, tol: float = 1e-10) -> LogisticFit:
+def fit_logistic(
+    features: np.ndarray, outcome: np.ndarray, *, ridge: float = 1e-3, max_iterations: int = 100, tol: float = 1e-10
+) -> LogisticFit:
     """Penalised maximum likelihood of sigmoid(features @ b) by Newton's method.
 
     The penalty ``ridge * |b[1:]|^2 / 2`` (not on the intercept) keeps b finite when the data
@@ -143,6 +151,7 @@ class BoundaryFit:
     def log_boundary_at(self, dim: float, n_train: float, *, level: float = 0.95) -> dict[str, float]:
         """log ||mu||* at one (d, n), with its bootstrap interval: where the boundary is, free of
         the exponent-intercept correlation that widens ``log_constant`` (an intercept at d = n = 1)."""
+
         def contour(b: Sequence[float]) -> float:
             if b[1] == 0:
                 return math.nan
@@ -163,8 +172,13 @@ def _interval(point_fit: float, samples: np.ndarray, level: float) -> dict[str, 
         low, median, high = np.quantile(finite, [alpha, 0.5, 1.0 - alpha])
     else:
         low = median = high = math.nan
-    return {"estimate": float(median), "ci_low": float(low), "ci_high": float(high),
-            "half_width": float((high - low) / 2), "point_fit": float(point_fit)}
+    return {
+        "estimate": float(median),
+        "ci_low": float(low),
+        "ci_high": float(high),
+        "half_width": float((high - low) / 2),
+        "point_fit": float(point_fit),
+    }
 
 
 def _grid_jitter(outcomes: Outcomes, rng: np.random.Generator) -> Outcomes:
@@ -180,8 +194,13 @@ def _grid_jitter(outcomes: Outcomes, rng: np.random.Generator) -> Outcomes:
         values = np.unique(log_mu[members])
         step = float(np.median(np.diff(values))) if values.size > 1 else 0.0
         shifted[members] += rng.uniform(-step / 2, step / 2)
-    return Outcomes(dim=outcomes.dim, n_train=outcomes.n_train, signal_norm=np.exp(shifted), seed=outcomes.seed,
-                    outcome=outcomes.outcome)
+    return Outcomes(
+        dim=outcomes.dim,
+        n_train=outcomes.n_train,
+        signal_norm=np.exp(shifted),
+        seed=outcomes.seed,
+        outcome=outcomes.outcome,
+    )
 
 
 def _bootstrap_sample(outcomes: Outcomes, rng: np.random.Generator) -> Outcomes:
@@ -199,8 +218,15 @@ def _cluster_bootstrap_index(outcomes: Outcomes, rng: np.random.Generator) -> np
     return np.concatenate(index)
 
 
-def fit_boundary(outcomes: Outcomes, *, use_n: bool | None = None, bootstrap: int = 200, level: float = 0.95,
-                 seed: int = 0, ridge: float = 1e-3) -> BoundaryFit:
+def fit_boundary(
+    outcomes: Outcomes,
+    *,
+    use_n: bool | None = None,
+    bootstrap: int = 200,
+    level: float = 0.95,
+    seed: int = 0,
+    ridge: float = 1e-3,
+) -> BoundaryFit:
     """Fit the 50 % contour of ``outcomes`` and bootstrap its exponents over seeds.
 
     ``use_n`` (default: when the design has more than one n) adds log n to the model.
@@ -223,20 +249,33 @@ def fit_boundary(outcomes: Outcomes, *, use_n: bool | None = None, bootstrap: in
         coefficient_draws.append([float(v) for v in refit.coefficients])
         for key, value in _exponents(refit, use_n=use_n).items():
             draws[key][k] = value
-    return BoundaryFit(exponent_d=_interval(point["exponent_d"], draws["exponent_d"], level),
-                       exponent_n=_interval(point["exponent_n"], draws["exponent_n"], level) if use_n else None,
-                       log_constant=_interval(point["log_constant"], draws["log_constant"], level),
-                       slope_mu=float(fit.coefficients[1]), coefficients=[float(v) for v in fit.coefficients],
-                       coefficient_draws=coefficient_draws, runs=len(outcomes), bootstrap=bootstrap,
-                       converged=fit.converged)
+    return BoundaryFit(
+        exponent_d=_interval(point["exponent_d"], draws["exponent_d"], level),
+        exponent_n=_interval(point["exponent_n"], draws["exponent_n"], level) if use_n else None,
+        log_constant=_interval(point["log_constant"], draws["log_constant"], level),
+        slope_mu=float(fit.coefficients[1]),
+        coefficients=[float(v) for v in fit.coefficients],
+        coefficient_draws=coefficient_draws,
+        runs=len(outcomes),
+        bootstrap=bootstrap,
+        converged=fit.converged,
+    )
 
 
-def calibrate_constant(outcomes: Outcomes, *, exponent_d: float, exponent_n: float = 0.0,
-                       bootstrap: int = 200, level: float = 0.95, seed: int = 0,
-                       ridge: float = 1e-3) -> dict[str, float]:
+def calibrate_constant(
+    outcomes: Outcomes,
+    *,
+    exponent_d: float,
+    exponent_n: float = 0.0,
+    bootstrap: int = 200,
+    level: float = 0.95,
+    seed: int = 0,
+    ridge: float = 1e-3,
+) -> dict[str, float]:
     """C in ||mu||* = C d^a n^b with the exponents fixed at the theory's (a, b): the 50 % contour
     of a logistic model in the single variable log ||mu|| - a log d - b log n, with a bootstrap
     interval over seeds. Returns ``{"estimate", "ci_low", "ci_high", "half_width"}`` for C."""
+
     def constant(sample: Outcomes) -> float:
         x = np.log(sample.signal_norm) - exponent_d * np.log(sample.dim) - exponent_n * np.log(sample.n_train)
         fit = fit_logistic(np.column_stack([np.ones(len(sample)), x]), sample.outcome, ridge=ridge)
@@ -251,4 +290,3 @@ def calibrate_constant(outcomes: Outcomes, *, exponent_d: float, exponent_n: flo
         if sample.outcome.any() and not sample.outcome.all():
             draws[k] = constant(sample)
     return _interval(constant(outcomes), draws, level)
-

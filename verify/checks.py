@@ -98,16 +98,24 @@ class CheckResult:
 
     @property
     def outcome(self) -> str:
-        """"pass", "fail" or "undetermined"."""
+        """ "pass", "fail" or "undetermined"."""
         return {True: "pass", False: "fail", None: "undetermined"}[self.passed]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "reference": self.reference, "predicted": self.predicted,
-                "observed": self.observed, "tolerance": self.tolerance, "passed": self.passed,
-                "outcome": self.outcome, "notes": self.notes}
+        return {
+            "name": self.name,
+            "reference": self.reference,
+            "predicted": self.predicted,
+            "observed": self.observed,
+            "tolerance": self.tolerance,
+            "passed": self.passed,
+            "outcome": self.outcome,
+            "notes": self.notes,
+        }
 
 
 # ----------------------------------------------------------------------------- gaps Lambda, Gamma
+
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class GapDefinition:
@@ -152,22 +160,36 @@ class GapDefinition:
         return float(competitor_count(seq_len, self.count))
 
     def describe(self) -> str:
-        formula = {"min": "z_a - max_{t!=a} z_t", "mean": "z_a - mean_{t!=a} z_t",
-                   "soft": "z_a - log mean_{t!=a} exp(z_t)"}[self.kind]
-        return (f"gap = {formula}; a = token {self.clean_token} (clean, Lambda) / token "
-                f"{self.noisy_token} (noisy, Gamma); g uses log({self.count})")
+        formula = {
+            "min": "z_a - max_{t!=a} z_t",
+            "mean": "z_a - mean_{t!=a} z_t",
+            "soft": "z_a - log mean_{t!=a} exp(z_t)",
+        }[self.kind]
+        return (
+            f"gap = {formula}; a = token {self.clean_token} (clean, Lambda) / token "
+            f"{self.noisy_token} (noisy, Gamma); g uses log({self.count})"
+        )
 
     def mathtext(self) -> str:
         """The definition as matplotlib mathtext, for figure titles."""
-        gap = {"min": r"z_a - \max_{t \neq a} z_t", "mean": r"z_a - \mathrm{mean}_{t \neq a}\, z_t",
-               "soft": r"z_a - \log \mathrm{mean}_{t \neq a}\, e^{z_t}"}[self.kind]
+        gap = {
+            "min": r"z_a - \max_{t \neq a} z_t",
+            "mean": r"z_a - \mathrm{mean}_{t \neq a}\, z_t",
+            "soft": r"z_a - \log \mathrm{mean}_{t \neq a}\, e^{z_t}",
+        }[self.kind]
         count = "T" if self.count == "T" else "(T-1)"
-        return (f"{self.kind} gap $x = {gap}$ ($a$ = token {self.clean_token} for $\\Lambda$, "
-                f"{self.noisy_token} for $\\Gamma$); $g(x) = 2x + 2\\sinh(x - \\log {count})$")
+        return (
+            f"{self.kind} gap $x = {gap}$ ($a$ = token {self.clean_token} for $\\Lambda$, "
+            f"{self.noisy_token} for $\\Gamma$); $g(x) = 2x + 2\\sinh(x - \\log {count})$"
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "count": self.count, "clean_token": self.clean_token,
-                "noisy_token": self.noisy_token}
+        return {
+            "kind": self.kind,
+            "count": self.count,
+            "clean_token": self.clean_token,
+            "noisy_token": self.noisy_token,
+        }
 
 
 def gap_series(logits: np.ndarray, token: int, kind: str) -> np.ndarray:
@@ -229,8 +251,9 @@ def _log_growth_increments(gap: np.ndarray, start: np.ndarray, count: float) -> 
     return out
 
 
-def g_growth_series(trajectory: Trajectory, definition: GapDefinition, group: str, *,
-                    start_time: float = 0.0, saturation: float = 0.8) -> dict[str, Any]:
+def g_growth_series(
+    trajectory: Trajectory, definition: GapDefinition, group: str, *, start_time: float = 0.0, saturation: float = 0.8
+) -> dict[str, Any]:
     """g(gap(tau)) - g(gap(tau_s)) of each sample of ``group`` once it is in its final stage.
 
     A sample's stage starts at tau_s, the first checkpoint from which (a) tau >= ``start_time``
@@ -262,13 +285,20 @@ def g_growth_series(trajectory: Trajectory, definition: GapDefinition, group: st
     log_growth = _log_growth_increments(gap, reference, definition.g_count(trajectory.params.seq_len))
     log_growth[np.arange(len(time))[:, None] <= start[None, :]] = np.nan
     log_growth[:, start < 0] = np.nan
-    return {"time": time, "samples": samples, "gap": gap, "start": start, "log_growth": log_growth,
-            "weight": weight}
+    return {"time": time, "samples": samples, "gap": gap, "start": start, "log_growth": log_growth, "weight": weight}
 
 
-def check_g_growth(trajectory: Trajectory, group: str, classification: Classification, *,
-                   definition: GapDefinition = GapDefinition(), saturation: float = 0.8,
-                   exponent_tol: float = 0.5, decades: float = 1.0, min_points: int = 5) -> CheckResult:
+def check_g_growth(
+    trajectory: Trajectory,
+    group: str,
+    classification: Classification,
+    *,
+    definition: GapDefinition = GapDefinition(),
+    saturation: float = 0.8,
+    exponent_tol: float = 0.5,
+    decades: float = 1.0,
+    min_points: int = 5,
+) -> CheckResult:
     """g(Lambda) (clean) or g(Gamma) (noisy) grows linearly in time in the final stage.
 
     Decided for runs that end in a regime (not undetermined). For each sample whose tracked
@@ -287,32 +317,55 @@ def check_g_growth(trajectory: Trajectory, group: str, classification: Classific
     bounds give bounds on g(Lambda) linear in tau).
     """
     name = f"g_growth_{'lambda_clean' if group == 'clean' else 'gamma_noisy'}"
-    reference = ("arXiv 2409.17625, two-stage proof: g(" + ("Lambda" if group == "clean" else "Gamma")
-                 + ") grows linearly in tau once attention saturates (gap ~ log tau); gap definition open")
-    tolerance = {"exponent_tol": exponent_tol, "saturation": saturation, "decades": decades,
-                 "min_points": min_points}
+    reference = (
+        "arXiv 2409.17625, two-stage proof: g("
+        + ("Lambda" if group == "clean" else "Gamma")
+        + ") grows linearly in tau once attention saturates (gap ~ log tau); gap definition open"
+    )
+    tolerance = {"exponent_tol": exponent_tol, "saturation": saturation, "decades": decades, "min_points": min_points}
     predicted = {"exponent": 1.0, "gap_definition": definition.to_dict()}
     changes = classification.timeline["changes"]
     start_time = changes[-1]["time"] if changes else 0.0
     logits = _logits(trajectory)[_recorded(trajectory)]
     if not np.all(np.isfinite(logits)) or len(logits) < 3:
-        return CheckResult(name=name, reference=reference, predicted=predicted, observed=None,
-                           tolerance=tolerance, passed=None, notes="logits not finite or fewer than 3 checkpoints")
+        return CheckResult(
+            name=name,
+            reference=reference,
+            predicted=predicted,
+            observed=None,
+            tolerance=tolerance,
+            passed=None,
+            notes="logits not finite or fewer than 3 checkpoints",
+        )
     params = trajectory.params
     if (params.relevant_tokens, params.weak_tokens) != (1, 1):
         # A tracked token shares its role with others: its gap to them stays O(1) by design.
-        return CheckResult(name=name, reference=reference, predicted=predicted, observed=None,
-                           tolerance=tolerance, passed=None,
-                           notes=f"not applicable: the proof tracks one token per role, this run has "
-                                 f"{params.relevant_tokens} relevant and {params.weak_tokens} weakly relevant "
-                                 "tokens per role")
+        return CheckResult(
+            name=name,
+            reference=reference,
+            predicted=predicted,
+            observed=None,
+            tolerance=tolerance,
+            passed=None,
+            notes=f"not applicable: the proof tracks one token per role, this run has "
+            f"{params.relevant_tokens} relevant and {params.weak_tokens} weakly relevant "
+            "tokens per role",
+        )
     if classification.regime == "undetermined":
-        return CheckResult(name=name, reference=reference, predicted=predicted, observed=None,
-                           tolerance=tolerance, passed=None,
-                           notes="the run has not reached a final regime, so no final stage to measure")
+        return CheckResult(
+            name=name,
+            reference=reference,
+            predicted=predicted,
+            observed=None,
+            tolerance=tolerance,
+            passed=None,
+            notes="the run has not reached a final regime, so no final stage to measure",
+        )
     series = g_growth_series(trajectory, definition, group, start_time=start_time, saturation=saturation)
     time = series["time"]
-    exponents, stalled, unresolved = [], [], []
+    exponents: list[float] = []
+    stalled: list[int] = []
+    unresolved: list[int] = []
     for j, sample in enumerate(series["samples"]):
         k0 = series["start"][j]
         if k0 < 0:
@@ -329,34 +382,55 @@ def check_g_growth(trajectory: Trajectory, group: str, classification: Classific
             continue
         exponents.append(float(np.polyfit(np.log(elapsed[window]), values, 1)[0]))
     saturated = int(np.sum(series["start"] >= 0))
-    observed = {"samples": int(series["samples"].size), "saturated_samples": saturated,
-                "measured_samples": len(exponents) + len(stalled), "stage_start_time": start_time,
-                "exponent_range": [min(exponents), max(exponents)] if exponents else None,
-                "exponent_median": float(np.median(exponents)) if exponents else None,
-                "stalled_samples": stalled, "unresolved_samples": unresolved}
+    observed = {
+        "samples": int(series["samples"].size),
+        "saturated_samples": saturated,
+        "measured_samples": len(exponents) + len(stalled),
+        "stage_start_time": start_time,
+        "exponent_range": [min(exponents), max(exponents)] if exponents else None,
+        "exponent_median": float(np.median(exponents)) if exponents else None,
+        "stalled_samples": stalled,
+        "unresolved_samples": unresolved,
+    }
     notes = definition.describe() + "."
     if not exponents and not stalled:
-        return CheckResult(name=name, reference=reference, predicted=predicted, observed=observed,
-                           tolerance=tolerance, passed=None,
-                           notes=notes + f" No {group} sample stays saturated (>= {saturation}) over {decades:g} "
-                           f"decade(s) of time with {min_points} checkpoints after tau = {start_time:.4g}.")
+        return CheckResult(
+            name=name,
+            reference=reference,
+            predicted=predicted,
+            observed=observed,
+            tolerance=tolerance,
+            passed=None,
+            notes=notes + f" No {group} sample stays saturated (>= {saturation}) over {decades:g} "
+            f"decade(s) of time with {min_points} checkpoints after tau = {start_time:.4g}.",
+        )
     off = [k for k in exponents if abs(k - 1.0) > exponent_tol]
     passed = not off and not stalled
     if stalled:
         notes += f" Gaps that stopped growing in their final stage: samples {stalled}."
     if unresolved:
-        notes += (f" Samples {unresolved}: attention exactly 1 in float64, growth below float64 resolution "
-                  "(not measured).")
+        notes += (
+            f" Samples {unresolved}: attention exactly 1 in float64, growth below float64 resolution (not measured)."
+        )
     if off:
         notes += f" {len(off)} of {len(exponents)} exponents outside 1 +- {exponent_tol:g}."
-    return CheckResult(name=name, reference=reference, predicted=predicted, observed=observed,
-                       tolerance=tolerance, passed=passed, notes=notes)
+    return CheckResult(
+        name=name,
+        reference=reference,
+        predicted=predicted,
+        observed=observed,
+        tolerance=tolerance,
+        passed=passed,
+        notes=notes,
+    )
 
 
 # ----------------------------------------------------------------------------- regime and losses
 
-def check_regime(trajectory: Trajectory, classification: Classification, *,
-                 constants: Mapping[str, Any] | None = None) -> CheckResult:
+
+def check_regime(
+    trajectory: Trajectory, classification: Classification, *, constants: Mapping[str, Any] | None = None
+) -> CheckResult:
     """Observed regime against ``theory.regimes.predict`` with the user's constants.
 
     Undetermined (passed None) when constants needed to decide are missing, or when the
@@ -375,15 +449,20 @@ def check_regime(trajectory: Trajectory, classification: Classification, *,
         notes = f"the given constants place this point between regimes: {prediction.reason}"
     else:
         notes = f"constants used: {dict(prediction.constants)}"
-    return CheckResult(name="regime", reference="arXiv 2409.17625 v3, Figure 1 (regime map)",
-                       predicted={"regime": prediction.regime, "snr": prediction.snr,
-                                  "n_snr_squared": prediction.n_snr_squared},
-                       observed={"regime": observed}, tolerance=None,
-                       passed=(prediction.regime == observed) if decided else None, notes=notes)
+    return CheckResult(
+        name="regime",
+        reference="arXiv 2409.17625 v3, Figure 1 (regime map)",
+        predicted={"regime": prediction.regime, "snr": prediction.snr, "n_snr_squared": prediction.n_snr_squared},
+        observed={"regime": observed},
+        tolerance=None,
+        passed=(prediction.regime == observed) if decided else None,
+        notes=notes,
+    )
 
 
-def check_plateau(trajectory: Trajectory, classification: Classification, *, abs_tol: float = 0.02,
-                  settle_tol: float = 0.01) -> CheckResult:
+def check_plateau(
+    trajectory: Trajectory, classification: Classification, *, abs_tol: float = 0.02, settle_tol: float = 0.01
+) -> CheckResult:
     """Final training loss against the plateau of the observed regime.
 
     Benign overfitting: (1-eta) l(1/sqrt2) + eta l(rho/sqrt2); not overfitting:
@@ -399,17 +478,27 @@ def check_plateau(trajectory: Trajectory, classification: Classification, *, abs
         plateaus = predict(trajectory.params).plateaus
     time = np.asarray(trajectory.arrays["time"], dtype=np.float64)
     loss = np.asarray(trajectory.arrays["train_loss"], dtype=np.float64)
-    level = {"benign": plateaus["plateau_benign"],
-             "not_overfitting": plateaus["plateau_not_overfitting"]}.get(classification.regime)
-    predicted = {"regime": classification.regime, "level": level,
-                 "plateau_benign": plateaus["plateau_benign"],
-                 "plateau_not_overfitting": plateaus["plateau_not_overfitting"]}
+    level = {"benign": plateaus["plateau_benign"], "not_overfitting": plateaus["plateau_not_overfitting"]}.get(
+        classification.regime
+    )
+    predicted = {
+        "regime": classification.regime,
+        "level": level,
+        "plateau_benign": plateaus["plateau_benign"],
+        "plateau_not_overfitting": plateaus["plateau_not_overfitting"],
+    }
     tolerance = {"abs": abs_tol, "settle": settle_tol}
     last_fifth = loss[time >= 0.8 * time[-1]]
     if not np.all(np.isfinite(last_fifth)):
-        return CheckResult(name="loss_plateau", reference=reference, predicted=predicted,
-                           observed={"final_train_loss": None}, tolerance=tolerance, passed=None,
-                           notes="training loss not finite over the last fifth of the run")
+        return CheckResult(
+            name="loss_plateau",
+            reference=reference,
+            predicted=predicted,
+            observed={"final_train_loss": None},
+            tolerance=tolerance,
+            passed=None,
+            notes="training loss not finite over the last fifth of the run",
+        )
     observed = float(loss[-1])
     change = float(last_fifth.max() - last_fifth.min())
     settled = change <= settle_tol
@@ -422,14 +511,24 @@ def check_plateau(trajectory: Trajectory, classification: Classification, *, abs
         notes = f"loss still moving (changed {change:.3g} over the last fifth of the run): not on a plateau yet"
     else:
         notes = "level of the observed regime"
-    return CheckResult(name="loss_plateau", reference=reference, predicted=predicted,
-                       observed={"final_train_loss": observed, "change_last_fifth": change,
-                                 "difference": None if level is None else observed - level},
-                       tolerance=tolerance, passed=passed, notes=notes)
+    return CheckResult(
+        name="loss_plateau",
+        reference=reference,
+        predicted=predicted,
+        observed={
+            "final_train_loss": observed,
+            "change_last_fifth": change,
+            "difference": None if level is None else observed - level,
+        },
+        tolerance=tolerance,
+        passed=passed,
+        notes=notes,
+    )
 
 
-def check_delayed_generalization(trajectory: Trajectory, classification: Classification, *,
-                                 min_ratio: float = 1.0) -> CheckResult:
+def check_delayed_generalization(
+    trajectory: Trajectory, classification: Classification, *, min_ratio: float = 1.0
+) -> CheckResult:
     """Generalisation comes after every label is fitted: tau_2 / tau_1 > ``min_ratio``.
 
     tau_1: from when every training label stays fitted; tau_2: from when the clean test error
@@ -445,8 +544,12 @@ def check_delayed_generalization(trajectory: Trajectory, classification: Classif
     timeline = classification.timeline
     t_fit, t_gen = timeline["time_all_fitted"], timeline["time_generalized"]
     tol = classification.tolerances
-    observed: dict[str, Any] = {"time_all_fitted": t_fit, "time_generalized": t_gen,
-                                "final_test_loss": classification.outcome["test_loss"], "ratio": None}
+    observed: dict[str, Any] = {
+        "time_all_fitted": t_fit,
+        "time_generalized": t_gen,
+        "final_test_loss": classification.outcome["test_loss"],
+        "ratio": None,
+    }
     predicted = {"ratio_greater_than": min_ratio, "test_loss_floor": classification.outcome["clean_test_loss_floor"]}
     tolerance = {"error_tolerance": tol.error_tolerance, "loss_tolerance": tol.loss_tolerance}
     passed = None
@@ -455,14 +558,23 @@ def check_delayed_generalization(trajectory: Trajectory, classification: Classif
     elif t_fit is None or t_fit <= float(trajectory.arrays["time"][0]):
         notes = "labels fitted at the first checkpoint: no delay can be measured"
     elif t_gen is None:
-        notes = ("the test loss does not reach its floor (within the tolerance) by the end of the run: "
-                 "when generalisation comes is not known")
+        notes = (
+            "the test loss does not reach its floor (within the tolerance) by the end of the run: "
+            "when generalisation comes is not known"
+        )
     else:
         observed["ratio"] = t_gen / t_fit
         passed = observed["ratio"] > min_ratio
         notes = f"generalised at tau = {t_gen:.4g}, {observed['ratio']:.3g} times the fitting time"
-    return CheckResult(name="delayed_generalization", reference=reference, predicted=predicted,
-                       observed=observed, tolerance=tolerance, passed=passed, notes=notes)
+    return CheckResult(
+        name="delayed_generalization",
+        reference=reference,
+        predicted=predicted,
+        observed=observed,
+        tolerance=tolerance,
+        passed=passed,
+        notes=notes,
+    )
 
 
 def v1_hypotheses(params, *, failure_prob: float = 0.01) -> dict[str, Any]:
@@ -480,17 +592,24 @@ def v1_hypotheses(params, *, failure_prob: float = 0.01) -> dict[str, Any]:
         warnings.simplefilter("ignore", AssumptionWarning)
         for condition in (V1_A1_SIGNAL, V1_A1_DIMENSION, V1_A2):
             margin = condition.evaluate(params, inputs={"failure_prob": failure_prob})
-            margins[condition.name] = {"holds": margin.holds, "lhs": margin.lhs, "rhs": margin.rhs,
-                                       "ratio": margin.ratio}
+            margins[condition.name] = {
+                "holds": margin.holds,
+                "lhs": margin.lhs,
+                "rhs": margin.rhs,
+                "ratio": margin.ratio,
+            }
     failing = [name for name, m in margins.items() if not m["holds"]]
-    return {"source": "v1 assumptions as the authors check them, constants set to 1 (order conditions)",
-            "failure_prob": failure_prob, "margins": margins,
-            "summary": ("outside the v1 hypotheses: " + ", ".join(failing)) if failing
-            else "all v1 hypotheses hold"}
+    return {
+        "source": "v1 assumptions as the authors check them, constants set to 1 (order conditions)",
+        "failure_prob": failure_prob,
+        "margins": margins,
+        "summary": ("outside the v1 hypotheses: " + ", ".join(failing)) if failing else "all v1 hypotheses hold",
+    }
 
 
-def check_mass_balance(trajectory: Trajectory, classification: Classification, *,
-                       threshold: float = 1.0, collapse_drop: float = 0.1) -> CheckResult:
+def check_mass_balance(
+    trajectory: Trajectory, classification: Classification, *, threshold: float = 1.0, collapse_drop: float = 0.1
+) -> CheckResult:
     """The v1 attention-mass rule as a prediction about generalisation.
 
     The ratio is the smaller of ``ratio_clean_pos_over_noisy_neg`` and
@@ -514,10 +633,15 @@ def check_mass_balance(trajectory: Trajectory, classification: Classification, *
     defined = [value for value in ratios.values() if value is not None]
     tolerance = {"threshold": threshold, "collapse_drop": collapse_drop}
     if not defined:
-        return CheckResult(name="mass_balance", reference=reference, predicted=None, observed=ratios,
-                           tolerance=tolerance, passed=None,
-                           notes="needs clean and noisy samples of opposite observed labels and finite recorded "
-                                 "attention")
+        return CheckResult(
+            name="mass_balance",
+            reference=reference,
+            predicted=None,
+            observed=ratios,
+            tolerance=tolerance,
+            passed=None,
+            notes="needs clean and noisy samples of opposite observed labels and finite recorded attention",
+        )
     ratio = min(defined)
     a = trajectory.arrays
     start = float(a["test_acc"][0])
@@ -527,26 +651,47 @@ def check_mass_balance(trajectory: Trajectory, classification: Classification, *
         baseline, measured = classification.outcome["baseline_test_accuracy"], "closed form (not measured at tau = 0)"
     final_acc = float(a["test_acc"][-1])
     collapsed = final_acc < baseline - collapse_drop
-    predicted = {"test_accuracy": "collapses" if ratio < threshold else "holds",
-                 "rule": f"test accuracy collapses iff the clean/noisy ratio < {threshold:g}"}
-    observed = {"ratio": ratio, **ratios, "test_acc": final_acc, "baseline_test_acc": baseline,
-                "test_accuracy": "collapses" if collapsed else "holds", "exact": summary["exact"]}
+    predicted = {
+        "test_accuracy": "collapses" if ratio < threshold else "holds",
+        "rule": f"test accuracy collapses iff the clean/noisy ratio < {threshold:g}",
+    }
+    observed = {
+        "ratio": ratio,
+        **ratios,
+        "test_acc": final_acc,
+        "baseline_test_acc": baseline,
+        "test_accuracy": "collapses" if collapsed else "holds",
+        "exact": summary["exact"],
+    }
     decided = trajectory.params.train == "p_only"
     if not decided:
-        notes = ("the rule was stated and observed for p-only training (v1 prompt tuning); reported, not "
-                 "decided, for joint (W, p) training")
+        notes = (
+            "the rule was stated and observed for p-only training (v1 prompt tuning); reported, not "
+            "decided, for joint (W, p) training"
+        )
     else:
-        notes = (f"ratio = min of the two clean/noisy sums (not means); baseline test accuracy {measured}; "
-                 + summary["notes"])
-    return CheckResult(name="mass_balance", reference=reference, predicted=predicted, observed=observed,
-                       tolerance=tolerance,
-                       passed=(predicted["test_accuracy"] == observed["test_accuracy"]) if decided else None,
-                       notes=notes)
+        notes = (
+            f"ratio = min of the two clean/noisy sums (not means); baseline test accuracy {measured}; "
+            + summary["notes"]
+        )
+    return CheckResult(
+        name="mass_balance",
+        reference=reference,
+        predicted=predicted,
+        observed=observed,
+        tolerance=tolerance,
+        passed=(predicted["test_accuracy"] == observed["test_accuracy"]) if decided else None,
+        notes=notes,
+    )
 
 
-def run_checks(trajectory: Trajectory, *, constants: Mapping[str, Any] | None = None,
-               definition: GapDefinition = GapDefinition(),
-               tolerances: OutcomeTolerances | None = None) -> tuple[Classification, list[CheckResult]]:
+def run_checks(
+    trajectory: Trajectory,
+    *,
+    constants: Mapping[str, Any] | None = None,
+    definition: GapDefinition = GapDefinition(),
+    tolerances: OutcomeTolerances | None = None,
+) -> tuple[Classification, list[CheckResult]]:
     """Classify the trajectory and run every check that reads it.
 
     Paper: see each check.

@@ -19,15 +19,16 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 from theory.validation import InputError
 
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - not on Linux or macOS
+if sys.platform == "win32":  # pragma: no cover - no fcntl there
     fcntl = None
+else:
+    import fcntl
 
 __all__ = ["claim", "lock_path"]
 
@@ -76,15 +77,16 @@ def claim(target: str | Path, *, shared: bool = False, what: str = "output direc
             if shared:
                 yield
                 return
-            raise InputError(f"{what} {str(target)!r} cannot be claimed: {exc.strerror} "
-                             f"({str(path)!r})") from None
+            raise InputError(f"{what} {str(target)!r} cannot be claimed: {exc.strerror} ({str(path)!r})") from None
         try:
             fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = _holder(fd)
             os.close(fd)
-            raise InputError(f"{what} {str(target)!r} is in use by another benign-attn process{holder}: "
-                             "wait for it to finish or choose another path") from None
+            raise InputError(
+                f"{what} {str(target)!r} is in use by another benign-attn process{holder}: "
+                "wait for it to finish or choose another path"
+            ) from None
         except OSError as exc:
             os.close(fd)
             if exc.errno not in _NO_LOCKS:

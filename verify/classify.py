@@ -23,13 +23,21 @@ from typing import Any
 
 import numpy as np
 
-from theory.roles import ROLE_NAMES, TokenRoles, token_roles
 from theory.bounds import BASELINE_TEST_ACCURACY, CLEAN_TEST_LOSS_FLOOR
+from theory.roles import ROLE_NAMES, TokenRoles, token_roles
 from theory.validation import InputError
 from verify.trajectory import Trajectory
 
-__all__ = ["Classification", "OutcomeTolerances", "REGIMES", "classify", "clean_test_loss_floor", "error_from_accuracy",
-           "baseline_test_accuracy", "selected_roles"]
+__all__ = [
+    "Classification",
+    "OutcomeTolerances",
+    "REGIMES",
+    "classify",
+    "clean_test_loss_floor",
+    "error_from_accuracy",
+    "baseline_test_accuracy",
+    "selected_roles",
+]
 
 REGIMES = ("benign", "harmful", "not_overfitting", "undetermined")
 
@@ -84,8 +92,7 @@ class OutcomeTolerances:
             value = getattr(self, name)
             if value is None and name == "decide_at":
                 continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-                    or value < 0:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
                 raise InputError(f"{name}={value!r}: must be a finite number >= 0")
             object.__setattr__(self, name, float(value))
         if self.error_tolerance >= 1:
@@ -123,9 +130,14 @@ class Classification:
             raise ValueError(f"regime={self.regime!r}: must be one of {', '.join(REGIMES)}")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"regime": self.regime, "reasons": list(self.reasons), "outcome": self.outcome,
-                "mechanism": self.mechanism, "timeline": self.timeline,
-                "tolerances": self.tolerances.to_dict()}
+        return {
+            "regime": self.regime,
+            "reasons": list(self.reasons),
+            "outcome": self.outcome,
+            "mechanism": self.mechanism,
+            "timeline": self.timeline,
+            "tolerances": self.tolerances.to_dict(),
+        }
 
 
 def selected_roles(attention: np.ndarray, roles: TokenRoles) -> list[str]:
@@ -159,8 +171,12 @@ def _fitted_fractions(trajectory: Trajectory, margins: np.ndarray | None) -> tup
     """
     a = trajectory.arrays
     noisy = trajectory.noisy
-    clean = np.array(a["train_acc_clean"], dtype=np.float64) if "train_acc_clean" in a else np.full(len(a["time"]), np.nan)
-    noisy_part = np.array(a["train_acc_noisy"], dtype=np.float64) if "train_acc_noisy" in a else np.full(len(a["time"]), np.nan)
+    clean = (
+        np.array(a["train_acc_clean"], dtype=np.float64) if "train_acc_clean" in a else np.full(len(a["time"]), np.nan)
+    )
+    noisy_part = (
+        np.array(a["train_acc_noisy"], dtype=np.float64) if "train_acc_noisy" in a else np.full(len(a["time"]), np.nan)
+    )
     if margins is not None:
         known = np.all(np.isfinite(margins), axis=1)
         fitted = margins[known] > 0
@@ -189,8 +205,9 @@ def error_from_accuracy(accuracy):
     return np.round(1.0 - accuracy, 12)
 
 
-def _settled(time: np.ndarray, margins: np.ndarray | None, noisy: np.ndarray, k: int,
-             tol: OutcomeTolerances) -> tuple[bool, str]:
+def _settled(
+    time: np.ndarray, margins: np.ndarray | None, noisy: np.ndarray, k: int, tol: OutcomeTolerances
+) -> tuple[bool, str]:
     """Whether, at checkpoint k, the unfitted noisy samples are settled away from being fitted."""
     if tol.decide_at is not None and time[k] >= tol.decide_at:
         return True, f"the run reached the named horizon tau = {tol.decide_at:g}"
@@ -208,13 +225,18 @@ def _settled(time: np.ndarray, margins: np.ndarray | None, noisy: np.ndarray, k:
     worst = float(np.max(margins[k, unfitted]))
     change = float(np.max(values.max(axis=0) - values.min(axis=0)))
     if worst > -tol.settled_margin:
-        return False, (f"an unfitted noisy margin is {worst:.3g} > -{tol.settled_margin:.3g}: "
-                       "not yet settled at the not-overfitting level")
+        return False, (
+            f"an unfitted noisy margin is {worst:.3g} > -{tol.settled_margin:.3g}: "
+            "not yet settled at the not-overfitting level"
+        )
     if change > tol.settle_change:
-        return False, (f"unfitted noisy margins moved by {change:.3g} > {tol.settle_change:g} over the last "
-                       "half of the run: still moving")
-    return True, (f"unfitted noisy margins <= {worst:.3g} and moved by at most {change:.3g} over the last "
-                  "half of the run")
+        return False, (
+            f"unfitted noisy margins moved by {change:.3g} > {tol.settle_change:g} over the last "
+            "half of the run: still moving"
+        )
+    return True, (
+        f"unfitted noisy margins <= {worst:.3g} and moved by at most {change:.3g} over the last half of the run"
+    )
 
 
 def _decide(k: int, time, clean_fit, noisy_fit, test_error, margins, noisy, tol) -> tuple[str, str]:
@@ -225,14 +247,16 @@ def _decide(k: int, time, clean_fit, noisy_fit, test_error, margins, noisy, tol)
     if not noisy.any():
         return "undetermined", "no noisy training labels: nothing to overfit"
     if clean_fit[k] < 1:
-        return "undetermined", (f"clean training labels not all fitted ({clean_fit[k]:.3f}): "
-                                "training has not converged")
+        return "undetermined", (
+            f"clean training labels not all fitted ({clean_fit[k]:.3f}): training has not converged"
+        )
     if noisy_fit[k] >= 1:
         if test_error[k] <= tol.error_tolerance:
-            return "benign", (f"all labels fitted, noisy ones included; clean test error "
-                              f"{test_error[k]:.4g} <= {tol.error_tolerance:g}")
-        return "harmful", (f"all labels fitted, but clean test error {test_error[k]:.4g} > "
-                           f"{tol.error_tolerance:g}")
+            return "benign", (
+                f"all labels fitted, noisy ones included; clean test error "
+                f"{test_error[k]:.4g} <= {tol.error_tolerance:g}"
+            )
+        return "harmful", (f"all labels fitted, but clean test error {test_error[k]:.4g} > {tol.error_tolerance:g}")
     settled, why = _settled(time, margins, noisy, k, tol)
     if settled:
         return "not_overfitting", f"noisy labels not fitted ({noisy_fit[k]:.3f}) and {why}"
@@ -254,17 +278,26 @@ def _mechanism(trajectory: Trajectory, margins: np.ndarray | None) -> dict[str, 
     recorded = np.flatnonzero(np.all(np.isfinite(attention.reshape(len(attention), -1)), axis=1))
     noisy_index = np.flatnonzero(trajectory.noisy)
     if recorded.size == 0 or noisy_index.size == 0:
-        return {"checkpoint_time": None, "noisy_samples": [int(i) for i in noisy_index],
-                "noisy_selected_role": [], "noisy_role_counts": {r: 0 for r in ROLE_NAMES},
-                "noisy_role_shares": {r: None for r in ROLE_NAMES}}
+        return {
+            "checkpoint_time": None,
+            "noisy_samples": [int(i) for i in noisy_index],
+            "noisy_selected_role": [],
+            "noisy_role_counts": {r: 0 for r in ROLE_NAMES},
+            "noisy_role_shares": {r: None for r in ROLE_NAMES},
+        }
     k = int(recorded[-1])
     roles = selected_roles(attention[k, noisy_index], token_roles(trajectory.params))
     counts = {role: roles.count(role) for role in ROLE_NAMES}
     fitted = None if margins is None else [bool(margins[k, i] > 0) for i in noisy_index]
-    return {"checkpoint_time": float(a["time"][k]), "noisy_samples": [int(i) for i in noisy_index],
-            "noisy_selected_role": roles, "noisy_fitted": fitted, "noisy_role_counts": counts,
-            "noisy_role_shares": {role: counts[role] / len(roles) for role in ROLE_NAMES},
-            "paper_benign_mechanism_share": counts["weak_opposite"] / len(roles)}
+    return {
+        "checkpoint_time": float(a["time"][k]),
+        "noisy_samples": [int(i) for i in noisy_index],
+        "noisy_selected_role": roles,
+        "noisy_fitted": fitted,
+        "noisy_role_counts": counts,
+        "noisy_role_shares": {role: counts[role] / len(roles) for role in ROLE_NAMES},
+        "paper_benign_mechanism_share": counts["weak_opposite"] / len(roles),
+    }
 
 
 def classify(trajectory: Trajectory, *, tolerances: OutcomeTolerances | None = None) -> Classification:
@@ -283,8 +316,11 @@ def classify(trajectory: Trajectory, *, tolerances: OutcomeTolerances | None = N
     excess_loss = np.asarray(a["test_loss"], dtype=np.float64) - clean_test_loss_floor()
     decisions = [_decide(k, time, clean_fit, noisy_fit, test_error, margins, noisy, tol) for k in range(len(time))]
     labels = [regime for regime, _ in decisions]
-    changes = [{"time": float(time[k]), "from": labels[k - 1], "to": labels[k]}
-               for k in range(1, len(labels)) if labels[k] != labels[k - 1]]
+    changes = [
+        {"time": float(time[k]), "from": labels[k - 1], "to": labels[k]}
+        for k in range(1, len(labels))
+        if labels[k] != labels[k - 1]
+    ]
     with np.errstate(invalid="ignore"):
         all_fitted = (clean_fit >= 1) & ((noisy_fit >= 1) if noisy.any() else True)
         generalised = (test_error <= tol.error_tolerance) & (excess_loss <= tol.loss_tolerance)
@@ -314,5 +350,11 @@ def classify(trajectory: Trajectory, *, tolerances: OutcomeTolerances | None = N
         "time_generalized": _first_time_from(generalised, time),
     }
     regime, reason = decisions[-1]
-    return Classification(regime=regime, reasons=(reason,), outcome=outcome,
-                          mechanism=_mechanism(trajectory, margins), timeline=timeline, tolerances=tol)
+    return Classification(
+        regime=regime,
+        reasons=(reason,),
+        outcome=outcome,
+        mechanism=_mechanism(trajectory, margins),
+        timeline=timeline,
+        tolerances=tol,
+    )

@@ -42,9 +42,11 @@ def build_parser(commands: Iterable[str] | None = None) -> tuple[argparse.Argume
     # allow_abbrev=False everywhere: a prefix must never silently select a longer option
     # (``--init`` is its own option, not ``--init-w``).
     parser = _Parser(
-        prog="benign-attn", allow_abbrev=False,
+        prog="benign-attn",
+        allow_abbrev=False,
         description="Check benign overfitting in token selection of attention "
-                    "(Sakamoto & Sato, ICML 2025) against exact training dynamics.")
+        "(Sakamoto & Sato, ICML 2025) against exact training dynamics.",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     selected = COMMANDS if commands is None else tuple(commands)
     handlers = {}
@@ -87,8 +89,9 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         if previous is not None:
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        print(f"benign-attn: {'terminated' if terminated else 'interrupted'}; finished results are kept",
-              file=sys.stderr)
+        print(
+            f"benign-attn: {'terminated' if terminated else 'interrupted'}; finished results are kept", file=sys.stderr
+        )
         return 143 if terminated else 130
     finally:
         if previous is not None:
@@ -108,7 +111,7 @@ def _install_sigterm():
 MAX_MESSAGE = 600
 
 
-def one_line(text: str) -> str:
+def one_line(text: object) -> str:
     """``text`` as one printable line: control characters escaped, cut to ``MAX_MESSAGE``."""
     text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
     if len(text) > MAX_MESSAGE:
@@ -160,8 +163,7 @@ def _dispatch(handler, args: argparse.Namespace) -> int:
         if _interrupted(exc):
             raise
         # A numerical failure is a result: named, exit 1, nothing partial written.
-        print(f"benign-attn {args.command}: numerical failure: {type(exc).__name__}: {one_line(exc)}",
-              file=sys.stderr)
+        print(f"benign-attn {args.command}: numerical failure: {type(exc).__name__}: {one_line(exc)}", file=sys.stderr)
         return 1
     except MemoryError:
         print(f"{prefix} out of memory (lower the setting or {_memory_env()})", file=sys.stderr)
@@ -170,8 +172,11 @@ def _dispatch(handler, args: argparse.Namespace) -> int:
         if _interrupted(exc):
             raise
         traceback.print_exc()
-        print(f"benign-attn {args.command}: internal error: {type(exc).__name__}: {one_line(exc)} "
-              "(please report it with the traceback above)", file=sys.stderr)
+        print(
+            f"benign-attn {args.command}: internal error: {type(exc).__name__}: {one_line(exc)} "
+            "(please report it with the traceback above)",
+            file=sys.stderr,
+        )
         return 1
 
 
@@ -179,6 +184,7 @@ def _memory_env() -> str:
     from numerics.budget import MEMORY_ENV
 
     return f"the budget {MEMORY_ENV}"
+
 
 if __name__ == "__main__":
     sys.exit(main())

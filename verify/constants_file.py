@@ -41,8 +41,10 @@ def load_constants(path: str | Path) -> dict[str, str]:
     constants = {}
     for name, value in data["constants"].items():
         if name not in CONSTANT_SYMBOLS:
-            raise InputError(f"--constants file {str(path)!r}: unknown constant {name!r}; "
-                             f"expected some of {', '.join(sorted(CONSTANT_SYMBOLS))}")
+            raise InputError(
+                f"--constants file {str(path)!r}: unknown constant {name!r}; "
+                f"expected some of {', '.join(sorted(CONSTANT_SYMBOLS))}"
+            )
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
             raise InputError(f"--constants file {str(path)!r}: {name}={value!r} must be a finite number > 0")
         constants[name] = repr(float(value))
@@ -69,15 +71,17 @@ def parse_constant_options(items: list[str]) -> dict[str, object]:
     A value must be representable in float64, where the checks use it: finite, and not a
     nonzero number that rounds to 0.
     """
-    constants = {}
+    constants: dict[str, object] = {}
     for item in items:
         exponent = _EXPONENT.search(item.partition("=")[2])
         if exponent and abs(int(exponent.group(1)[:6])) > _MAX_EXPONENT:
             raise InputError(f"--constant {item[:60]!r}: the exponent is beyond float64's range")
         name, value = parse_assignment(item)
         if name not in CONSTANT_SYMBOLS:
-            raise InputError(f"--constant {item[:60]!r}: unknown name {name!r}; expected one of "
-                             f"{', '.join(sorted(CONSTANT_SYMBOLS))}")
+            raise InputError(
+                f"--constant {item[:60]!r}: unknown name {name!r}; expected one of "
+                f"{', '.join(sorted(CONSTANT_SYMBOLS))}"
+            )
         if name in constants:
             raise InputError(f"--constant {name} given twice")
         try:
@@ -85,7 +89,8 @@ def parse_constant_options(items: list[str]) -> dict[str, object]:
         except OverflowError:
             as_float = math.inf
         if not math.isfinite(as_float) or (value != 0 and as_float == 0):
-            raise InputError(f"--constant {item[:60]!r}: must be a number float64 can hold "
-                             "(about 1e-308 to 1e308 in size)")
+            raise InputError(
+                f"--constant {item[:60]!r}: must be a number float64 can hold (about 1e-308 to 1e308 in size)"
+            )
         constants[name] = value
     return constants

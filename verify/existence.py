@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from numerics.data import Data, make_data
-from theory.roles import token_roles
 from theory.bounds import EXISTENCE_SCALE_LOWER, EXISTENCE_SCALE_UPPER
+from theory.roles import token_roles
 from theory.validation import InputError
 from verify.checks import CheckResult
 
@@ -33,13 +33,15 @@ def existence_window(params) -> tuple[float, float]:
     Paper: v1 existence construction; the window is our heuristic.
     """
     lower = EXISTENCE_SCALE_LOWER.stable(dim=params.dim, rho=params.rho, signal_norm=params.signal_norm)
-    upper = EXISTENCE_SCALE_UPPER.stable(dim=params.dim, n_train=params.n_train, rho=params.rho,
-                                         signal_norm=params.signal_norm)
+    upper = EXISTENCE_SCALE_UPPER.stable(
+        dim=params.dim, n_train=params.n_train, rho=params.rho, signal_norm=params.signal_norm
+    )
     return lower, upper
 
 
-def existence_construction(params, scale: float, *, data: Data | None = None,
-                           min_test_acc: float = 0.95) -> dict[str, Any]:
+def existence_construction(
+    params, scale: float, *, data: Data | None = None, min_test_acc: float = 0.95
+) -> dict[str, Any]:
     """Accuracy of the v1 construction W = I, p = mu_1 + mu_2 + lambda (sum_clean xi_{i,0} +
     sum_noisy xi_{j,2}), predicting with the argmax-attention token's score.
 
@@ -53,8 +55,10 @@ def existence_construction(params, scale: float, *, data: Data | None = None,
     if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale >= 0):
         raise InputError(f"lambda={scale!r}: must be a finite number >= 0")
     if (params.relevant_tokens, params.weak_tokens) != (1, 1):
-        raise InputError(f"relevant_tokens={params.relevant_tokens}, weak_tokens={params.weak_tokens}: the v1 "
-                         "existence construction memorises one token per sample and needs one token per role (1, 1)")
+        raise InputError(
+            f"relevant_tokens={params.relevant_tokens}, weak_tokens={params.weak_tokens}: the v1 "
+            "existence construction memorises one token per sample and needs one token per role (1, 1)"
+        )
     roles = token_roles(params)
     data = make_data(params) if data is None else data
     train = data.train
@@ -71,12 +75,18 @@ def existence_construction(params, scale: float, *, data: Data | None = None,
         return float(np.mean(split.labels * chosen > 0))
 
     train_acc, test_acc = accuracy(train), accuracy(data.test)
-    regime = ("not_overfitting" if train_acc < 1.0 else "benign" if test_acc >= min_test_acc else "harmful")
+    regime = "not_overfitting" if train_acc < 1.0 else "benign" if test_acc >= min_test_acc else "harmful"
     return {"lambda": float(scale), "train_acc": train_acc, "test_acc": test_acc, "regime": regime}
 
 
-def check_existence(params, scale: float | None = None, *, data: Data | None = None,
-                    min_test_acc: float = 0.95, min_window_ratio: float = 4.0) -> CheckResult:
+def check_existence(
+    params,
+    scale: float | None = None,
+    *,
+    data: Data | None = None,
+    min_test_acc: float = 0.95,
+    min_window_ratio: float = 4.0,
+) -> CheckResult:
     """The existence construction at ``scale`` (default: geometric middle of the heuristic window).
 
     Predicted: benign inside the window, not overfitting below it, harmful above it. The window
@@ -91,11 +101,16 @@ def check_existence(params, scale: float | None = None, *, data: Data | None = N
     predicted = "not_overfitting" if scale < lower else "harmful" if scale > upper else "benign"
     result = existence_construction(params, scale, data=data, min_test_acc=min_test_acc)
     decided = upper >= min_window_ratio * lower
-    return CheckResult(name="existence_construction",
-                       reference="arXiv 2409.17625 v1 existence construction (W = I, p = mu1 + mu2 + lambda sum xi)",
-                       predicted={"regime": predicted, "window": [lower, upper]}, observed=result,
-                       tolerance={"min_test_acc": min_test_acc, "min_window_ratio": min_window_ratio},
-                       passed=(predicted == result["regime"]) if decided else None,
-                       notes=(f"window narrower than a factor {min_window_ratio} (d not >> n): the heuristic "
-                              "does not decide" if not decided
-                              else f"lambda = {scale:.4g}; the window is a heuristic"))
+    return CheckResult(
+        name="existence_construction",
+        reference="arXiv 2409.17625 v1 existence construction (W = I, p = mu1 + mu2 + lambda sum xi)",
+        predicted={"regime": predicted, "window": [lower, upper]},
+        observed=result,
+        tolerance={"min_test_acc": min_test_acc, "min_window_ratio": min_window_ratio},
+        passed=(predicted == result["regime"]) if decided else None,
+        notes=(
+            f"window narrower than a factor {min_window_ratio} (d not >> n): the heuristic does not decide"
+            if not decided
+            else f"lambda = {scale:.4g}; the window is a heuristic"
+        ),
+    )

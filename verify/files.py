@@ -32,8 +32,20 @@ from numerics.budget import LIMITS, check_bytes
 from theory.atomic import atomic_write_bytes, atomic_write_text
 from theory.validation import InputError
 
-__all__ = ["check_writable_parent", "atomic_write_bytes", "atomic_write_text", "write_json", "json_bytes", "json_safe", "npz_bytes",
-           "read_bytes_bounded", "read_text_file", "read_json_file", "load_npy", "load_npz"]
+__all__ = [
+    "check_writable_parent",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "write_json",
+    "json_bytes",
+    "json_safe",
+    "npz_bytes",
+    "read_bytes_bounded",
+    "read_text_file",
+    "read_json_file",
+    "load_npy",
+    "load_npz",
+]
 
 
 def json_safe(obj: Any) -> Any:
@@ -99,8 +111,9 @@ def read_bytes_bounded(path: str | Path, what: str = "file", *, max_bytes: int |
     try:
         info = os.fstat(fd)
         if info.st_size > limit:
-            raise InputError(f"{_describe(path, what)} has {info.st_size} bytes: more than the {limit} "
-                             "this toolkit reads")
+            raise InputError(
+                f"{_describe(path, what)} has {info.st_size} bytes: more than the {limit} this toolkit reads"
+            )
         chunks, total = [], 0
         while chunk := os.read(fd, 1 << 20):
             total += len(chunk)
@@ -161,8 +174,9 @@ def read_json_file(path: str | Path, what: str = "JSON file", *, max_bytes: int 
         raise InputError(f"{_describe(Path(path), what)} is not valid JSON: {exc}") from None
 
 
-def _read_npy_stream(handle, where: str, *, max_bytes: float | None = None,
-                     check_header: Callable[[tuple, np.dtype], None] | None = None) -> np.ndarray:
+def _read_npy_stream(
+    handle, where: str, *, max_bytes: float | None = None, check_header: Callable[[tuple, np.dtype], None] | None = None
+) -> np.ndarray:
     """Read one ``.npy`` array from ``handle`` after checking its header: version, dtype (no
     Python objects), shape, and size against the memory budget and ``max_bytes``;
     ``check_header(shape, dtype)`` may refuse more before any data are read."""
@@ -186,10 +200,12 @@ def _read_npy_stream(handle, where: str, *, max_bytes: float | None = None,
     needed = count * dtype.itemsize
     check_bytes(f"{where} (shape {shape}, dtype {dtype})", needed)
     if max_bytes is not None and needed > max_bytes - handle.tell():
-        raise InputError(f"{where} claims {needed} bytes of data (shape {shape}, dtype {dtype}) but "
-                         f"holds only {int(max_bytes - handle.tell())}")
+        raise InputError(
+            f"{where} claims {needed} bytes of data (shape {shape}, dtype {dtype}) but "
+            f"holds only {int(max_bytes - handle.tell())}"
+        )
     array = np.empty(count, dtype=dtype)
-    buffer, filled = memoryview(array.view(np.uint8)), 0
+    buffer, filled = array.view(np.uint8).data, 0
     while filled < needed:
         got = handle.readinto(buffer[filled:])
         if not got:
@@ -216,8 +232,9 @@ def _open_regular(path: Path, where: str) -> int:
     return fd
 
 
-def load_npy(path: str | Path, what: str = "file", *,
-             check_header: Callable[[tuple, np.dtype], None] | None = None) -> np.ndarray:
+def load_npy(
+    path: str | Path, what: str = "file", *, check_header: Callable[[tuple, np.dtype], None] | None = None
+) -> np.ndarray:
     """One array from a regular ``.npy`` file, its header checked before the data are read
     (and by ``check_header(shape, dtype)``, which raises ``ValueError`` to refuse)."""
     path = Path(path)
@@ -252,10 +269,10 @@ def load_npz(path: str | Path, what: str = "archive") -> dict[str, np.ndarray]:
                     raise InputError(f"{where} member {info.filename!r} is not a .npy array")
                 with archive.open(info) as handle:
                     arrays[info.filename[:-4]] = _read_npy_stream(
-                        handle, f"{where} member {info.filename!r}", max_bytes=info.file_size)
+                        handle, f"{where} member {info.filename!r}", max_bytes=info.file_size
+                    )
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
-        raise InputError(f"{where} is not a readable .npz archive (truncated or corrupt): "
-                         f"{str(exc)[:200]}") from None
+        raise InputError(f"{where} is not a readable .npz archive (truncated or corrupt): {str(exc)[:200]}") from None
     return arrays
 
 
@@ -270,15 +287,16 @@ def check_writable_parent(out: str | Path) -> Path:
     given = out
     out = Path(out)
     if out.is_symlink() and not out.exists():
-        raise InputError(f"output path {str(given)!r} is a symbolic link to "
-                         f"{os.readlink(out)!r}, which does not exist")
+        raise InputError(f"output path {str(given)!r} is a symbolic link to {os.readlink(out)!r}, which does not exist")
     if out.exists() and not out.is_dir():
         raise InputError(f"output path {str(out)!r} exists and is not a directory")
     resolved = out.resolve()
     cwd = Path.cwd().resolve()
     if resolved == cwd or resolved in cwd.parents:
-        raise InputError(f"output directory {str(given)!r} is the current directory or contains it: "
-                         "a run directory is replaced whole, so choose a new directory")
+        raise InputError(
+            f"output directory {str(given)!r} is the current directory or contains it: "
+            "a run directory is replaced whole, so choose a new directory"
+        )
     # Nothing is created here: the nearest existing ancestor must be a writable directory, and
     # missing parents are made only when the finished run is moved into place.
     ancestor = out.resolve().parent

@@ -37,9 +37,8 @@ OUTCOMES = ("benign", "harmful", "not overfitting", "not fitted")
 _HORIZON_METRICS = ("train_loss", "test_loss", "train_acc", "train_acc_clean", "train_acc_noisy", "test_acc")
 
 
-def coarse_outcome(train_acc_clean: float, train_acc_noisy: float, test_acc: float,
-                   error_tolerance: float) -> str:
-    """"benign": every training label fitted (y f > 0) and test error <= epsilon_err; "harmful":
+def coarse_outcome(train_acc_clean: float, train_acc_noisy: float, test_acc: float, error_tolerance: float) -> str:
+    """ "benign": every training label fitted (y f > 0) and test error <= epsilon_err; "harmful":
     every label fitted, test error > epsilon_err; "not overfitting": every clean label fitted,
     some noisy one not; "not fitted": some clean label not fitted.
 
@@ -95,16 +94,24 @@ class FlowSweep:
 
     def __post_init__(self) -> None:
         horizon = self.horizon
-        if isinstance(horizon, bool) or not isinstance(horizon, (int, float)) or not math.isfinite(horizon) \
-                or horizon <= 0:
+        if (
+            isinstance(horizon, bool)
+            or not isinstance(horizon, (int, float))
+            or not math.isfinite(horizon)
+            or horizon <= 0
+        ):
             raise InputError(f"horizon={horizon!r}: must be a finite number > 0")
         horizons = tuple(self.outcome_horizons)
         if not horizons:
             top = math.floor(math.log10(horizon)) if horizon >= 1 else -1
             horizons = tuple(10.0**k for k in range(0, top + 1)) + (float(horizon),)
         for value in horizons:
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-                    or not 0 < value <= horizon:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not math.isfinite(value)
+                or not 0 < value <= horizon
+            ):
                 raise InputError(f"outcome horizon {value!r}: must be a time in (0, horizon={horizon:g}]")
         object.__setattr__(self, "horizon", float(horizon))
         object.__setattr__(self, "outcome_horizons", tuple(sorted({float(v) for v in horizons})))
@@ -113,13 +120,22 @@ class FlowSweep:
         self.events()
 
     def options(self) -> FlowOptions:
-        return FlowOptions(horizon=self.horizon, method=self.method, rtol=self.rtol, atol=self.atol,
-                           max_steps=self.max_steps, checkpoints=self.checkpoints,
-                           extra_checkpoints=self.outcome_horizons)
+        return FlowOptions(
+            horizon=self.horizon,
+            method=self.method,
+            rtol=self.rtol,
+            atol=self.atol,
+            max_steps=self.max_steps,
+            checkpoints=self.checkpoints,
+            extra_checkpoints=self.outcome_horizons,
+        )
 
     def events(self) -> FlowEvents:
-        return FlowEvents(attention_level=self.attention_level, test_loss_tolerance=self.test_loss_tolerance,
-                          test_error_tolerance=self.test_error_tolerance)
+        return FlowEvents(
+            attention_level=self.attention_level,
+            test_loss_tolerance=self.test_loss_tolerance,
+            test_error_tolerance=self.test_error_tolerance,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -151,14 +167,17 @@ def horizon_outcomes(recording: Recording, settings: FlowSweep) -> list[dict[str
         for name in _HORIZON_METRICS:
             value = float(recording.arrays[name][j])
             row[name] = None if math.isnan(value) else value
-        row["outcome"] = coarse_outcome(float(recording.arrays["train_acc_clean"][j]),
-                                        float(recording.arrays["train_acc_noisy"][j]),
-                                        float(recording.arrays["test_acc"][j]), settings.test_error_tolerance)
+        row["outcome"] = coarse_outcome(
+            float(recording.arrays["train_acc_clean"][j]),
+            float(recording.arrays["train_acc_noisy"][j]),
+            float(recording.arrays["test_acc"][j]),
+            settings.test_error_tolerance,
+        )
         rows.append(row)
     return rows
 
 
-def flow_column(base: ProblemParams, signal_norms: Sequence[float], settings: FlowSweep) -> list:
+def flow_column(base: ProblemParams, signal_norms: Sequence[float], settings: FlowSweep) -> list[Recording | Exception]:
     """Integrate the flow of ``base.replace(signal_norm=mu)`` for each mu; one entry per mu:
     its ``Recording``, or the exception that stopped its set-up.
 
@@ -173,13 +192,12 @@ def flow_column(base: ProblemParams, signal_norms: Sequence[float], settings: Fl
 
         frame = draw_frame(base)
         shared = (frame, draw_test_noise(base, frame))
-    results = []
+    results: list[Recording | Exception] = []
     for mu in signal_norms:
         params = base.replace(signal_norm=mu)
         try:
             problem = latent_problem(params, *shared) if shared else reduce_problem(params)
-            results.append(integrate_flow(problem, options=settings.options(), events=settings.events(),
-                                          throw=False))
+            results.append(integrate_flow(problem, options=settings.options(), events=settings.events(), throw=False))
         except Exception as exc:  # noqa: BLE001 - a failed cell is recorded, the column goes on
             results.append(exc)
     return results

@@ -31,6 +31,7 @@ import numpy as np
 
 from numerics.budget import LIMITS, check_memory, memory_budget
 from numerics.data import label_layout, signals
+from numerics.status import Status
 from numerics.subspace import training_split
 from theory.params import OFFICIAL_ALIASES, OFFICIAL_IGNORED_KEYS, ProblemParams
 from theory.validation import InputError
@@ -125,8 +126,9 @@ def _column(stats: dict, name: str, path: Path) -> list:
     column = stats[name]
     if not isinstance(column, dict):
         kind = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "an array"}
-        raise InputError(f"{str(path)!r}: column {name!r} must map row numbers to values, "
-                         f"not be {kind.get(type(column), 'null')}")
+        raise InputError(
+            f"{str(path)!r}: column {name!r} must map row numbers to values, not be {kind.get(type(column), 'null')}"
+        )
     if not all(isinstance(key, str) and key.isdigit() and key.isascii() for key in column):
         raise InputError(f"{str(path)!r}: column {name!r} has row keys that are not row numbers")
     return [column[key] for key in sorted(column, key=int)]
@@ -135,6 +137,7 @@ def _column(stats: dict, name: str, path: Path) -> list:
 def _numbers(values: list, name: str, path: Path, shape: tuple[int, ...] = ()) -> np.ndarray:
     """``values`` as float64 of shape (rows, *shape); ``None`` (pandas' NaN) becomes NaN. Anything
     else than numbers in that layout raises ``ValueError`` naming the column."""
+
     def valid(value, dims) -> bool:
         if not dims:
             return value is None or isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -145,8 +148,7 @@ def _numbers(values: list, name: str, path: Path, shape: tuple[int, ...] = ()) -
         kind = "a number" if not shape else f"numbers of shape {shape}"
         raise InputError(f"{str(path)!r}: column {name!r} row {bad} must be {kind}")
     with np.errstate(over="ignore"):
-        return np.array(values, dtype=np.float64).reshape((len(values), *shape)) if values else \
-            np.zeros((0, *shape))
+        return np.array(values, dtype=np.float64).reshape((len(values), *shape)) if values else np.zeros((0, *shape))
 
 
 def read_official_run(directory: str | Path) -> Trajectory:
@@ -159,13 +161,13 @@ def read_official_run(directory: str | Path) -> Trajectory:
     for path in (stats_path, config_path):
         if not path.exists():
             raise InputError(f"{str(path)!r} does not exist: not an official run directory")
-    config = parse_flat_yaml(read_text_file(config_path, "official config", max_bytes=2**20),
-                             source=str(config_path))
+    config = parse_flat_yaml(read_text_file(config_path, "official config", max_bytes=2**20), source=str(config_path))
     params = official_params(config)
     # Reading re-draws the training tokens (n T d) and holds the statistics: checked first.
     check_memory("reading the official run", official_bytes(params), params)
-    stats = read_json_file(stats_path, "official statistics",
-                           max_bytes=min(LIMITS["text_file_bytes"], memory_budget() / 16))
+    stats = read_json_file(
+        stats_path, "official statistics", max_bytes=int(min(LIMITS["text_file_bytes"], memory_budget() / 16))
+    )
     if not isinstance(stats, dict):
         raise InputError(f"{str(stats_path)!r} must hold a JSON object of columns")
     time_step = _column(stats, "time_step", stats_path)
@@ -177,14 +179,18 @@ def read_official_run(directory: str | Path) -> Trajectory:
     if len(steps_logged) != params.steps:
         raise InputError(f"{str(stats_path)!r} has {len(steps_logged)} rows, config says num_steps={params.steps}")
     loss = _numbers(_column(stats, "loss", stats_path), "loss", stats_path)
-    attention = _numbers(_column(stats, "attention_score", stats_path), "attention_score", stats_path,
-                         (params.n_train, params.seq_len))
-    logged = {name: _numbers(_column(stats, name, stats_path), name, stats_path)
-              for name in ("train_loss", "train_accuracy", "test_loss", "test_accuracy")}
+    attention = _numbers(
+        _column(stats, "attention_score", stats_path), "attention_score", stats_path, (params.n_train, params.seq_len)
+    )
+    logged = {
+        name: _numbers(_column(stats, name, stats_path), name, stats_path)
+        for name in ("train_loss", "train_accuracy", "test_loss", "test_accuracy")
+    }
     for name, values in {"loss": loss, "attention_score": attention, **logged}.items():
         if len(values) != params.steps:
-            raise InputError(f"{str(stats_path)!r}: column {name!r} has {len(values)} rows, "
-                             f"config says num_steps={params.steps}")
+            raise InputError(
+                f"{str(stats_path)!r}: column {name!r} has {len(values)} rows, config says num_steps={params.steps}"
+            )
     rows = np.flatnonzero(np.isfinite(logged["train_loss"]))
     # Metrics logged at row k describe the state after k + 1 updates. Attention exists for the
     # states 0 .. steps - 1; the final state (after the last update) has logged metrics only, so
@@ -222,9 +228,14 @@ def read_official_run(directory: str | Path) -> Trajectory:
     margins = arrays["train_labels"] * outputs
     arrays["train_outputs"] = outputs
     with np.errstate(invalid="ignore"):
-        arrays["train_acc_clean"] = np.where(np.isfinite(margins).all(axis=1), np.mean(margins[:, ~noisy] > 0, axis=1), nan)
-        arrays["train_acc_noisy"] = (np.where(np.isfinite(margins).all(axis=1), np.mean(margins[:, noisy] > 0, axis=1), nan)
-                                     if noisy.any() else np.full(len(states), nan))
+        arrays["train_acc_clean"] = np.where(
+            np.isfinite(margins).all(axis=1), np.mean(margins[:, ~noisy] > 0, axis=1), nan
+        )
+        arrays["train_acc_noisy"] = (
+            np.where(np.isfinite(margins).all(axis=1), np.mean(margins[:, noisy] > 0, axis=1), nan)
+            if noisy.any()
+            else np.full(len(states), nan)
+        )
     # Where only the overall accuracy is logged, it still says "all fitted" (1) or "none fitted" (0).
     overall = arrays["train_acc"]
     for name in ("train_acc_clean", "train_acc_noisy"):
@@ -235,9 +246,17 @@ def read_official_run(directory: str | Path) -> Trajectory:
         arrays = validate_arrays(params, "official", arrays)
     except ValueError as exc:
         raise InputError(f"{str(stats_path)!r}: {exc}") from None
-    return Trajectory(params=params, source="official", arrays=arrays, status="success",
-                      message=f"imported from an official run ({len(states)} checkpoints)",
-                      stats={"engine": "official", "log_rows": int(rows.size),
-                             "final_logged_train_acc": float(logged["train_accuracy"][rows[-1]]) if rows.size else None,
-                             "final_logged_test_acc": float(logged["test_accuracy"][rows[-1]]) if rows.size else None},
-                      provenance=provenance() | {"precision": "float32 (official code)"})
+    return Trajectory(
+        params=params,
+        source="official",
+        arrays=arrays,
+        status=Status.SUCCESS,
+        message=f"imported from an official run ({len(states)} checkpoints)",
+        stats={
+            "engine": "official",
+            "log_rows": int(rows.size),
+            "final_logged_train_acc": float(logged["train_accuracy"][rows[-1]]) if rows.size else None,
+            "final_logged_test_acc": float(logged["test_accuracy"][rows[-1]]) if rows.size else None,
+        },
+        provenance=provenance() | {"precision": "float32 (official code)"},
+    )

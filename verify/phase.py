@@ -16,8 +16,15 @@ from scipy import stats
 from theory.validation import InputError
 from verify.sweep import SweepResult
 
-__all__ = ["STATISTICS", "PAIRS", "boundary_points", "fit_boundary_law", "separation_accuracy",
-           "phase_analysis", "regime_grid"]
+__all__ = [
+    "STATISTICS",
+    "PAIRS",
+    "boundary_points",
+    "fit_boundary_law",
+    "separation_accuracy",
+    "phase_analysis",
+    "regime_grid",
+]
 
 #: Candidate separating statistics of (n, d, ||mu||).
 STATISTICS = {
@@ -26,8 +33,10 @@ STATISTICS = {
     "snr": lambda n, d, mu: mu / np.sqrt(d),
 }
 #: Neighbouring regimes along growing ||mu||, with the exponent the theory predicts for their boundary.
-PAIRS = {"benign|not_overfitting": (("benign", "harmful"), ("not_overfitting",), 0.5),
-         "harmful|benign": (("harmful",), ("benign",), 0.25)}
+PAIRS = {
+    "benign|not_overfitting": (("benign", "harmful"), ("not_overfitting",), 0.5),
+    "harmful|benign": (("harmful",), ("benign",), 0.25),
+}
 
 
 def regime_grid(result: SweepResult) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -42,8 +51,9 @@ def regime_grid(result: SweepResult) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return np.asarray(values["dim"], dtype=float), np.asarray(values["signal_norm"], dtype=float), regimes
 
 
-def boundary_points(dims: np.ndarray, mus: np.ndarray, regimes: np.ndarray, below: tuple[str, ...],
-                    above: tuple[str, ...]) -> np.ndarray:
+def boundary_points(
+    dims: np.ndarray, mus: np.ndarray, regimes: np.ndarray, below: tuple[str, ...], above: tuple[str, ...]
+) -> np.ndarray:
     """Per d, the ||mu|| where the regime changes from ``below`` to ``above`` (rows (d, ||mu||_b)).
 
     The boundary is the geometric mean of the largest ||mu|| in ``below`` that lies under the
@@ -77,9 +87,14 @@ def fit_boundary_law(points: np.ndarray, *, predicted: float, n_train: int) -> d
 
     Paper: v3 Figure 1 (predicted a = 1/2 for benign | not overfitting, 1/4 for harmful | benign).
     """
-    result: dict[str, Any] = {"points": points.tolist(), "predicted_exponent": predicted,
-                              "exponent": None, "exponent_ci95": None, "consistent": None,
-                              "fitted_C": None}
+    result: dict[str, Any] = {
+        "points": points.tolist(),
+        "predicted_exponent": predicted,
+        "exponent": None,
+        "exponent_ci95": None,
+        "consistent": None,
+        "fitted_C": None,
+    }
     if len(points):
         result["fitted_C"] = float(np.median(n_train * points[:, 1] ** 2 / points[:, 0]))
     if len(points) < 3 or np.ptp(np.log(points[:, 0])) == 0:
@@ -88,9 +103,13 @@ def fit_boundary_law(points: np.ndarray, *, predicted: float, n_train: int) -> d
     fit = stats.linregress(np.log(points[:, 0]), np.log(points[:, 1]))
     half = stats.t.ppf(0.975, len(points) - 2) * fit.stderr
     low, high = fit.slope - half, fit.slope + half
-    result.update(exponent=float(fit.slope), exponent_ci95=[float(low), float(high)],
-                  intercept=float(fit.intercept), r2=float(fit.rvalue**2),
-                  consistent=bool(low <= predicted <= high))
+    result.update(
+        exponent=float(fit.slope),
+        exponent_ci95=[float(low), float(high)],
+        intercept=float(fit.intercept),
+        r2=float(fit.rvalue**2),
+        consistent=bool(low <= predicted <= high),
+    )
     return result
 
 
@@ -141,8 +160,11 @@ def phase_analysis(result: SweepResult) -> dict[str, Any]:
         labels = np.isin(regimes[chosen], above)
         analysis["separation"][pair] = {
             name: separation_accuracy(statistic(n_train, d_grid[chosen], mu_grid[chosen]), labels)
-            for name, statistic in STATISTICS.items()}
+            for name, statistic in STATISTICS.items()
+        }
     analysis["boundary_fit"] = analysis["boundaries"]["benign|not_overfitting"]
-    analysis["note"] = ("at fixed n, n ||mu||^2/d and ||mu||/sqrt(d) are monotone in each other, so their "
-                        "one-threshold accuracies coincide; they differ only across n")
+    analysis["note"] = (
+        "at fixed n, n ||mu||^2/d and ||mu||/sqrt(d) are monotone in each other, so their "
+        "one-threshold accuracies coincide; they differ only across n"
+    )
     return analysis

@@ -8,8 +8,8 @@ growth, delayed generalisation and loss plateaus (derivations/growth.py, derivat
 from __future__ import annotations
 
 import functools
-import math
 import io
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -23,10 +23,23 @@ from theory.validation import InputError
 from verify.files import atomic_write_bytes
 from verify.trajectory import Trajectory
 
-__all__ = ["setting_title", "attention_panel", "dynamics_figure", "regime_map_figure", "regime_map_sensitivity_figure",
-           "local_exponents_figure",
-           "noisy_fit_time_figure", "phase_figure", "existence_figure", "gaps_figure", "delay_figure",
-           "plateaus_figure", "save_figure", "label_noise_figure", "v1_grid_figure"]
+__all__ = [
+    "setting_title",
+    "attention_panel",
+    "dynamics_figure",
+    "regime_map_figure",
+    "regime_map_sensitivity_figure",
+    "local_exponents_figure",
+    "noisy_fit_time_figure",
+    "phase_figure",
+    "existence_figure",
+    "gaps_figure",
+    "delay_figure",
+    "plateaus_figure",
+    "save_figure",
+    "label_noise_figure",
+    "v1_grid_figure",
+]
 
 ROLE_LABELS = {
     "relevant": "relevant $\\mathcal{R}$",
@@ -38,8 +51,15 @@ ROLE_COLORS = {"relevant": "C0", "weak_aligned": "C2", "weak_opposite": "C3", "i
 
 #: The figures' style, applied inside each figure function: importing this module or drawing a
 #: figure leaves matplotlib's global settings (and backend) as the user set them.
-STYLE = {"font.size": 9, "axes.titlesize": 9, "legend.fontsize": 7, "figure.dpi": 150,
-         "savefig.bbox": "tight", "axes.grid": True, "grid.alpha": 0.3}
+STYLE = {
+    "font.size": 9,
+    "axes.titlesize": 9,
+    "legend.fontsize": 7,
+    "figure.dpi": 150,
+    "savefig.bbox": "tight",
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+}
 
 
 def _styled(function):
@@ -47,6 +67,7 @@ def _styled(function):
     def wrapper(*args, **kwargs):
         with matplotlib.rc_context(STYLE):
             return function(*args, **kwargs)
+
     return wrapper
 
 
@@ -72,9 +93,11 @@ def _time_axis(trajectory: Trajectory) -> tuple[np.ndarray, np.ndarray, str, boo
 
 
 def setting_title(params, verdict: str | None = None) -> str:
-    """"d = 2000, ||mu|| = 20, n = 20, T = 8: benign" in mathtext."""
-    text = (f"$d = {params.dim}$, $\\|\\mu\\| = {params.signal_norm:g}$, $n = {params.n_train}$, "
-            f"$T = {params.seq_len}$, $\\eta = {params.label_noise:g}$")
+    """ "d = 2000, ||mu|| = 20, n = 20, T = 8: benign" in mathtext."""
+    text = (
+        f"$d = {params.dim}$, $\\|\\mu\\| = {params.signal_norm:g}$, $n = {params.n_train}$, "
+        f"$T = {params.seq_len}$, $\\eta = {params.label_noise:g}$"
+    )
     return text + (f": {verdict.replace('_', ' ')}" if verdict else "")
 
 
@@ -99,8 +122,9 @@ def attention_panel(trajectory: Trajectory, sample: int, *, ax=None):
     if ax is None:
         _, ax = _subplots(figsize=(4.0, 3.0))
     x, keep, xlabel, log_x = _time_axis(trajectory)
-    roles = role_attention(np.asarray(trajectory.arrays["attention_train"])[keep][:, sample],
-                           token_roles(trajectory.params))
+    roles = role_attention(
+        np.asarray(trajectory.arrays["attention_train"])[keep][:, sample], token_roles(trajectory.params)
+    )
     for k, role in enumerate(ROLE_NAMES):
         ax.plot(x[keep], roles[:, k], color=ROLE_COLORS[role], label=ROLE_LABELS[role])
     ax.set_title(f"{'noisy' if trajectory.noisy[sample] else 'clean'} sample #{sample}: attention")
@@ -122,7 +146,8 @@ def dynamics_figure(trajectories: Sequence[Trajectory], titles: Sequence[str] | 
     rows = len(trajectories)
     titles = [setting_title(t.params) for t in trajectories] if titles is None else titles
     fig = Figure(figsize=(11, 2.5 * rows + 0.4), layout="constrained")
-    for subfig, trajectory, title in zip(np.atleast_1d(fig.subfigures(rows, 1)), trajectories, titles):
+    subfigs = np.atleast_1d(fig.subfigures(rows, 1))  # type: ignore[arg-type]  # stubs: a SubFigure is not array-like
+    for subfig, trajectory, title in zip(subfigs, trajectories, titles):
         axes = subfig.subplots(1, 4)
         subfig.suptitle(title, fontsize=10)
         x, keep, xlabel, log_x = _time_axis(trajectory)
@@ -136,8 +161,10 @@ def dynamics_figure(trajectories: Sequence[Trajectory], titles: Sequence[str] | 
             else:
                 attention_panel(trajectory, int(indices[0]), ax=ax)
         axes[0].set_ylabel("attention mass")
-        a = {name: np.asarray(trajectory.arrays[name])[keep] for name in
-             ("train_loss", "test_loss", "train_acc", "test_acc")}
+        a = {
+            name: np.asarray(trajectory.arrays[name])[keep]
+            for name in ("train_loss", "test_loss", "train_acc", "test_acc")
+        }
         for ax, metric in zip(axes[2:], ("loss", "acc")):
             ax.plot(x, a[f"train_{metric}"], label="train")
             ax.plot(x, a[f"test_{metric}"], label="test")
@@ -169,8 +196,11 @@ def phase_figure(result, analysis: dict, *, constants: Sequence[float] = ()):
     codes = {"harmful": 0, "benign": 1, "not_overfitting": 2, "undetermined": 3, "failed": 4, "missing": 4}
     # Every panel as (d, ||mu||); imshow wants rows along ||mu|| (y) and columns along d (x).
     losses = [result.mean(name).T if transpose else result.mean(name) for name in ("train_loss", "test_loss")]
-    panels = [("final train loss", losses[0]), ("final test loss", losses[1]),
-              ("observed regime", np.vectorize(codes.get)(regimes).astype(float))]
+    panels = [
+        ("final train loss", losses[0]),
+        ("final test loss", losses[1]),
+        ("observed regime", np.vectorize(codes.get)(regimes).astype(float)),
+    ]
     fig, axes = _subplots(1, 3, figsize=(12, 3.4))
     extent = [dims[0], dims[-1], mus[0], mus[-1]]
     fit = analysis.get("boundary_fit", {}) if isinstance(analysis, dict) else {}
@@ -178,26 +208,45 @@ def phase_figure(result, analysis: dict, *, constants: Sequence[float] = ()):
     curve_d = np.linspace(dims[0], dims[-1], 200)
     # The fitted curve is drawn only over the d range of the boundary points it was fitted to.
     points = np.asarray(fit.get("points") or [[np.nan, np.nan]], dtype=float)
-    fitted_d = curve_d[(curve_d >= np.nanmin(points[:, 0])) & (curve_d <= np.nanmax(points[:, 0]))] \
-        if fitted else curve_d[:0]
+    fitted_d = (
+        curve_d[(curve_d >= np.nanmin(points[:, 0])) & (curve_d <= np.nanmax(points[:, 0]))] if fitted else curve_d[:0]
+    )
     for ax, (title, values) in zip(axes, panels):
         grid = values
         if title == "observed regime":
             cmap = matplotlib.colors.ListedColormap(["C3", "C2", "C0", "0.8", "k"])
-            image = ax.imshow(grid.T, origin="lower", aspect="auto", extent=extent, cmap=cmap, vmin=-0.5, vmax=4.5,
-                              interpolation="nearest")
+            image = ax.imshow(
+                grid.T,
+                origin="lower",
+                aspect="auto",
+                extent=extent,
+                cmap=cmap,
+                vmin=-0.5,
+                vmax=4.5,
+                interpolation="nearest",
+            )
             bar = fig.colorbar(image, ax=ax, ticks=range(5))
             bar.ax.set_yticklabels(["harmful", "benign", "not overfit.", "undet.", "failed"])
         else:
-            image = ax.imshow(grid.T, origin="lower", aspect="auto", extent=extent, cmap="viridis",
-                              interpolation="nearest")
+            image = ax.imshow(
+                grid.T, origin="lower", aspect="auto", extent=extent, cmap="viridis", interpolation="nearest"
+            )
             fig.colorbar(image, ax=ax)
         for k, C in enumerate(constants):
-            ax.plot(curve_d, np.sqrt(C * curve_d / n), "w--", lw=1, label=f"$n\\|\\mu\\|^2/d = {C:g}$" if k == 0 else None)
+            ax.plot(
+                curve_d, np.sqrt(C * curve_d / n), "w--", lw=1, label=f"$n\\|\\mu\\|^2/d = {C:g}$" if k == 0 else None
+            )
         if fitted_d.size:
-            ax.plot(fitted_d, np.sqrt(fitted * fitted_d / n), "w-", lw=1.2,
-                    label=(f"fitted $n\\|\\mu\\|^2/d = {fitted:.3g}$ ({len(points)} boundary points, "
-                           f"$d \\leq {np.nanmax(points[:, 0]):g}$)"))
+            ax.plot(
+                fitted_d,
+                np.sqrt(fitted * fitted_d / n),
+                "w-",
+                lw=1.2,
+                label=(
+                    f"fitted $n\\|\\mu\\|^2/d = {fitted:.3g}$ ({len(points)} boundary points, "
+                    f"$d \\leq {np.nanmax(points[:, 0]):g}$)"
+                ),
+            )
         ax.set_xlim(dims[0], dims[-1])
         ax.set_ylim(mus[0], mus[-1])
         ax.set_xlabel("dimension $d$")
@@ -211,8 +260,9 @@ def phase_figure(result, analysis: dict, *, constants: Sequence[float] = ()):
 
 
 @_styled
-def existence_figure(rows: Sequence[dict], window: tuple[float, float], *, marks: dict[float, str] | None = None,
-                     params=None):
+def existence_figure(
+    rows: Sequence[dict], window: tuple[float, float], *, marks: dict[float, str] | None = None, params=None
+):
     """Train and test accuracy of the v1 construction against lambda, with the heuristic window,
     labelled reference lines at ``marks`` (lambda -> label) and the setting in the title.
 
@@ -227,14 +277,18 @@ def existence_figure(rows: Sequence[dict], window: tuple[float, float], *, marks
         ax.axvline(value, color="0.4", lw=0.8, ls=":")
         ax.annotate(label, xy=(value, 0.42), rotation=90, fontsize=7, ha="right", va="bottom", color="0.3")
     ax.set_xscale("log")
-    ax.set_xlabel("$\\lambda$ in $p = \\mu_1 + \\mu_2 + \\lambda(\\sum_{\\mathrm{clean}} \\xi_{i,\\mathcal{R}}"
-                  " + \\sum_{\\mathrm{noisy}} \\xi_{j,\\mathcal{W}_{-y^*}})$")
+    ax.set_xlabel(
+        "$\\lambda$ in $p = \\mu_1 + \\mu_2 + \\lambda(\\sum_{\\mathrm{clean}} \\xi_{i,\\mathcal{R}}"
+        " + \\sum_{\\mathrm{noisy}} \\xi_{j,\\mathcal{W}_{-y^*}})$"
+    )
     ax.set_ylabel("accuracy")
     ax.set_ylim(0.4, 1.03)
     if params is not None:
-        ax.set_title(f"v1 construction, $W = I$: $d = {params.dim}$, $\\|\\mu\\| = {params.signal_norm:g}$, "
-                     f"$n = {params.n_train}$, $T = {params.seq_len}$, $\\rho = {params.rho:g}$, "
-                     f"$\\eta = {params.label_noise:g}$, $n_{{test}} = {params.n_test}$")
+        ax.set_title(
+            f"v1 construction, $W = I$: $d = {params.dim}$, $\\|\\mu\\| = {params.signal_norm:g}$, "
+            f"$n = {params.n_train}$, $T = {params.seq_len}$, $\\rho = {params.rho:g}$, "
+            f"$\\eta = {params.label_noise:g}$, $n_{{test}} = {params.n_test}$"
+        )
     ax.legend(fontsize=7, loc="center right")
     fig.tight_layout()
     return fig
@@ -259,14 +313,22 @@ def gaps_figure(series: dict[str, dict], title: str = "", *, exponent_tol: float
             keep = (elapsed > 0) & np.isfinite(data["log_growth"][:, column])
             if keep.sum() < 2:
                 continue
-            ax.plot(elapsed[keep], np.exp(data["log_growth"][keep, column]), color="C0", lw=0.8, alpha=0.7,
-                    label="samples" if drawn == 0 else None)
+            ax.plot(
+                elapsed[keep],
+                np.exp(data["log_growth"][keep, column]),
+                color="C0",
+                lw=0.8,
+                alpha=0.7,
+                label="samples" if drawn == 0 else None,
+            )
             if drawn == 0:
                 x0, y0 = elapsed[keep][0], np.exp(data["log_growth"][keep, column][0])
                 xs = np.geomspace(x0, elapsed[keep][-1], 20)
-                for slope, style, name in ((1.0, "--", "slope 1 (predicted)"),
-                                           (1.0 - exponent_tol, ":", f"slopes 1 $\\pm$ {exponent_tol:g} (tolerance)"),
-                                           (1.0 + exponent_tol, ":", None)):
+                for slope, style, name in (
+                    (1.0, "--", "slope 1 (predicted)"),
+                    (1.0 - exponent_tol, ":", f"slopes 1 $\\pm$ {exponent_tol:g} (tolerance)"),
+                    (1.0 + exponent_tol, ":", None),
+                ):
                     ax.plot(xs, y0 * (xs / x0) ** slope, color="C3", ls=style, lw=1, label=name)
             drawn += 1
         ax.set_xscale("log")
@@ -354,14 +416,25 @@ def save_figure(fig, stem: str | Path, formats: Sequence[str] = ("png", "pdf")) 
 _REGIME_COLORS = {"benign": "C2", "harmful": "C3", "not_overfitting": "C0", None: "0.7"}
 
 
-
 def _majority(values: list) -> object:
     return max(set(values), key=lambda v: (values.count(v), str(v)))
 
 
 @_styled
-def regime_map_figure(outcomes: Mapping[int, Mapping[tuple[float, float], list]], result: dict, *,
-                      horizon: float, boundaries: Mapping[str, tuple[str, float]]):
+def _boundary_contour(coefficients, dims: np.ndarray, n: float) -> np.ndarray:
+    """mu on the fitted boundary b0 + b_mu log mu + b_d log d (+ b_n log n) = 0, along ``dims``."""
+    c = np.asarray(coefficients, dtype=float)
+    extra = c[3] * np.log(n) if c.size > 3 else 0.0
+    return np.exp(-(c[0] + c[2] * np.log(dims) + extra) / c[1])
+
+
+def regime_map_figure(
+    outcomes: Mapping[int, Mapping[tuple[float, float], list]],
+    result: dict,
+    *,
+    horizon: float,
+    boundaries: Mapping[str, tuple[str, float]],
+):
     """The measured regime map: one panel per n in (log d, log ||mu||), each design point
     coloured by its majority outcome at ``horizon``, the fitted 50 % boundaries with 95 %
     bootstrap bands, and the theory's slopes drawn through the fitted lines.
@@ -379,24 +452,28 @@ def regime_map_figure(outcomes: Mapping[int, Mapping[tuple[float, float], list]]
         for regime, color in _REGIME_COLORS.items():
             xy = [(d, mu) for (d, mu), seen in points.items() if _majority(seen) == regime]
             if xy:
-                ax.scatter(*zip(*xy), s=14, color=color, label=(regime or "clean not fitted").replace("_", " "))
+                xs, ys = zip(*xy)
+                ax.scatter(xs, ys, s=14, color=color, label=(regime or "clean not fitted").replace("_", " "))
         dims = np.geomspace(min(d for d, _ in points), max(d for d, _ in points), 50)
         for (name, (label, a)), style in zip(boundaries.items(), ("-", "--", "-.")):
             entry = result["boundaries"][name]
             if "coefficients" not in entry:
                 continue
-            def contour(c):
-                c = np.asarray(c, dtype=float)
-                extra = c[3] * np.log(n) if c.size > 3 else 0.0
-                return np.exp(-(c[0] + c[2] * np.log(dims) + extra) / c[1])
-            line = contour(entry["coefficients"])
-            draws = np.array([contour(c) for c in entry["coefficient_draws"]])
+
+            line = _boundary_contour(entry["coefficients"], dims, n)
+            draws = np.array([_boundary_contour(c, dims, n) for c in entry["coefficient_draws"]])
             ax.plot(dims, line, "k", ls=style, lw=1.2, label="fit: " + label)
             if len(draws):
                 ax.fill_between(dims, *np.percentile(draws, [2.5, 97.5], axis=0), color="k", alpha=0.12, lw=0)
             middle = len(dims) // 2
-            ax.plot(dims, line[middle] * (dims / dims[middle]) ** a, color="C1", ls=":", lw=1,
-                    label=f"theory slope {a:g} through the fit" if ax is axes[0, 0] else None)
+            ax.plot(
+                dims,
+                line[middle] * (dims / dims[middle]) ** a,
+                color="C1",
+                ls=":",
+                lw=1,
+                label=f"theory slope {a:g} through the fit" if ax is axes[0, 0] else None,
+            )
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("$d$")
@@ -415,8 +492,13 @@ def regime_map_sensitivity_figure(result: dict):
     Paper: arXiv 2409.17625 v3 Figure 1 (predicted exponents 1/4 and 1/2, -1/2).
     """
     fig, axes = _subplots(1, 2, figsize=(9, 3.2))
-    for ax, (key, predicted, xlabel) in zip(axes, (("error_tolerance", {"exponent_d": 0.25}, "$\\varepsilon_{err}$"),
-                                                   ("horizon", {"exponent_d": 0.5, "exponent_n": -0.5}, "horizon $\\tau$"))):
+    for ax, (key, predicted, xlabel) in zip(
+        axes,
+        (
+            ("error_tolerance", {"exponent_d": 0.25}, "$\\varepsilon_{err}$"),
+            ("horizon", {"exponent_d": 0.5, "exponent_n": -0.5}, "horizon $\\tau$"),
+        ),
+    ):
         rows = [(float(x), fit) for x, fit in result["sensitivity"][key].items() if not isinstance(fit, str)]
         for k, (name, value) in enumerate(predicted.items()):
             got = [(x, fit[name] if "estimate" not in fit else fit) for x, fit in rows]
@@ -425,8 +507,15 @@ def regime_map_sensitivity_figure(result: dict):
                 xs = np.array([x for x, _ in got])
                 est = np.array([f["estimate"] for _, f in got])
                 err = np.array([[f["estimate"] - f["ci_low"], f["ci_high"] - f["estimate"]] for _, f in got]).T
-                ax.errorbar(xs, est, yerr=err, fmt="o-", color=f"C{k}", capsize=3,
-                            label=f"{name.replace('exponent_', 'exponent of ')}")
+                ax.errorbar(
+                    xs,
+                    est,
+                    yerr=err,
+                    fmt="o-",
+                    color=f"C{k}",
+                    capsize=3,
+                    label=f"{name.replace('exponent_', 'exponent of ')}",
+                )
             ax.axhline(value, color=f"C{k}", ls=":", lw=1, label=f"predicted {value:g}")
         ax.set_xscale("log")
         ax.set_xlabel(xlabel)
@@ -451,10 +540,18 @@ def local_exponents_figure(result: dict, *, labels: dict[str, str]):
         if rows:
             centre = np.array([math.sqrt(w["dim_low"] * w["dim_high"]) for w in rows])
             est = np.array([w["exponent_d"]["estimate"] for w in rows])
-            err = np.array([[w["exponent_d"]["estimate"] - w["exponent_d"]["ci_low"],
-                             w["exponent_d"]["ci_high"] - w["exponent_d"]["estimate"]] for w in rows]).T
-            ax.errorbar(centre * 1.04**k, est, yerr=err, fmt="o-", color=f"C{k}", capsize=3, ms=4,
-                        label=labels.get(name, name))
+            err = np.array(
+                [
+                    [
+                        w["exponent_d"]["estimate"] - w["exponent_d"]["ci_low"],
+                        w["exponent_d"]["ci_high"] - w["exponent_d"]["estimate"],
+                    ]
+                    for w in rows
+                ]
+            ).T
+            ax.errorbar(
+                centre * 1.04**k, est, yerr=err, fmt="o-", color=f"C{k}", capsize=3, ms=4, label=labels.get(name, name)
+            )
         ax.axhline(result["boundaries"][name]["predicted"]["exponent_d"], color=f"C{k}", ls=":", lw=1)
     ax.set_xscale("log")
     ax.set_xlabel("centre of the $d$ window (two decades)")
@@ -477,8 +574,11 @@ def noisy_fit_time_figure(records: Sequence[dict], *, n_train: int):
         if r["n_train"] == n_train:
             cells.setdefault((r["dim"], r["signal_norm"]), []).append(r["events"].get("all_noisy_fitted"))
     fig, ax = _subplots(figsize=(5, 3.6))
-    fitted = [(d, mu, float(np.median([t for t in times if t is not None])))
-              for (d, mu), times in cells.items() if sum(t is not None for t in times) * 2 > len(times)]
+    fitted = [
+        (d, mu, float(np.median([t for t in times if t is not None])))
+        for (d, mu), times in cells.items()
+        if sum(t is not None for t in times) * 2 > len(times)
+    ]
     never = [(d, mu) for (d, mu), times in cells.items() if sum(t is not None for t in times) * 2 <= len(times)]
     if never:
         ax.scatter(*zip(*never), s=14, color="0.75", label="not fitted (most seeds)")
@@ -509,8 +609,10 @@ def label_noise_figure(result, *, threshold: float = 1.0):
         raise InputError(f"the label-noise figure needs a sweep over label_noise alone; this one has axes {names}")
     eta = np.asarray(result.axes[0][1], dtype=float)
     fig, axes = _subplots(1, 2, figsize=(9, 3.2))
-    for name, label in (("ratio_clean_pos_over_noisy_neg", "clean $+1$ / noisy $-1$"),
-                        ("ratio_clean_neg_over_noisy_pos", "clean $-1$ / noisy $+1$")):
+    for name, label in (
+        ("ratio_clean_pos_over_noisy_neg", "clean $+1$ / noisy $-1$"),
+        ("ratio_clean_neg_over_noisy_pos", "clean $-1$ / noisy $+1$"),
+    ):
         axes[0].plot(eta, result.mean(name), "o-", ms=3, label=label)
     axes[0].axhline(threshold, color="k", ls="--", lw=0.8, label=f"threshold {threshold:g}")
     axes[0].set_yscale("log")
@@ -525,9 +627,11 @@ def label_noise_figure(result, *, threshold: float = 1.0):
         ax.set_xlabel("label-noise rate $\\eta$")
         ax.legend()
     base = result.spec.base
-    fig.suptitle(f"p-only, $d = {base.dim}$, $\\|\\mu\\| = {base.signal_norm:g}$, $n = {base.n_train}$, "
-                 f"{base.steps} steps of {base.step_size:g}, seeds {', '.join(map(str, result.spec.seeds))}",
-                 fontsize=9)
+    fig.suptitle(
+        f"p-only, $d = {base.dim}$, $\\|\\mu\\| = {base.signal_norm:g}$, $n = {base.n_train}$, "
+        f"{base.steps} steps of {base.step_size:g}, seeds {', '.join(map(str, result.spec.seeds))}",
+        fontsize=9,
+    )
     fig.tight_layout()
     return fig
 
@@ -551,10 +655,12 @@ def v1_grid_figure(result):
         return values.T if transpose else values
 
     with np.errstate(divide="ignore", invalid="ignore"):
-        panels = [("v1 Fig. 4: $\\log_{10}$ Eq. 9 ratio", np.log10(grid("eq9_ratio")), "viridis"),
-                  ("v1 Fig. 5: final train loss", grid("train_loss"), "viridis"),
-                  ("v1 Fig. 5: final test loss", grid("test_loss"), "viridis"),
-                  ("v1 Fig. 6: $\\log_{10}$ Eq. 10 balance", np.log10(grid("eq10_ratio")), "coolwarm")]
+        panels = [
+            ("v1 Fig. 4: $\\log_{10}$ Eq. 9 ratio", np.log10(grid("eq9_ratio")), "viridis"),
+            ("v1 Fig. 5: final train loss", grid("train_loss"), "viridis"),
+            ("v1 Fig. 5: final test loss", grid("test_loss"), "viridis"),
+            ("v1 Fig. 6: $\\log_{10}$ Eq. 10 balance", np.log10(grid("eq10_ratio")), "coolwarm"),
+        ]
     fig, axes = _subplots(1, 4, figsize=(15, 3.3))
     step_d, step_mu = (dims[1] - dims[0] if len(dims) > 1 else 1.0), (mus[1] - mus[0] if len(mus) > 1 else 1.0)
     extent = [dims[0] - step_d / 2, dims[-1] + step_d / 2, mus[0] - step_mu / 2, mus[-1] + step_mu / 2]
@@ -563,15 +669,19 @@ def v1_grid_figure(result):
         if cmap == "coolwarm":
             bound = float(np.nanmax(np.abs(values))) if np.any(np.isfinite(values)) else 1.0
             kwargs = {"vmin": -bound, "vmax": bound}
-        image = ax.imshow(values.T, origin="lower", aspect="auto", extent=extent, cmap=cmap,
-                          interpolation="nearest", **kwargs)
+        image = ax.imshow(
+            values.T, origin="lower", aspect="auto", extent=extent, cmap=cmap, interpolation="nearest", **kwargs
+        )
         fig.colorbar(image, ax=ax)
         ax.set_xlabel("dimension $d$")
         ax.set_ylabel("$\\|\\mu\\|$")
         ax.set_title(title)
         ax.grid(False)
     base = result.spec.base
-    fig.suptitle(f"p-only (W = I), $n = {base.n_train}$, $T = {base.seq_len}$, $\\rho = {base.rho:g}$, "
-                 f"$\\eta = {base.label_noise:g}$, {base.steps} steps of {base.step_size:g}", fontsize=9)
+    fig.suptitle(
+        f"p-only (W = I), $n = {base.n_train}$, $T = {base.seq_len}$, $\\rho = {base.rho:g}$, "
+        f"$\\eta = {base.label_noise:g}$, {base.steps} steps of {base.step_size:g}",
+        fontsize=9,
+    )
     fig.tight_layout()
     return fig

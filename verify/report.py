@@ -19,8 +19,17 @@ from verify.checks import CheckResult, GapDefinition, run_checks, v1_hypotheses
 from verify.classify import Classification, OutcomeTolerances
 from verify.trajectory import Trajectory
 
-__all__ = ["REPORT_SCHEMA_VERSION", "VERDICT_DEFINITION", "Report", "check", "run_report", "build_report", "checks_summary", "exit_status",
-           "report_markdown"]
+__all__ = [
+    "REPORT_SCHEMA_VERSION",
+    "VERDICT_DEFINITION",
+    "Report",
+    "check",
+    "run_report",
+    "build_report",
+    "checks_summary",
+    "exit_status",
+    "report_markdown",
+]
 
 #: Version 2 added the checks, their summary and the gap definition; version 3 decides the
 #: regime by outcome (classification.outcome, .timeline, .tolerances), reports the mechanism
@@ -50,7 +59,8 @@ def run_report(trajectory: Trajectory, classification: Classification) -> dict[s
         "mechanism": mechanism,
         "final": {"time": float(a["time"][-1])} | {k: _finite(a[k][-1]) for k in _FINAL_METRICS if k in a},
         "test_attention_roles": dict(zip(ROLE_NAMES, map(float, a["test_attention_roles"][-1])))
-        if "test_attention_roles" in a else None,
+        if "test_attention_roles" in a
+        else None,
         "noisy_attention": noisy_attention,
         "params": trajectory.params.to_dict(),
         "source": trajectory.source,
@@ -69,9 +79,13 @@ def checks_summary(checks: Sequence[CheckResult]) -> dict[str, Any]:
     """Counts of passed, failed and undetermined checks, and whether every decided one passed."""
     outcomes = [c.outcome for c in checks]
     failed = [c.name for c in checks if c.passed is False]
-    return {"passed": outcomes.count("pass"), "failed": outcomes.count("fail"),
-            "undetermined": outcomes.count("undetermined"), "failed_checks": failed,
-            "all_decided_passed": not failed}
+    return {
+        "passed": outcomes.count("pass"),
+        "failed": outcomes.count("fail"),
+        "undetermined": outcomes.count("undetermined"),
+        "failed_checks": failed,
+        "all_decided_passed": not failed,
+    }
 
 
 def exit_status(report: Mapping[str, Any]) -> int:
@@ -120,8 +134,13 @@ class Report:
         return copy.deepcopy(dict(self.document))
 
 
-def check(trajectory: Trajectory, *, constants: Mapping[str, Any] | None = None,
-          definition: GapDefinition = GapDefinition(), tolerances: OutcomeTolerances | None = None) -> Report:
+def check(
+    trajectory: Trajectory,
+    *,
+    constants: Mapping[str, Any] | None = None,
+    definition: GapDefinition = GapDefinition(),
+    tolerances: OutcomeTolerances | None = None,
+) -> Report:
     """Classify a trajectory and check it against every prediction of the theory.
 
     Paper: the regime statements and every check's reference.
@@ -147,15 +166,21 @@ def check(trajectory: Trajectory, *, constants: Mapping[str, Any] | None = None,
     >>> report.to_dict()["verdict"] == report.verdict
     True
     """
-    classification, checks = run_checks(trajectory, constants=constants, definition=definition,
-                                        tolerances=tolerances)
-    return Report(classification=classification, checks=tuple(checks),
-                  document=_document(trajectory, classification, checks, constants, definition))
+    classification, checks = run_checks(trajectory, constants=constants, definition=definition, tolerances=tolerances)
+    return Report(
+        classification=classification,
+        checks=tuple(checks),
+        document=_document(trajectory, classification, checks, constants, definition),
+    )
 
 
-def build_report(trajectory: Trajectory, *, constants: Mapping[str, Any] | None = None,
-                 definition: GapDefinition = GapDefinition(),
-                 tolerances: OutcomeTolerances | None = None) -> dict[str, Any]:
+def build_report(
+    trajectory: Trajectory,
+    *,
+    constants: Mapping[str, Any] | None = None,
+    definition: GapDefinition = GapDefinition(),
+    tolerances: OutcomeTolerances | None = None,
+) -> dict[str, Any]:
     """The full report as its JSON document: ``check(...).to_dict()``.
 
     ``verdict`` is the observed regime (decided by outcome, ``verify.classify``);
@@ -167,8 +192,13 @@ def build_report(trajectory: Trajectory, *, constants: Mapping[str, Any] | None 
     return check(trajectory, constants=constants, definition=definition, tolerances=tolerances).to_dict()
 
 
-def _document(trajectory: Trajectory, classification: Classification, checks: Sequence[CheckResult],
-              constants: Mapping[str, Any] | None, definition: GapDefinition) -> dict[str, Any]:
+def _document(
+    trajectory: Trajectory,
+    classification: Classification,
+    checks: Sequence[CheckResult],
+    constants: Mapping[str, Any] | None,
+    definition: GapDefinition,
+) -> dict[str, Any]:
     """report.json: classification, every check, their summary, provenance."""
     report = run_report(trajectory, classification)
     report["hypotheses"] = {"v1": v1_hypotheses(trajectory.params)}
@@ -178,8 +208,10 @@ def _document(trajectory: Trajectory, classification: Classification, checks: Se
     report["checks_summary"] = checks_summary(checks)
     report["gap_definition"] = definition.to_dict()
     report["constants"] = {k: str(v) for k, v in (constants or {}).items()}
-    report["provenance"] = dict(report["provenance"]) | {"engine": trajectory.source,
-                                                         "precision": trajectory.provenance.get("precision", "float64")}
+    report["provenance"] = dict(report["provenance"]) | {
+        "engine": trajectory.source,
+        "precision": trajectory.provenance.get("precision", "float64"),
+    }
     return report
 
 
@@ -189,8 +221,9 @@ def _short(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, Mapping):
-        return ", ".join(f"{k}: ({_short(v)})" if isinstance(v, Mapping) else f"{k}: {_short(v)}"
-                         for k, v in value.items())
+        return ", ".join(
+            f"{k}: ({_short(v)})" if isinstance(v, Mapping) else f"{k}: {_short(v)}" for k, v in value.items()
+        )
     if isinstance(value, list):
         return "[" + ", ".join(_short(v) for v in value) + "]"
     return str(value)
@@ -204,14 +237,15 @@ VERDICT_DEFINITION = (
     "ones not, and either every unfitted noisy margin is <= -settled_margin and moved by at most "
     "settle_change over the last half of the run, or the run reached the named horizon decide_at. "
     "Anything else is undetermined, with the reason. Which token a noisy sample attends to (the "
-    "mechanism) is reported and never decides the regime.")
+    "mechanism) is reported and never decides the regime."
+)
 
 
 def _cell(value: Any) -> str:
     return _short(value).replace("|", "/")
 
 
-def report_markdown(report: dict[str, Any]) -> str:
+def report_markdown(report: Mapping[str, Any]) -> str:
     """A readable Markdown version of ``build_report``'s dictionary."""
     p = report["params"]
     c = report["classification"]
@@ -247,12 +281,15 @@ def report_markdown(report: dict[str, Any]) -> str:
         "## Mechanism (reported, not decisive)",
         "",
         f"Noisy samples by the token they attend to most at tau = {_short(mechanism['checkpoint_time'])}: "
-        + ", ".join(f"{k} {v}" for k, v in mechanism["noisy_role_counts"].items()) + ".",
+        + ", ".join(f"{k} {v}" for k, v in mechanism["noisy_role_counts"].items())
+        + ".",
         "",
         "| noisy sample | selected token | " + " | ".join(ROLE_NAMES) + " |",
         "|---|---|" + "---|" * len(ROLE_NAMES),
-        *[f"| {row['sample']} | {row['selected']} | " + " | ".join(f"{row[r]:.3f}" for r in ROLE_NAMES) + " |"
-          for row in report["noisy_attention"]],
+        *[
+            f"| {row['sample']} | {row['selected']} | " + " | ".join(f"{row[r]:.3f}" for r in ROLE_NAMES) + " |"
+            for row in report["noisy_attention"]
+        ],
         "",
     ]
     if "checks" in report:
@@ -263,22 +300,40 @@ def report_markdown(report: dict[str, Any]) -> str:
             "",
             "| check | outcome | predicted | observed | tolerance | reference |",
             "|---|---|---|---|---|---|",
-            *[f"| {ch['name']} | {ch['outcome']} | {_cell(ch['predicted'])} | {_cell(ch['observed'])} | "
-              f"{_cell(ch['tolerance'])} | {ch['reference']} |" for ch in report["checks"]],
+            *[
+                f"| {ch['name']} | {ch['outcome']} | {_cell(ch['predicted'])} | {_cell(ch['observed'])} | "
+                f"{_cell(ch['tolerance'])} | {ch['reference']} |"
+                for ch in report["checks"]
+            ],
             "",
             *[f"- **{ch['name']}**: {ch['notes']}" for ch in report["checks"] if ch["notes"]],
             "",
         ]
     if "hypotheses" in report:
         v1 = report["hypotheses"]["v1"]
-        lines += ["## Hypotheses (reported, not checked)", "",
-                  f"{v1['source']} (delta = {v1['failure_prob']}): {v1['summary']}.", ""]
+        lines += [
+            "## Hypotheses (reported, not checked)",
+            "",
+            f"{v1['source']} (delta = {v1['failure_prob']}): {v1['summary']}.",
+            "",
+        ]
     mass = report.get("attention_mass")
     if mass and mass.get("sums") is not None:
-        lines += ["## Attention mass S = a(1 - a) (v1)", "", mass["notes"] + ".", "",
-                  "| quantity | value |", "|---|---|",
-                  *[f"| {k} | {_cell(mass[k])} |" for k in ("ratio_clean_pos_over_noisy_neg",
-                                                            "ratio_clean_neg_over_noisy_pos", "eq9_ratio", "eq10_ratio")],
-                  *[f"| {name} | {m['status']}" + (f" (needs {', '.join(m['missing'])})" if m["missing"] else "") + " |"
-                    for name, m in mass["conditions"].items()], ""]
+        lines += [
+            "## Attention mass S = a(1 - a) (v1)",
+            "",
+            mass["notes"] + ".",
+            "",
+            "| quantity | value |",
+            "|---|---|",
+            *[
+                f"| {k} | {_cell(mass[k])} |"
+                for k in ("ratio_clean_pos_over_noisy_neg", "ratio_clean_neg_over_noisy_pos", "eq9_ratio", "eq10_ratio")
+            ],
+            *[
+                f"| {name} | {m['status']}" + (f" (needs {', '.join(m['missing'])})" if m["missing"] else "") + " |"
+                for name, m in mass["conditions"].items()
+            ],
+            "",
+        ]
     return "\n".join(lines)

@@ -28,12 +28,21 @@ from theory.validation import InputError
 from verify.claims import claim
 from verify.files import check_writable_parent, read_json_file
 
-__all__ = ["check_output_dir", "claim_output_dir", "OutputClaim",
-           "staged_run_dir", "remove_stale_stages", "write_run_dir", "directory_identity", "replace_files"]
+__all__ = [
+    "check_output_dir",
+    "claim_output_dir",
+    "OutputClaim",
+    "staged_run_dir",
+    "remove_stale_stages",
+    "write_run_dir",
+    "directory_identity",
+    "replace_files",
+]
 
 
-def check_output_dir(out: str | Path, params: ProblemParams, *, overwrite: bool,
-                     settings: Mapping[str, Any] | None = None) -> Path:
+def check_output_dir(
+    out: str | Path, params: ProblemParams, *, overwrite: bool, settings: Mapping[str, Any] | None = None
+) -> Path:
     """Refuse an output directory that holds something other than a run of the same settings.
 
     A directory holding a run with the same ``params.toml`` (and the same JSON ``settings``
@@ -45,10 +54,13 @@ def check_output_dir(out: str | Path, params: ProblemParams, *, overwrite: bool,
         same = False
         with contextlib.suppress(ValueError, OSError):
             same = ProblemParams.load(out / "params.toml") == params and all(
-                read_json_file(out / name) == _as_json(value) for name, value in (settings or {}).items())
+                read_json_file(out / name) == _as_json(value) for name, value in (settings or {}).items()
+            )
         if not same:
-            raise InputError(f"output directory {str(out)!r} already holds a different run or other "
-                             "files: choose another --out or pass --overwrite")
+            raise InputError(
+                f"output directory {str(out)!r} already holds a different run or other "
+                "files: choose another --out or pass --overwrite"
+            )
     return out
 
 
@@ -74,13 +86,16 @@ class OutputClaim:
         """Refuse to go on when the directory changed since it was checked (a writer that
         ignores claims, or the user)."""
         if directory_identity(self.path) != self.identity:
-            raise InputError(f"output directory {str(self.path)!r} changed while this command ran "
-                             "(another process wrote to it): nothing was replaced; run the command again")
+            raise InputError(
+                f"output directory {str(self.path)!r} changed while this command ran "
+                "(another process wrote to it): nothing was replaced; run the command again"
+            )
 
 
 @contextlib.contextmanager
-def claim_output_dir(out: str | Path, params: ProblemParams | None = None, *, overwrite: bool,
-                     settings: Mapping[str, Any] | None = None) -> Iterator[OutputClaim]:
+def claim_output_dir(
+    out: str | Path, params: ProblemParams | None = None, *, overwrite: bool, settings: Mapping[str, Any] | None = None
+) -> Iterator[OutputClaim]:
     """Claim ``out`` for the whole block: check it (``check_output_dir``, or only
     ``check_writable_parent`` when ``params`` is None), take an exclusive claim beside it, and
     check it again under the claim; ``write_run_dir(..., claim=)`` re-checks at its rename.
@@ -169,8 +184,14 @@ def _as_json(value: Any) -> Any:
     return json.loads(json.dumps(value))
 
 
-def write_run_dir(out: str | Path, trajectory, report: Mapping[str, Any], *,
-                  settings: Mapping[str, Any] | None = None, claim: OutputClaim | None = None) -> None:
+def write_run_dir(
+    out: str | Path,
+    trajectory,
+    report: Mapping[str, Any],
+    *,
+    settings: Mapping[str, Any] | None = None,
+    claim: OutputClaim | None = None,
+) -> None:
     """Write a whole run directory at ``out`` through a staging directory.
 
     Files: ``params.toml``, ``trajectory.npz`` + ``trajectory.json``, ``report.json``,

@@ -30,8 +30,15 @@ ENGINES = {"reduced": "gd:reduced", "direct": "gd:direct"}
 BACKENDS = ("scipy", "mpmath")
 
 
-def simulate(params: ProblemParams | None = None, *, engine: str = "reduced", data: Data | None = None,
-             w0: np.ndarray | None = None, record_every: int | None = None, progress: bool = False) -> Trajectory:
+def simulate(
+    params: ProblemParams | None = None,
+    *,
+    engine: str = "reduced",
+    data: Data | None = None,
+    w0: np.ndarray | None = None,
+    record_every: int | None = None,
+    progress: bool = False,
+) -> Trajectory:
     """Train by full-batch gradient descent and record the run.
 
     Paper: the paper's experiments: GD on (W, p) from a Kaiming-uniform W and p = 0 (v3), or on
@@ -76,8 +83,10 @@ def simulate(params: ProblemParams | None = None, *, engine: str = "reduced", da
         raise InputError(f"engine={engine!r}: must be one of {', '.join(ENGINES)}")
     if params.draw == "latent":
         if engine != "reduced":
-            raise InputError(f"--engine {engine} with --draw latent: the latent draw has no "
-                             "d-dimensional tokens; use --engine reduced")
+            raise InputError(
+                f"--engine {engine} with --draw latent: the latent draw has no "
+                "d-dimensional tokens; use --engine reduced"
+            )
         if w0 is not None:
             raise InputError("--init-w with --draw latent: the latent draw draws W_0 itself; use --draw full")
         if data is not None:
@@ -90,9 +99,17 @@ def simulate(params: ProblemParams | None = None, *, engine: str = "reduced", da
     return _trajectory(recording, params, source=ENGINES[engine])
 
 
-def integrate(params: ProblemParams | None = None, *, options: FlowOptions | None = None,
-              events: FlowEvents | None = None, backend: str = "scipy", data: Data | None = None,
-              w0: np.ndarray | None = None, progress: bool = False, throw: bool = True) -> Trajectory:
+def integrate(
+    params: ProblemParams | None = None,
+    *,
+    options: FlowOptions | None = None,
+    events: FlowEvents | None = None,
+    backend: str = "scipy",
+    data: Data | None = None,
+    w0: np.ndarray | None = None,
+    progress: bool = False,
+    throw: bool = True,
+) -> Trajectory:
     """Integrate the gradient flow (step size -> 0) in log time to a long horizon.
 
     Paper: the paper's gradient-flow analysis; ``params.step_size`` and ``params.steps`` are not used.
@@ -133,8 +150,9 @@ def integrate(params: ProblemParams | None = None, *, options: FlowOptions | Non
     params = ProblemParams() if params is None else params
     if backend not in BACKENDS:
         raise InputError(f"backend={backend!r}: must be one of {', '.join(BACKENDS)}")
-    recording = run_flow(params, data=data, w0=w0, options=options, events=events, backend=backend,
-                         progress=progress, throw=throw)
+    recording = run_flow(
+        params, data=data, w0=w0, options=options, events=events, backend=backend, progress=progress, throw=throw
+    )
     if "train_loss" not in recording.arrays:
         raise IntegrationError(recording.status, recording.message)
     return _trajectory(recording, params, source=f"flow:{backend}")

@@ -25,7 +25,7 @@ import json
 import math
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,16 +37,30 @@ from numerics.mass import MASS_ARRAYS
 from theory.params import ProblemParams
 from theory.validation import InputError
 from verify.attention_mass import attention_mass_summary
-from verify.classify import REGIMES, OutcomeTolerances, classify
 from verify.claims import claim
-from verify.files import read_json_file, write_json
+from verify.classify import REGIMES, OutcomeTolerances, classify
+from verify.files import check_writable_parent, read_json_file, write_json
 from verify.flow_cells import FlowSweep, flow_column, horizon_outcomes
-from verify.files import check_writable_parent
 from verify.trajectory import Trajectory
 
-__all__ = ["GRIDS", "ENGINES", "EXECUTORS", "METRICS", "MASS_METRICS", "SweepSpec", "SweepResult", "grid_axes",
-           "parse_axis", "run_cell", "run_column", "run_flow_column", "run_sweep", "load_sweep", "read_cell",
-           "check_sweep_memory"]
+__all__ = [
+    "GRIDS",
+    "ENGINES",
+    "EXECUTORS",
+    "METRICS",
+    "MASS_METRICS",
+    "SweepSpec",
+    "SweepResult",
+    "grid_axes",
+    "parse_axis",
+    "run_cell",
+    "run_column",
+    "run_flow_column",
+    "run_sweep",
+    "load_sweep",
+    "read_cell",
+    "check_sweep_memory",
+]
 
 #: 2: reduced-engine cells are computed per column, whose test noise is drawn in a
 #: ||mu||-independent subspace (numerics.column); version-1 directories hold the per-cell draw
@@ -58,9 +72,19 @@ METRICS = ("train_loss", "test_loss", "train_acc", "train_acc_clean", "train_acc
 #: The v1 attention-mass ratios (``verify.attention_mass``), in the cells of engines that keep the
 #: per-step sums (direct, reduced); NaN in cells without them (flow, column engine, older sweeps).
 MASS_METRICS = ("ratio_clean_pos_over_noisy_neg", "ratio_clean_neg_over_noisy_pos", "eq9_ratio", "eq10_ratio")
-_AXIS_TYPES = {"n_train": int, "seq_len": int, "dim": int, "n_test": int, "steps": int, "relevant_tokens": int,
-               "weak_tokens": int,
-               "signal_norm": float, "rho": float, "label_noise": float, "step_size": float}
+_AXIS_TYPES = {
+    "n_train": int,
+    "seq_len": int,
+    "dim": int,
+    "n_test": int,
+    "steps": int,
+    "relevant_tokens": int,
+    "weak_tokens": int,
+    "signal_norm": float,
+    "rho": float,
+    "label_noise": float,
+    "step_size": float,
+}
 
 
 #: Values one axis may take (the paper's grid has 39 per axis).
@@ -79,11 +103,15 @@ def grid_axes(name: str) -> tuple[tuple[str, tuple], ...]:
     and v1 ("v1": d = 250, 500, ..., 5000 x ||mu|| = 5, 10, ..., 100, 20 x 20).
     """
     if name == "paper":
-        return (("dim", tuple(int(v) for v in _inclusive_range(250, 5000, 125))),
-                ("signal_norm", _inclusive_range(5.0, 100.0, 2.5)))
+        return (
+            ("dim", tuple(int(v) for v in _inclusive_range(250, 5000, 125))),
+            ("signal_norm", _inclusive_range(5.0, 100.0, 2.5)),
+        )
     if name == "v1":
-        return (("dim", tuple(int(v) for v in _inclusive_range(250, 5000, 250))),
-                ("signal_norm", _inclusive_range(5.0, 100.0, 5.0)))
+        return (
+            ("dim", tuple(int(v) for v in _inclusive_range(250, 5000, 250))),
+            ("signal_norm", _inclusive_range(5.0, 100.0, 5.0)),
+        )
     raise InputError(f"grid {name!r}: must be one of {', '.join(GRIDS)}")
 
 
@@ -117,8 +145,10 @@ def parse_axis(text: str) -> tuple[str, tuple]:
         else:
             numbers = tuple(float(v) for v in values.split(","))
     except ValueError:
-        raise InputError(f"axis {text!r}: values must be finite numbers as START:STOP:STEP (step > 0, "
-                         "stop >= start) or a comma-separated list") from None
+        raise InputError(
+            f"axis {text!r}: values must be finite numbers as START:STOP:STEP (step > 0, "
+            "stop >= start) or a comma-separated list"
+        ) from None
     if numbers is None:
         # Counted before the values are built: a typo like 2:1e12:1 must not exhaust memory.
         if (stop - start) / step >= MAX_AXIS_VALUES:
@@ -141,8 +171,9 @@ def _log_axis(text: str, name: str, kind: type, spec: str) -> tuple:
         if not (math.isfinite(start) and math.isfinite(stop) and 0 < start <= stop and count >= 1):
             raise ValueError
     except ValueError:
-        raise InputError(f"axis {text!r}: log axes are NAME=log:START:STOP:COUNT with 0 < START <= STOP "
-                         "and an integer COUNT >= 1") from None
+        raise InputError(
+            f"axis {text!r}: log axes are NAME=log:START:STOP:COUNT with 0 < START <= STOP and an integer COUNT >= 1"
+        ) from None
     if count > MAX_AXIS_VALUES:
         raise InputError(f"axis {text!r}: more than {MAX_AXIS_VALUES} values")
     numbers = np.geomspace(start, stop, count) if count > 1 else np.array([start])
@@ -199,8 +230,10 @@ class SweepSpec:
         if self.engine != "flow" and self.flow is not None:
             raise InputError(f"flow settings with engine={self.engine!r}: they need engine='flow'")
         if self.engine == "direct" and self.base.draw == "latent":
-            raise InputError("engine='direct' with draw='latent': the latent draw has no d-dimensional "
-                             "tokens; use engine 'reduced' or 'flow'")
+            raise InputError(
+                "engine='direct' with draw='latent': the latent draw has no d-dimensional "
+                "tokens; use engine 'reduced' or 'flow'"
+            )
         list(self.cells())
 
     @property
@@ -216,9 +249,13 @@ class SweepSpec:
                 yield cell_id(changes), self.base.replace(**changes)
 
     def to_dict(self) -> dict[str, Any]:
-        data = {"spec_version": SPEC_VERSION, "base": self.base.to_dict(),
-                "axes": [[name, list(values)] for name, values in self.axes],
-                "seeds": list(self.seeds), "engine": self.engine}
+        data = {
+            "spec_version": SPEC_VERSION,
+            "base": self.base.to_dict(),
+            "axes": [[name, list(values)] for name, values in self.axes],
+            "seeds": list(self.seeds),
+            "engine": self.engine,
+        }
         if self.flow is not None:
             data["flow"] = self.flow.to_dict()
         return data
@@ -230,12 +267,18 @@ class SweepSpec:
             raise InputError("a sweep specification must be a JSON object")
         for key, kind in (("base", Mapping), ("axes", list), ("seeds", list), ("engine", str)):
             if not isinstance(data.get(key), kind):
-                raise InputError(f"field {key!r} is missing or not a {'JSON object' if kind is Mapping else kind.__name__}")
+                raise InputError(
+                    f"field {key!r} is missing or not a {'JSON object' if kind is Mapping else kind.__name__}"
+                )
         axes = []
         for axis in data["axes"]:
-            if not (isinstance(axis, list) and len(axis) == 2 and isinstance(axis[0], str)
-                    and isinstance(axis[1], list)
-                    and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in axis[1])):
+            if not (
+                isinstance(axis, list)
+                and len(axis) == 2
+                and isinstance(axis[0], str)
+                and isinstance(axis[1], list)
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in axis[1])
+            ):
                 raise InputError("field 'axes' must hold [name, [numbers]] pairs")
             axes.append((axis[0], tuple(axis[1])))
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in data["seeds"]):
@@ -243,13 +286,18 @@ class SweepSpec:
         flow = data.get("flow")
         if flow is not None and not isinstance(flow, Mapping):
             raise InputError("field 'flow' must be a JSON object or null")
-        return cls(base=ProblemParams.from_mapping(data["base"]), axes=tuple(axes),
-                   seeds=tuple(data["seeds"]), engine=data["engine"],
-                   flow=FlowSweep.from_dict(flow) if flow is not None else None)
+        return cls(
+            base=ProblemParams.from_mapping(data["base"]),
+            axes=tuple(axes),
+            seeds=tuple(data["seeds"]),
+            engine=data["engine"],
+            flow=FlowSweep.from_dict(flow) if flow is not None else None,
+        )
 
     def runner(self) -> str | FlowSweep:
         """What a task needs to run a cell: the engine name, or the flow settings."""
-        return self.flow if self.engine == "flow" else self.engine
+        # After validation the flow settings are present exactly when engine is "flow".
+        return self.flow if self.flow is not None else self.engine
 
 
 def cell_id(changes: Mapping[str, Any]) -> str:
@@ -296,8 +344,10 @@ def run_column(base: ProblemParams, signal_norms: Sequence[float]) -> list[dict[
         recordings = run_reduced_column(base, signal_norms, record_every=max(base.steps, 1), throw=False)
     except Exception as exc:  # noqa: BLE001 - failed cells are recorded, the sweep goes on
         return [_failed(exc) for _ in signal_norms]
-    return [_cell_result(base.replace(signal_norm=mu), recording, "reduced")
-            for mu, recording in zip(signal_norms, recordings)]
+    return [
+        _cell_result(base.replace(signal_norm=mu), recording, "reduced")
+        for mu, recording in zip(signal_norms, recordings)
+    ]
 
 
 def run_flow_column(base: ProblemParams, signal_norms: Sequence[float], settings: FlowSweep) -> list[dict[str, Any]]:
@@ -318,8 +368,11 @@ def run_flow_column(base: ProblemParams, signal_norms: Sequence[float], settings
             continue
         result = _cell_result(base.replace(signal_norm=mu), recording, "flow")
         if "train_loss" in recording.arrays:
-            result.update(events=recording.stats["events"], horizons=horizon_outcomes(recording, settings),
-                          tau_reached=float(recording.arrays["time"][-1]))
+            result.update(
+                events=recording.stats["events"],
+                horizons=horizon_outcomes(recording, settings),
+                tau_reached=float(recording.arrays["time"][-1]),
+            )
         results.append(result)
     return results
 
@@ -337,8 +390,7 @@ def _cell_result(params: ProblemParams, recording, engine: str) -> dict[str, Any
         return {"status": "failed", "error": recording.message, "regime": "failed"}
     try:
         labels, true_labels, noisy = split_labels(params, "train")
-        arrays = dict(recording.arrays) | {"noisy": noisy, "train_labels": labels,
-                                           "train_true_labels": true_labels}
+        arrays = dict(recording.arrays) | {"noisy": noisy, "train_labels": labels, "train_true_labels": true_labels}
         source = "flow:scipy" if engine == "flow" else f"gd:{engine}"
         trajectory = Trajectory(params=params, source=source, arrays=arrays)
         # A cell keeps only its last step, so the regime is decided at the sweep's horizon.
@@ -346,9 +398,13 @@ def _cell_result(params: ProblemParams, recording, engine: str) -> dict[str, Any
         classification = classify(trajectory, tolerances=OutcomeTolerances(decide_at=horizon))
     except Exception as exc:  # noqa: BLE001 - a failed cell is recorded, the sweep goes on
         return _failed(exc)
-    result = {"status": "success", "regime": classification.regime, "decided_at_horizon": horizon,
-              "clean_test_error": classification.outcome["clean_test_error"],
-              "noisy_role_counts": classification.mechanism["noisy_role_counts"]}
+    result = {
+        "status": "success",
+        "regime": classification.regime,
+        "decided_at_horizon": horizon,
+        "clean_test_error": classification.outcome["clean_test_error"],
+        "noisy_role_counts": classification.mechanism["noisy_role_counts"],
+    }
     for name in METRICS:
         result[name] = float(trajectory.final(name))
     if all(name in arrays for name in MASS_ARRAYS):
@@ -361,7 +417,7 @@ def _run_chunk(chunk: Sequence[tuple[str, dict]], engine: str | FlowSweep) -> li
     """Run a task's cells: those of one column together (reduced engine, flow), the others one by one."""
     cells = [(key, ProblemParams.from_mapping(params)) for key, params in chunk]
     if isinstance(engine, FlowSweep):
-        results = {}
+        results: dict[str, dict] = {}
         for group in _columns(cells).values():
             flow_results = run_flow_column(group[0][1], [p.signal_norm for _, p in group], engine)
             results.update((key, result) for (key, _), result in zip(group, flow_results))
@@ -399,13 +455,14 @@ def _tasks(todo: list[tuple[str, dict]], engine: str, chunk_size: int | None, wo
         parsed = [(key, ProblemParams.from_mapping(params)) for key, params in todo]
         groups = sorted(_columns(parsed).values(), key=lambda group: -group[0][1].dim)
         size = chunk_size or max(len(group) for group in groups)
-        return [[(key, params.to_dict()) for key, params in piece]
-                for group in groups for piece in _chunks(group, size)]
+        return [
+            [(key, params.to_dict()) for key, params in piece] for group in groups for piece in _chunks(group, size)
+        ]
     return _chunks(todo, chunk_size or max(1, math.ceil(len(todo) / (8 * workers))))
 
 
 def _chunks(items: list, size: int) -> list[list]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 @contextlib.contextmanager
@@ -451,15 +508,25 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
-def _local_results(chunks, engine: str, workers: int) -> Iterator[list[tuple[str, dict]]]:
+#: A stream of finished tasks, closed early on an interrupt.
+Results = Generator[list[tuple[str, dict]], None, None]
+
+
+def _local_results(chunks, engine: str | FlowSweep, workers: int) -> Results:
     import concurrent.futures
     import multiprocessing
 
     # The pool starts its processes at the first submit, not when it is created: the variables
     # must stay set until the workers exist, or each would start a BLAS thread per core.
-    with _single_threaded_blas(), concurrent.futures.ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
+    with (
+        _single_threaded_blas(),
+        concurrent.futures.ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_die_with_parent,
+            initargs=(os.getpid(),),
+        ) as pool,
+    ):
         futures = [pool.submit(_run_chunk, chunk, engine) for chunk in chunks]
         try:
             for future in concurrent.futures.as_completed(futures):
@@ -486,7 +553,7 @@ def _terminate_workers(pool) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _dask_results(chunks, engine: str, workers: int, scheduler: str | None) -> Iterator[list[tuple[str, dict]]]:
+def _dask_results(chunks, engine: str | FlowSweep, workers: int, scheduler: str | None) -> Results:
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError:
@@ -496,8 +563,9 @@ def _dask_results(chunks, engine: str, workers: int, scheduler: str | None) -> I
             client = stack.enter_context(Client(scheduler))
         else:
             with _single_threaded_blas():
-                cluster = stack.enter_context(LocalCluster(n_workers=workers, threads_per_worker=1,
-                                                           processes=True, dashboard_address=None))
+                cluster = stack.enter_context(
+                    LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+                )
             client = stack.enter_context(Client(cluster))
         futures = client.map(_run_chunk, chunks, engine=engine, pure=False)
         try:
@@ -507,7 +575,7 @@ def _dask_results(chunks, engine: str, workers: int, scheduler: str | None) -> I
             client.cancel(futures)
 
 
-def _serial_results(chunks, engine: str) -> Iterator[list[tuple[str, dict]]]:
+def _serial_results(chunks, engine: str | FlowSweep) -> Results:
     for chunk in chunks:
         yield _run_chunk(chunk, engine)
 
@@ -523,8 +591,10 @@ def _check_directory(out: Path, spec: SweepSpec) -> None:
         except (ValueError, TypeError, KeyError):
             same = False
         if not same:
-            raise InputError(f"{str(out)!r} holds a different sweep (sweep.json differs): choose another "
-                             "--out or repeat the original command to resume it")
+            raise InputError(
+                f"{str(out)!r} holds a different sweep (sweep.json differs): choose another "
+                "--out or repeat the original command to resume it"
+            )
     elif out.exists() and any(out.iterdir()):
         raise InputError(f"output directory {str(out)!r} exists, is not empty and holds no sweep.json")
 
@@ -577,8 +647,7 @@ def check_sweep_memory(spec: SweepSpec, workers: int) -> None:
     largest, where = 0, spec.base
     seen = set()
     for _, params in spec.cells():
-        sizes = (params.n_train, params.seq_len, params.dim, params.n_test, params.steps,
-                 params.train, params.layout)
+        sizes = (params.n_train, params.seq_len, params.dim, params.n_test, params.steps, params.train, params.layout)
         if sizes in seen:
             continue
         seen.add(sizes)
@@ -589,9 +658,17 @@ def check_sweep_memory(spec: SweepSpec, workers: int) -> None:
     check_memory(f"the sweep ({tasks} worker{'s' if tasks > 1 else ''} at once)", largest * tasks, where)
 
 
-def run_sweep(spec: SweepSpec, out: str | Path, *, executor: str = "local", workers: int | None = None,
-              scheduler: str | None = None, chunk_size: int | None = None, progress: bool = False,
-              on_cell: Callable[[str, dict], None] | None = None) -> dict[str, int]:
+def run_sweep(
+    spec: SweepSpec,
+    out: str | Path,
+    *,
+    executor: str = "local",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    chunk_size: int | None = None,
+    progress: bool = False,
+    on_cell: Callable[[str, dict], None] | None = None,
+) -> dict[str, int]:
     """Run the cells of ``spec`` missing from ``out``; returns counts of done, new and failed cells.
 
     Parameters
@@ -620,12 +697,21 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, executor: str = "local", work
     check_sweep_memory(spec, 1 if executor == "serial" else workers)
     out = check_writable_parent(out)
     with claim(out, what="sweep directory"):
-        return _run_claimed(spec, out, executor=executor, workers=workers, scheduler=scheduler,
-                            chunk_size=chunk_size, progress=progress, on_cell=on_cell)
+        return _run_claimed(
+            spec,
+            out,
+            executor=executor,
+            workers=workers,
+            scheduler=scheduler,
+            chunk_size=chunk_size,
+            progress=progress,
+            on_cell=on_cell,
+        )
 
 
-def _run_claimed(spec: SweepSpec, out: Path, *, executor, workers, scheduler, chunk_size, progress,
-                 on_cell) -> dict[str, int]:
+def _run_claimed(
+    spec: SweepSpec, out: Path, *, executor, workers, scheduler, chunk_size, progress, on_cell
+) -> dict[str, int]:
     from tqdm import tqdm
 
     _check_directory(out, spec)
@@ -640,11 +726,22 @@ def _run_claimed(spec: SweepSpec, out: Path, *, executor, workers, scheduler, ch
         return counts
     chunks = _tasks(todo, spec.engine, chunk_size, workers)
     runner = spec.runner()
-    results = {"local": lambda: _local_results(chunks, runner, workers),
-               "dask": lambda: _dask_results(chunks, runner, workers, scheduler),
-               "serial": lambda: _serial_results(chunks, runner)}[executor]()
-    with tqdm(total=len(cells), initial=counts["already_done"], unit="cell", desc="sweep",
-              disable=not progress, file=sys.stderr) as bar, contextlib.closing(results):
+    results = {
+        "local": lambda: _local_results(chunks, runner, workers),
+        "dask": lambda: _dask_results(chunks, runner, workers, scheduler),
+        "serial": lambda: _serial_results(chunks, runner),
+    }[executor]()
+    with (
+        tqdm(
+            total=len(cells),
+            initial=counts["already_done"],
+            unit="cell",
+            desc="sweep",
+            disable=not progress,
+            file=sys.stderr,
+        ) as bar,
+        contextlib.closing(results),
+    ):
         # closing: an interrupt while a cell is written still stops the workers at once.
         for batch in results:
             for key, result in batch:
@@ -692,7 +789,7 @@ class SweepResult:
         """Most frequent regime over seeds per cell (ties: the earlier one in ``REGIMES``)."""
         order = list(REGIMES) + ["failed", "missing"]
         flat = self.regimes.reshape(-1, self.regimes.shape[-1])
-        winners = [max(order, key=lambda r, row=row: (list(row).count(r), -order.index(r))) for row in flat]
+        winners = [_most_frequent(list(row), order) for row in flat]
         return np.array(winners, dtype=object).reshape(self.regimes.shape[:-1])
 
     def regime_fractions(self) -> dict[str, np.ndarray]:
@@ -702,15 +799,26 @@ class SweepResult:
         """JSON-ready: axes, seeds, per-cell mean metrics (the attention-mass ratios where some
         cell has them) and majority regime."""
         names = [*METRICS, *(name for name in MASS_METRICS if np.any(np.isfinite(self.metrics[name])))]
-        return {"spec": self.spec.to_dict(),
-                "mean": {name: np.where(np.isnan(m := self.mean(name)), None, m).tolist() for name in names},
-                "majority_regime": self.majority_regime().tolist(),
-                "counts": {r: int(np.sum(self.regimes == r)) for r in (*REGIMES, "failed", "missing")}}
+        return {
+            "spec": self.spec.to_dict(),
+            "mean": {
+                name: np.where(np.isnan(m := self.mean(name)), None, m).tolist()  # type: ignore[call-overload]  # stubs: None is a valid object scalar
+                for name in names
+            },
+            "majority_regime": self.majority_regime().tolist(),
+            "counts": {r: int(np.sum(self.regimes == r)) for r in (*REGIMES, "failed", "missing")},
+        }
+
+
+def _most_frequent(values: list, order: list[str]) -> str:
+    """The entry of ``order`` seen most often in ``values`` (ties: the earlier one)."""
+    return max(order, key=lambda r: (values.count(r), -order.index(r)))
 
 
 @contextlib.contextmanager
 def _quiet_nanmean() -> Iterator[None]:
     import warnings
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         yield

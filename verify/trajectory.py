@@ -27,8 +27,16 @@ from verify.provenance import provenance
 __all__ = ["Trajectory", "SCHEMA_VERSION", "REQUIRED_ARRAYS", "SOURCES", "STATUSES", "validate_arrays"]
 
 SCHEMA_VERSION = 1
-REQUIRED_ARRAYS = ("time", "train_loss", "train_acc", "test_loss", "test_acc", "attention_train",
-                   "noisy", "train_labels")
+REQUIRED_ARRAYS = (
+    "time",
+    "train_loss",
+    "train_acc",
+    "test_loss",
+    "test_acc",
+    "attention_train",
+    "noisy",
+    "train_labels",
+)
 SOURCES = ("gd:direct", "gd:reduced", "flow:scipy", "flow:mpmath", "official")
 
 
@@ -77,8 +85,7 @@ class Trajectory:
         checkpoints = len(self.arrays["time"])
         for name in ("train_loss", "train_acc", "test_loss", "test_acc", "attention_train"):
             if len(self.arrays[name]) != checkpoints:
-                raise InputError(f"array {name!r} has {len(self.arrays[name])} checkpoints, "
-                                 f"'time' has {checkpoints}")
+                raise InputError(f"array {name!r} has {len(self.arrays[name])} checkpoints, 'time' has {checkpoints}")
 
     @classmethod
     def from_recording(cls, recording: Recording, params: ProblemParams, *, source: str) -> Trajectory:
@@ -86,13 +93,25 @@ class Trajectory:
 
         The training labels, true labels and noisy mask, and the test labels (which turn
         ``test_outputs`` into test margins), depend only on ``params`` (the official label
-        layout or the seeded random labels), never on a data draw; ``verify.simulation`` is the path that runs the engines.
+        layout or the seeded random labels), never on a data draw; ``verify.simulation`` is the
+        path that runs the engines.
         """
         labels, true_labels, noisy = split_labels(params, "train")
-        arrays = dict(recording.arrays) | {"noisy": noisy, "train_labels": labels, "train_true_labels": true_labels,
-                                           "test_labels": split_labels(params, "test")[1]}
-        return cls(params=params, source=source, arrays=arrays, status=recording.status,
-                   message=recording.message, stats=dict(recording.stats), provenance=provenance())
+        arrays = dict(recording.arrays) | {
+            "noisy": noisy,
+            "train_labels": labels,
+            "train_true_labels": true_labels,
+            "test_labels": split_labels(params, "test")[1],
+        }
+        return cls(
+            params=params,
+            source=source,
+            arrays=arrays,
+            status=recording.status,
+            message=recording.message,
+            stats=dict(recording.stats),
+            provenance=provenance(),
+        )
 
     @property
     def noisy(self) -> np.ndarray:
@@ -178,19 +197,28 @@ class Trajectory:
         if not isinstance(version, int) or isinstance(version, bool):
             raise InputError(f"{where}: schema_version={_short(version)} must be an integer")
         if version > SCHEMA_VERSION:
-            raise InputError(f"{where}: schema_version {version} is newer than this "
-                             f"toolkit reads ({SCHEMA_VERSION}); upgrade benign-attention")
+            raise InputError(
+                f"{where}: schema_version {version} is newer than this "
+                f"toolkit reads ({SCHEMA_VERSION}); upgrade benign-attention"
+            )
         if version < 1:
             raise InputError(f"{where}: schema_version={version} must be >= 1")
-        for key, kind in (("params", dict), ("source", str), ("status", str), ("message", str),
-                          ("stats", dict), ("provenance", dict)):
+        for key, kind in (
+            ("params", dict),
+            ("source", str),
+            ("status", str),
+            ("message", str),
+            ("stats", dict),
+            ("provenance", dict),
+        ):
             if key not in sidecar:
                 if key in ("params", "source"):
                     raise InputError(f"{where} has no {key!r} entry")
                 continue
             if not isinstance(sidecar[key], kind):
-                raise InputError(f"{where}: {key}={_short(sidecar[key])} must be a JSON "
-                                 f"{'object' if kind is dict else 'string'}")
+                raise InputError(
+                    f"{where}: {key}={_short(sidecar[key])} must be a JSON {'object' if kind is dict else 'string'}"
+                )
         status = sidecar.get("status", "success")
         if status not in STATUSES:
             raise InputError(f"{where}: status={_short(status)} must be one of {', '.join(STATUSES)}")
@@ -203,9 +231,15 @@ class Trajectory:
             arrays = validate_arrays(params, sidecar["source"], arrays)
         except ValueError as exc:
             raise InputError(f"{str(npz_path)!r}: {exc}") from None
-        return cls(params=params, source=sidecar["source"], arrays=arrays, status=status,
-                   message=sidecar.get("message", ""), stats=sidecar.get("stats", {}),
-                   provenance=sidecar.get("provenance", {}))
+        return cls(
+            params=params,
+            source=sidecar["source"],
+            arrays=arrays,
+            status=status,
+            message=sidecar.get("message", ""),
+            stats=sidecar.get("stats", {}),
+            provenance=sidecar.get("provenance", {}),
+        )
 
 
 def _short(value: Any, limit: int = 80) -> str:
@@ -217,9 +251,14 @@ def _short(value: Any, limit: int = 80) -> str:
 #: Values of ``status`` in a sidecar (``numerics.status.Status``).
 STATUSES = tuple(status.value for status in Status)
 #: Checkpoint arrays (one value per checkpoint) and the range of their values.
-_CHECKPOINT_SCALARS = {"train_loss": (0.0, math.inf), "test_loss": (0.0, math.inf),
-                       "train_acc": (0.0, 1.0), "test_acc": (0.0, 1.0),
-                       "train_acc_clean": (0.0, 1.0), "train_acc_noisy": (0.0, 1.0)}
+_CHECKPOINT_SCALARS = {
+    "train_loss": (0.0, math.inf),
+    "test_loss": (0.0, math.inf),
+    "train_acc": (0.0, 1.0),
+    "test_acc": (0.0, 1.0),
+    "train_acc_clean": (0.0, 1.0),
+    "train_acc_noisy": (0.0, 1.0),
+}
 
 
 def _float_array(arrays: Mapping[str, np.ndarray], name: str, shape: tuple[int, ...]) -> np.ndarray:
@@ -227,8 +266,9 @@ def _float_array(arrays: Mapping[str, np.ndarray], name: str, shape: tuple[int, 
     if array.dtype.kind not in "fiu" or array.dtype.kind == "f" and array.dtype.itemsize < 4:
         raise InputError(f"array {name!r} has dtype {array.dtype}: must be real numbers")
     if array.shape != shape:
-        raise InputError(f"array {name!r} has shape {array.shape}: must be {shape} (from the run's "
-                         "parameters and its 'time' array)")
+        raise InputError(
+            f"array {name!r} has shape {array.shape}: must be {shape} (from the run's parameters and its 'time' array)"
+        )
     return np.asarray(array, dtype=np.float64)
 
 
@@ -242,8 +282,8 @@ def validate_arrays(params: ProblemParams, source: str, arrays: Mapping[str, np.
     losses are finite and >= 0, accuracies in [0, 1], attention rows finite and summing to 1,
     recorded outputs ``train_outputs`` (K, n) and ``test_outputs`` (K, n_test) finite, and
     ``test_labels`` +-1; attention-mass sums, when present, ``mass_cumulative`` (K, n) and
-    ``token_mass_max`` (K,) finite, >= 0 and non-decreasing; an official run's final state, whose attention its code does not
-    record, may hold NaN attention, logits, outputs and clean / noisy accuracies;
+    ``token_mass_max`` (K,) finite, >= 0 and non-decreasing; an official run's final state, whose
+    attention its code does not record, may hold NaN attention, logits, outputs and clean / noisy accuracies;
     labels are +-1 and ``noisy`` is a boolean mask with as many entries set as the
     parameters flip (``numerics.data.split_labels``). Not-a-number
     is allowed only where it means "not measured": accuracies of a group that is empty, and the
@@ -270,13 +310,13 @@ def validate_arrays(params: ProblemParams, source: str, arrays: Mapping[str, np.
             raise InputError(f"a {source} run needs the array 'step'")
         step = arrays["step"]
         if step.dtype.kind not in "iu" or step.shape != (K,):
-            raise InputError(f"array 'step' has dtype {step.dtype} and shape {step.shape}: must be "
-                             f"{K} integers")
+            raise InputError(f"array 'step' has dtype {step.dtype} and shape {step.shape}: must be {K} integers")
         if np.any(step < 0) or np.any(step > params.steps) or np.any(np.diff(step) <= 0):
             raise InputError(f"array 'step' must increase within 0..steps={params.steps}")
         if not np.allclose(time, step * params.step_size, rtol=1e-9, atol=0):
-            raise InputError(f"array 'time' must equal step * step_size (step_size={params.step_size!r} "
-                             "in the parameters)")
+            raise InputError(
+                f"array 'time' must equal step * step_size (step_size={params.step_size!r} in the parameters)"
+            )
     unmeasured = np.zeros(K, dtype=bool)
     # Attention (and what follows from it) the official code does not record: its final state.
     unrecorded = np.zeros(K, dtype=bool)
@@ -286,12 +326,14 @@ def validate_arrays(params: ProblemParams, source: str, arrays: Mapping[str, np.
         unrecorded[-1] = K > 1 and bool(np.all(np.isnan(attention_rows[-1])))
     noisy = arrays["noisy"]
     if noisy.dtype != np.bool_ or noisy.shape != (n,):
-        raise InputError(f"array 'noisy' has dtype {noisy.dtype} and shape {noisy.shape}: must be "
-                         f"{n} booleans (n_train={n})")
+        raise InputError(
+            f"array 'noisy' has dtype {noisy.dtype} and shape {noisy.shape}: must be {n} booleans (n_train={n})"
+        )
     expected = int(split_labels(params, "train")[2].sum())
     if int(noisy.sum()) != expected:
-        raise InputError(f"array 'noisy' marks {int(noisy.sum())} samples: the parameters give "
-                         f"{expected} flipped labels")
+        raise InputError(
+            f"array 'noisy' marks {int(noisy.sum())} samples: the parameters give {expected} flipped labels"
+        )
     for name in ("train_labels", "train_true_labels"):
         if name in arrays:
             labels = out[name] = _float_array(arrays, name, (n,))
@@ -312,16 +354,21 @@ def validate_arrays(params: ProblemParams, source: str, arrays: Mapping[str, np.
             allowed_nan[:] = False
         bad = ~np.isfinite(values) & ~(np.isnan(values) & allowed_nan)
         if np.any(bad):
-            raise InputError(f"array {name!r} has {int(bad.sum())} non-finite values (first at checkpoint "
-                             f"{int(np.argmax(bad))}): a verdict needs finite {name}")
+            raise InputError(
+                f"array {name!r} has {int(bad.sum())} non-finite values (first at checkpoint "
+                f"{int(np.argmax(bad))}): a verdict needs finite {name}"
+            )
         with np.errstate(invalid="ignore"):
             outside = (values < low) | (values > high)
         if np.any(outside):
             raise InputError(f"array {name!r} has values outside [{low:g}, {high:g}]")
     attention = out["attention_train"] = _float_array(arrays, "attention_train", (K, n, T))
     recorded = attention[~unrecorded]
-    if not np.all(np.isfinite(recorded)) or np.any(recorded < 0) \
-            or not np.allclose(recorded.sum(axis=-1), 1.0, rtol=0, atol=1e-5):
+    if (
+        not np.all(np.isfinite(recorded))
+        or np.any(recorded < 0)
+        or not np.allclose(recorded.sum(axis=-1), 1.0, rtol=0, atol=1e-5)
+    ):
         raise InputError("array 'attention_train' must hold finite weights >= 0 summing to 1 over the tokens")
     if "logits_train" in arrays:
         logits = _float_array(arrays, "logits_train", (K, n, T))
@@ -332,6 +379,7 @@ def validate_arrays(params: ProblemParams, source: str, arrays: Mapping[str, np.
         if np.any(bad):
             raise InputError(f"array 'logits_train' has {int(bad.sum())} non-finite values")
     n_test = params.n_test
+    shape: tuple[int, ...]
     for name, shape in (("train_outputs", (K, n)), ("test_outputs", (K, n_test))):
         if name in arrays:
             values = out[name] = _float_array(arrays, name, shape)
@@ -352,8 +400,10 @@ def validate_arrays(params: ProblemParams, source: str, arrays: Mapping[str, np.
         if step_loss.ndim != 1:
             raise InputError(f"array 'step_loss' has shape {step_loss.shape}: must be one value per step")
         if source.startswith("gd:") and len(step_loss) != params.steps + 1:
-            raise InputError(f"array 'step_loss' has {len(step_loss)} values: a GD run of steps={params.steps} "
-                             f"has {params.steps + 1}")
+            raise InputError(
+                f"array 'step_loss' has {len(step_loss)} values: a GD run of steps={params.steps} "
+                f"has {params.steps + 1}"
+            )
         finite = step_loss[:-1] if source == "official" else step_loss
         if not np.all(np.isfinite(finite)) or np.any(finite < 0):
             raise InputError("array 'step_loss' must hold finite losses >= 0")

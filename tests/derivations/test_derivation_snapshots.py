@@ -23,7 +23,8 @@ def test_regenerated_snapshot_matches_committed(name, tmp_path):
         committed = derivations.GENERATED / path.name
         assert committed.is_file(), f"snapshot {committed.name} is not committed; run python -m derivations.{name}"
         assert path.read_text(encoding="utf-8") == committed.read_text(encoding="utf-8"), (
-            f"{path.name} differs from the committed snapshot; regenerate with python -m derivations.{name}")
+            f"{path.name} differs from the committed snapshot; regenerate with python -m derivations.{name}"
+        )
 
 
 def test_each_derivation_proves_something_and_says_how():
@@ -31,8 +32,12 @@ def test_each_derivation_proves_something_and_says_how():
         document = derivations.build(name)
         markdown = document.render_markdown()
         assert document.proofs >= 2
-        labels = ("**Proved in general (", "**Checked at fixed sizes (", "**Proved by an exact check (",
-                  "**Checked numerically at ")
+        labels = (
+            "**Proved in general (",
+            "**Checked at fixed sizes (",
+            "**Proved by an exact check (",
+            "**Checked numerically at ",
+        )
         assert sum(markdown.count(label) for label in labels) == document.proofs
 
 
@@ -82,8 +87,15 @@ def test_scripts_are_executable(tmp_path):
     copy = tmp_path / "derivations"
     shutil.copytree(Path(derivations.__file__).parent, copy, ignore=shutil.ignore_patterns("_generated", "__pycache__"))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
-    result = subprocess.run([sys.executable, "-m", "derivations.p_only_flow"], capture_output=True, text=True,
-                            check=False, timeout=120, cwd=tmp_path, env=env)
+    result = subprocess.run(
+        [sys.executable, "-m", "derivations.p_only_flow"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        cwd=tmp_path,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("# p-only flow")
     written = copy / "_generated" / "p_only_flow.md"

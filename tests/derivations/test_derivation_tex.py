@@ -44,15 +44,23 @@ def test_snapshot_compiles(name, tmp_path):
         pytest.skip(f"no LaTeX engine installed (looked for {', '.join(ENGINES)}); .ci/run installs one")
     source = tmp_path / f"{name}.tex"
     shutil.copyfile(derivations.GENERATED / f"{name}.tex", source)
-    result = subprocess.run(compile_command(engine, source.name), cwd=tmp_path, capture_output=True, text=True,
-                            check=False, timeout=120, stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        compile_command(engine, source.name),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
     assert result.returncode == 0, f"{engine} failed on {name}.tex:\n{result.stdout[-3000:]}\n{result.stderr[-2000:]}"
     assert (tmp_path / f"{name}.pdf").is_file()
 
 
 def test_text_mode_is_escaped_and_math_kept():
     assert tex_text("a_b ^c || `code_x` *word* $x_1^2$") == (
-        r"a\_b \^{}c \textbar{}\textbar{} \texttt{code\_x} \emph{word} $x_1^2$")
+        r"a\_b \^{}c \textbar{}\textbar{} \texttt{code\_x} \emph{word} $x_1^2$"
+    )
 
 
 def test_text_rejects_what_latex_cannot_typeset():

@@ -113,7 +113,7 @@ def synopsis_entries(text: str | None = None) -> dict[str, str]:
             if line.startswith("benign-attn "):
                 name = line.split()[1]
                 assert name not in entries, f"README synopsis lists {name} twice"
-                entries[name] = line[len("benign-attn " + name):]
+                entries[name] = line[len("benign-attn " + name) :]
             elif line.strip():
                 entries[name] += " " + line.strip()
     return entries

@@ -10,7 +10,6 @@ import re
 import warnings
 
 import pytest
-
 from readme_blocks import README
 
 #: Modules whose docstrings carry the API's examples.

@@ -27,8 +27,8 @@ import subprocess
 import sys
 
 import pytest
-
 from readme_blocks import REPO_ROOT, argv, blocks, examples, readme_text, synopsis_entries
+
 from verify.cli import build_parser
 
 #: The set-up commands, word for word.
@@ -53,8 +53,15 @@ def environment() -> dict[str, str]:
 
 
 def run_command(command: str, cwd, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run(argv(command), cwd=cwd, env=environment(), capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        argv(command),
+        cwd=cwd,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def normalised(lines) -> list[str]:
@@ -76,7 +83,7 @@ def test_setup_commands_are_the_documented_two():
     setup = [block.lines[0] for block in blocks() if block.kind == "setup"]
     assert tuple(setup) == SETUP
     # Every other block that mentions pip install is an example of something else, never a set-up step.
-    assert not [b.line for b in blocks() if b.kind != "setup" and any("pip install" in l for l in b.lines)]
+    assert not [b.line for b in blocks() if b.kind != "setup" and any("pip install" in line for line in b.lines)]
 
 
 def test_ci_runs_the_readme_test_command():
@@ -133,11 +140,13 @@ _RESULTS: dict[tuple, list] = {}
 @pytest.fixture
 def ran(tmp_path_factory):
     """Run a block's commands once per session, in order, in one fresh folder."""
+
     def run_block(group):
         if group not in _RESULTS:
             folder = tmp_path_factory.mktemp("readme-example")
             _RESULTS[group] = [run_command(example.command, folder) for example in group]
         return _RESULTS[group]
+
     return run_block
 
 
@@ -149,7 +158,8 @@ def test_readme_has_example_commands():
 def test_readme_example_exit_status(group, ran):
     for example, result in zip(group, ran(group)):
         assert result.returncode == expected_status(example.shown), (
-            f"{example.command}: exit {result.returncode}\n{result.stderr[-2000:]}")
+            f"{example.command}: exit {result.returncode}\n{result.stderr[-2000:]}"
+        )
 
 
 @pytest.mark.parametrize("group", _example_blocks("output"))
@@ -217,8 +227,14 @@ def test_every_params_option_the_readme_names_exists():
 
 
 def test_benign_attn_help_runs_as_a_process():
-    result = subprocess.run([sys.executable, "-m", "verify.cli", "--help"], cwd=REPO_ROOT, env=environment(),
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "verify.cli", "--help"],
+        cwd=REPO_ROOT,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0
     for name in synopsis_entries():
         assert name in result.stdout

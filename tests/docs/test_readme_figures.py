@@ -27,7 +27,6 @@ import shutil
 
 import pytest
 from matplotlib.testing.compare import compare_images
-
 from readme_blocks import REPO_ROOT, Figure, blocks, examples, figures
 from test_readme_commands import run_command
 
@@ -36,8 +35,18 @@ TOLERANCE = 2.0
 #: Figures whose commands take more than ~10 s (a flow to 1e8 and two figures, three 1000-step
 #: runs for the plateaus and for v1 Fig. 3, the 1521-cell paper sweep for the phase diagram, the
 #: 19-cell label-noise study at d = 12000, the 400-cell v1 grid, the regime map).
-SLOW = {"delay", "gaps", "plateaus", "phase", "regime_map", "regime_map_sensitivity", "regime_map_local_exponents",
-        "label_noise", "v1_dynamics", "v1_grid"}
+SLOW = {
+    "delay",
+    "gaps",
+    "plateaus",
+    "phase",
+    "regime_map",
+    "regime_map_sensitivity",
+    "regime_map_local_exponents",
+    "label_noise",
+    "v1_dynamics",
+    "v1_grid",
+}
 
 #: Commands that write figures of their own (not ``benign-attn figure NAME``): the caption names
 #: the file they write under their ``--out`` directory, e.g. ``figures/regime_map.png``.
@@ -49,8 +58,10 @@ STALE: dict[str, str] = {}
 
 #: Committed figures of commands too long for any test run (the caption says so); their caption
 #: must still name the command and the file it writes.
-NOT_REDRAWN = {name: "the full regime-map design takes about 70 minutes on 2 cores"
-               for name in ("regime_map_full", "regime_map_full_local_exponents")}
+NOT_REDRAWN = {
+    name: "the full regime-map design takes about 70 minutes on 2 cores"
+    for name in ("regime_map_full", "regime_map_full_local_exponents")
+}
 
 
 def commands_for(figure: Figure, all_figures: list[Figure]) -> tuple[str, ...]:
@@ -64,14 +75,16 @@ def commands_for(figure: Figure, all_figures: list[Figure]) -> tuple[str, ...]:
     made = set(re.findall(r"--out (\S+)", " ".join(commands)))
     for folder in uses - made:
         # "on the flow run of the delay figure above": the nearest earlier figure that makes it.
-        source = next(f for f in reversed(all_figures[:all_figures.index(figure)])
-                      if f"--out {folder}" in " ".join(f.commands))
+        source = next(
+            f for f in reversed(all_figures[: all_figures.index(figure)]) if f"--out {folder}" in " ".join(f.commands)
+        )
         assert f"{source.name} figure" in figure.caption, (
-            f"figure {figure.name} reads --run {folder} but its caption does not point to the {source.name} figure")
+            f"figure {figure.name} reads --run {folder} but its caption does not point to the {source.name} figure"
+        )
         commands = tuple(c for c in source.commands if f"--out {folder}" in c) + commands
-    assert any(c.startswith(f"benign-attn figure {figure.name}") for c in commands) \
-        or (any(c.startswith(PRODUCERS) for c in commands) and produced_file(figure)), (
-        f"figure {figure.name}: its commands do not draw it: {commands}")
+    assert any(c.startswith(f"benign-attn figure {figure.name}") for c in commands) or (
+        any(c.startswith(PRODUCERS) for c in commands) and produced_file(figure)
+    ), f"figure {figure.name}: its commands do not draw it: {commands}"
     return commands
 
 

@@ -36,8 +36,7 @@ def test_column_equals_per_cell_run_reduced_on_the_same_data(dim):
         reference = run_reduced(params, data=make_data(params), record_every=40)
         assert recording.status is Status.SUCCESS
         np.testing.assert_array_equal(recording.arrays["step"], reference.arrays["step"])
-        for key in ("step_loss", "train_loss", "test_loss", "logits_train", "attention_train",
-                    "test_attention_roles"):
+        for key in ("step_loss", "train_loss", "test_loss", "logits_train", "attention_train", "test_attention_roles"):
             assert _relative(recording.arrays[key], reference.arrays[key]) <= 1e-10, (dim, mu, key)
         for key in ("train_acc", "test_acc"):
             np.testing.assert_array_equal(recording.arrays[key], reference.arrays[key])
@@ -48,8 +47,10 @@ def test_column_equals_per_cell_run_reduced_on_the_same_data(dim):
 
 def test_small_dimension_draws_the_make_data_test_noise_itself():
     base = SMALL.replace(dim=30)
-    own, given = (run_reduced_column(base, (2.5,), record_every=60, test_noise=noise)[0]
-                  for noise in (None, independent_test_rng(base).standard_normal((base.n_test, base.seq_len, 30))))
+    own, given = (
+        run_reduced_column(base, (2.5,), record_every=60, test_noise=noise)[0]
+        for noise in (None, independent_test_rng(base).standard_normal((base.n_test, base.seq_len, 30)))
+    )
     assert prepare_column(base).test_source == "d-dimensional"
     for key in ("test_loss", "test_attention_roles", "train_loss"):
         np.testing.assert_array_equal(own.arrays[key], given.arrays[key])

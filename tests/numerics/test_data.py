@@ -21,9 +21,12 @@ def test_official_recipe_draw_for_draw():
     noise = np.random.default_rng(7).standard_normal((20, 8, 30))
     y = np.r_[np.ones(10), -np.ones(10)]
     expected = noise.copy()
-    expected[:10, 0, 0] += 20; expected[10:, 0, 1] += 20
-    expected[:10, 1, 0] += 2; expected[10:, 1, 1] += 2
-    expected[:10, 2, 1] += 2; expected[10:, 2, 0] += 2
+    expected[:10, 0, 0] += 20
+    expected[10:, 0, 1] += 20
+    expected[:10, 1, 0] += 2
+    expected[10:, 1, 1] += 2
+    expected[:10, 2, 1] += 2
+    expected[10:, 2, 0] += 2
     np.testing.assert_array_equal(data.train.tokens, expected)
     np.testing.assert_array_equal(data.train.true_labels, y)
     assert np.flatnonzero(data.train.noisy).tolist() == [0, 1, 10, 11]

@@ -34,13 +34,16 @@ def _expected_tokens(noise, true_labels, positions, *, mu, rho):
     return expected
 
 
-@pytest.mark.parametrize("relevant, weak, seq_len, positions", [
-    (1, 1, 5, ([0], [1], [2])),
-    (2, 2, 8, ([0, 1], [2, 3], [4, 5])),
-    (3, 1, 6, ([0, 1, 2], [3], [4])),
-    (2, 0, 4, ([0, 1], [], [])),
-    (1, 3, 7, ([0], [1, 2, 3], [4, 5, 6])),
-])
+@pytest.mark.parametrize(
+    "relevant, weak, seq_len, positions",
+    [
+        (1, 1, 5, ([0], [1], [2])),
+        (2, 2, 8, ([0, 1], [2, 3], [4, 5])),
+        (3, 1, 6, ([0, 1, 2], [3], [4])),
+        (2, 0, 4, ([0, 1], [], [])),
+        (1, 3, 7, ([0], [1, 2, 3], [4, 5, 6])),
+    ],
+)
 def test_signals_go_to_the_positions_of_each_role(relevant, weak, seq_len, positions):
     params = ProblemParams(**PARAMS, seq_len=seq_len, relevant_tokens=relevant, weak_tokens=weak, seed=3)
     data = make_data(params)
@@ -63,8 +66,16 @@ def test_role_of_refuses_a_position_outside_the_sequence():
 
 @pytest.mark.parametrize("layout", ["official", "independent"])
 def test_legacy_generator_is_numpys_global_generator_cast_to_float32(layout):
-    params = ProblemParams(**PARAMS, seq_len=8, relevant_tokens=2, weak_tokens=2, generator="legacy",
-                           layout=layout, seed=11, labels="random")
+    params = ProblemParams(
+        **PARAMS,
+        seq_len=8,
+        relevant_tokens=2,
+        weak_tokens=2,
+        generator="legacy",
+        layout=layout,
+        seed=11,
+        labels="random",
+    )
     data = make_data(params)
     state = np.random.get_state()
     try:
@@ -75,12 +86,14 @@ def test_legacy_generator_is_numpys_global_generator_cast_to_float32(layout):
     finally:
         np.random.set_state(state)
     assert data.train.tokens.dtype == np.float64
-    expected = _expected_tokens(train_noise.astype(np.float64), data.train.true_labels,
-                                ([0, 1], [2, 3], [4, 5]), mu=5.0, rho=0.25)
+    expected = _expected_tokens(
+        train_noise.astype(np.float64), data.train.true_labels, ([0, 1], [2, 3], [4, 5]), mu=5.0, rho=0.25
+    )
     np.testing.assert_array_equal(data.train.tokens, expected)
     if layout == "official":
-        expected_test = _expected_tokens(official_test_noise.astype(np.float64), data.test.true_labels,
-                                         ([0, 1], [2, 3], [4, 5]), mu=5.0, rho=0.25)
+        expected_test = _expected_tokens(
+            official_test_noise.astype(np.float64), data.test.true_labels, ([0, 1], [2, 3], [4, 5]), mu=5.0, rho=0.25
+        )
         np.testing.assert_array_equal(data.test.tokens, expected_test)
     else:
         # An independent test set: fresh legacy noise, still float32-representable.
@@ -114,7 +127,8 @@ def test_random_labels_are_uniform_in_distribution():
     subsets, patterns, joint = Counter(), Counter(), Counter()
     for seed in range(draws):
         _, true_labels, noisy = split_labels(
-            ProblemParams(n_train=n, label_noise=0.3, labels="random", seed=seed), "train")
+            ProblemParams(n_train=n, label_noise=0.3, labels="random", seed=seed), "train"
+        )
         flipped = tuple(np.flatnonzero(noisy).tolist())
         pattern = tuple((true_labels > 0).tolist())
         subsets[flipped] += 1
@@ -141,7 +155,7 @@ def test_balanced_labels_are_unchanged_by_the_new_fields():
     params = ProblemParams(**PARAMS, label_noise=0.34)
     labels, true_labels, noisy = split_labels(params, "train")
     np.testing.assert_array_equal(true_labels, [1, 1, 1, -1, -1, -1])
-    assert np.flatnonzero(noisy).tolist() == [0, 3]   # ceil(6 * 0.34) = 3 flips, 3 // 2 per block
+    assert np.flatnonzero(noisy).tolist() == [0, 3]  # ceil(6 * 0.34) = 3 flips, 3 // 2 per block
 
 
 def test_split_names_are_checked():

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from numerics import dynamics
-from numerics.attention import attend, drive as direct_drive
+from numerics.attention import attend
+from numerics.attention import drive as direct_drive
 
 
 def _instance(seed, n=3, T=4):
@@ -57,7 +58,7 @@ def _plain_gd(gram, metric, gamma, labels, h, steps):
 @pytest.mark.parametrize("block, history", [(1, 1), (3, 3), (4, 12), (8, 64)])
 def test_buffered_gd_state_is_the_euler_map_of_the_rate(block, history):
     gram, metric, gamma, labels = _instance(3)
-    h, steps = 0.7, 29                                  # several S blocks and E histories, one partial
+    h, steps = 0.7, 29  # several S blocks and E histories, one partial
     n = len(labels)
     state = dynamics.GDState(gram, metric, h, joint=True, block=block, history=history)
     for _ in range(steps):
@@ -85,11 +86,17 @@ def test_p_only_state_steps_b_by_the_drive():
 
 def test_a_batch_of_cells_steps_each_cell_as_alone():
     cells = [_instance(seed) for seed in (6, 7, 8)]
-    gamma = np.stack([g.T for _, _, g, _ in cells], axis=1)      # (T, cells, n)
-    labels = cells[0][3]                                         # a column's cells share their labels
+    gamma = np.stack([g.T for _, _, g, _ in cells], axis=1)  # (T, cells, n)
+    labels = cells[0][3]  # a column's cells share their labels
     n, T = cells[0][2].shape
-    batch = dynamics.GDState(np.stack([g for g, _, _, _ in cells]), np.stack([mm for _, mm, _, _ in cells]), 0.4,
-                             joint=True, block=4, history=8)
+    batch = dynamics.GDState(
+        np.stack([g for g, _, _, _ in cells]),
+        np.stack([mm for _, mm, _, _ in cells]),
+        0.4,
+        joint=True,
+        block=4,
+        history=8,
+    )
     singles = [dynamics.GDState(g, mm, 0.4, joint=True, block=4, history=8) for g, mm, _, _ in cells]
     # Token-major order inside the batch, as the column engine keeps it: same state, permuted.
     order = np.arange(n * T).reshape(n, T).T.ravel()

@@ -26,8 +26,11 @@ KEYS = ("step_loss", "train_loss", "test_loss", "attention_train", "logits_train
 
 
 def _params(roles, **changes):
-    values = dict(dim=40, n_train=6, n_test=9, label_noise=0.34, signal_norm=6.0, step_size=0.1, steps=30,
-                  seed=4) | roles | changes
+    values = (
+        dict(dim=40, n_train=6, n_test=9, label_noise=0.34, signal_norm=6.0, step_size=0.1, steps=30, seed=4)
+        | roles
+        | changes
+    )
     return ProblemParams(**values)
 
 
@@ -106,8 +109,9 @@ def test_column_equals_per_cell_runs_with_several_tokens_per_role(layout, positi
         # so the column draws make_data's test set itself.
         reference = run_reduced(params, data=make_data(params), record_every=10)
         for key in KEYS:
-            np.testing.assert_allclose(recording.arrays[key], reference.arrays[key], rtol=1e-10, atol=1e-12,
-                                       err_msg=f"{mu} {key}")
+            np.testing.assert_allclose(
+                recording.arrays[key], reference.arrays[key], rtol=1e-10, atol=1e-12, err_msg=f"{mu} {key}"
+            )
 
 
 def _direct_p_only_flow(params, data, horizon):
@@ -129,13 +133,18 @@ def test_flow_matches_the_direct_flow_with_several_tokens_per_role(layout, posit
     params = _params(layout, train="p_only", labels="random")
     data = make_data(params)
     horizon = 5.0
-    flow = run_flow(params, data=data, options=FlowOptions(horizon=horizon, checkpoints=3, rtol=1e-11, atol=1e-14),
-                    events=FlowEvents(test_loss_tolerance=None))
+    flow = run_flow(
+        params,
+        data=data,
+        options=FlowOptions(horizon=horizon, checkpoints=3, rtol=1e-11, atol=1e-14),
+        events=FlowEvents(test_loss_tolerance=None),
+    )
     assert flow.arrays["time"][-1] == horizon
     p = _direct_p_only_flow(params, data, horizon)
     np.testing.assert_allclose(flow.arrays["logits_train"][-1], data.train.tokens @ p, atol=1e-7)
-    np.testing.assert_allclose(flow.arrays["test_attention_roles"][-1], _role_masses(data.test.tokens @ p, positions),
-                               atol=1e-8)
+    np.testing.assert_allclose(
+        flow.arrays["test_attention_roles"][-1], _role_masses(data.test.tokens @ p, positions), atol=1e-8
+    )
 
 
 def test_flow_clean_event_watches_the_mass_of_the_relevant_set():
@@ -144,8 +153,12 @@ def test_flow_clean_event_watches_the_mass_of_the_relevant_set():
     params = _params(LAYOUTS[1][0], train="p_only", signal_norm=30.0, label_noise=0.0)
     data = make_data(params)
     level = 0.6
-    flow = run_flow(params, data=data, options=FlowOptions(horizon=50.0, checkpoints=4, rtol=1e-11, atol=1e-14),
-                    events=FlowEvents(attention_level=level, test_loss_tolerance=None))
+    flow = run_flow(
+        params,
+        data=data,
+        options=FlowOptions(horizon=50.0, checkpoints=4, rtol=1e-11, atol=1e-14),
+        events=FlowEvents(attention_level=level, test_loss_tolerance=None),
+    )
     times = flow.arrays["event_attention_time"]
     assert np.all(np.isfinite(times))
     for i, at in enumerate(times):
@@ -156,8 +169,9 @@ def test_flow_clean_event_watches_the_mass_of_the_relevant_set():
 
 
 def test_latent_draw_places_the_signals_by_role_and_uses_the_labels():
-    params = _params(LAYOUTS[0][0], draw="latent", train="p_only", labels="random", signal_norm=200.0,
-                     dim=10**6, n_train=12)
+    params = _params(
+        LAYOUTS[0][0], draw="latent", train="p_only", labels="random", signal_norm=200.0, dim=10**6, n_train=12
+    )
     problem = reduce_problem(params)
     labels, true_labels, noisy = split_labels(params, "train")
     np.testing.assert_array_equal(problem.train.labels, labels)
@@ -168,16 +182,18 @@ def test_latent_draw_places_the_signals_by_role_and_uses_the_labels():
     expected = true_labels[:, None] * coefficient[None, :] / math.sqrt(2)
     np.testing.assert_allclose(problem.gamma, expected, atol=6 / params.signal_norm)
     test_true = split_labels(params, "test")[1]
-    np.testing.assert_allclose(problem.test.gamma, test_true[:, None] * coefficient[None, :] / math.sqrt(2),
-                               atol=6 / params.signal_norm)
+    np.testing.assert_allclose(
+        problem.test.gamma, test_true[:, None] * coefficient[None, :] / math.sqrt(2), atol=6 / params.signal_norm
+    )
 
 
 def test_latent_gram_carries_the_signals_of_the_layout():
     """G = X X^T of the latent draw is d I + ||mu||^2 A A^T + noise of size sqrt(d), with A the
     per-token signal vectors of the layout built here by hand. A token on a wrong role moves
     entries by at least rho ||mu||^2 = 3.6e4, far beyond 6 sqrt(2 d) ~ 2.7e3."""
-    params = _params(LAYOUTS[0][0], draw="latent", train="p_only", labels="random", signal_norm=200.0,
-                     dim=10**5, n_train=5, rho=0.9)
+    params = _params(
+        LAYOUTS[0][0], draw="latent", train="p_only", labels="random", signal_norm=200.0, dim=10**5, n_train=5, rho=0.9
+    )
     problem = reduce_problem(params)
     true_labels = split_labels(params, "train")[1]
     rho = params.rho
@@ -196,8 +212,9 @@ def test_latent_column_equals_latent_cells_with_several_tokens_per_role():
     for mu, recording in zip(norms, run_reduced_column(base, norms, record_every=10)):
         reference = run_reduced(base.replace(signal_norm=mu), record_every=10)
         for key in KEYS:
-            np.testing.assert_allclose(recording.arrays[key], reference.arrays[key], rtol=1e-10, atol=1e-12,
-                                       err_msg=f"{mu} {key}")
+            np.testing.assert_allclose(
+                recording.arrays[key], reference.arrays[key], rtol=1e-10, atol=1e-12, err_msg=f"{mu} {key}"
+            )
 
 
 def test_legacy_generator_keeps_the_d_dimensional_test_set_in_the_reduced_engine():

@@ -22,8 +22,7 @@ NO_TEST_EVENT = FlowEvents(test_loss_tolerance=None)
 
 
 def _small(train="joint", **changes):
-    values = dict(dim=120, n_train=8, seq_len=4, n_test=40, signal_norm=8.0, label_noise=0.25,
-                  train=train)
+    values = dict(dim=120, n_train=8, seq_len=4, n_test=40, signal_norm=8.0, label_noise=0.25, train=train)
     return ProblemParams(**(values | changes))
 
 
@@ -31,13 +30,19 @@ def _small(train="joint", **changes):
 def test_gd_converges_to_the_flow_with_order_one(train):
     problem = reduce_problem(_small(train))
     tau = 2.0
-    flow = integrate_flow(problem, options=FlowOptions(horizon=tau, rtol=1e-12, atol=1e-16, checkpoints=3),
-                          events=NO_TEST_EVENT)
+    flow = integrate_flow(
+        problem, options=FlowOptions(horizon=tau, rtol=1e-12, atol=1e-16, checkpoints=3), events=NO_TEST_EVENT
+    )
     assert flow.arrays["time"][-1] == tau
     reference = flow.arrays["logits_train"][-1]
     sizes = np.array([0.04, 0.02, 0.01, 0.005])
-    errors = [np.abs(descend_reduced(problem, step_size=h, steps=round(tau / h), record_every=10**6)
-                     .arrays["logits_train"][-1] - reference).max() for h in sizes]
+    errors = [
+        np.abs(
+            descend_reduced(problem, step_size=h, steps=round(tau / h), record_every=10**6).arrays["logits_train"][-1]
+            - reference
+        ).max()
+        for h in sizes
+    ]
     order = np.polyfit(np.log(sizes), np.log(errors), 1)[0]
     assert 0.8 <= order <= 1.2, (order, errors)
 
@@ -49,7 +54,7 @@ def _direct_flow(params, data, W0, times):
     gamma = data.train.tokens @ data.nu
 
     def rate(_, y):
-        W, p = y[: d * d].reshape(d, d), y[d * d:]
+        W, p = y[: d * d].reshape(d, d), y[d * d :]
         s, f = attend((X @ (W @ p)).reshape(gamma.shape), gamma)
         v = X.T @ drive(s, gamma, f, data.train.labels).ravel()
         return np.r_[np.outer(v, p).ravel(), W.T @ v]
@@ -57,7 +62,7 @@ def _direct_flow(params, data, W0, times):
     y0 = np.r_[W0.ravel(), np.zeros(d)]
     solution = solve_ivp(rate, (0, times[-1]), y0, method="DOP853", t_eval=times, rtol=1e-12, atol=1e-14)
     assert solution.success
-    return [(y[: d * d].reshape(d, d), y[d * d:]) for y in solution.y.T]
+    return [(y[: d * d].reshape(d, d), y[d * d :]) for y in solution.y.T]
 
 
 def test_conservation_law_and_reduced_state_match_the_direct_flow():
@@ -72,8 +77,15 @@ def test_conservation_law_and_reduced_state_match_the_direct_flow():
     # The reduced state, integrated by the same solver in log time, rebuilds W and p exactly.
     problem = reduce_problem(params, data=data, w0=W0)
     system = FlowSystem(problem)
-    reduced = solve_ivp(system, (0, math.log1p(times[-1])), system.initial(), method="DOP853",
-                        t_eval=np.log1p(times), rtol=1e-12, atol=1e-16)
+    reduced = solve_ivp(
+        system,
+        (0, math.log1p(times[-1])),
+        system.initial(),
+        method="DOP853",
+        t_eval=np.log1p(times),
+        rtol=1e-12,
+        atol=1e-16,
+    )
     X = data.train.tokens.reshape(-1, params.dim)
     Y0 = X @ W0
     for (W, p), y in zip(direct, reduced.y.T):
@@ -81,12 +93,14 @@ def test_conservation_law_and_reduced_state_match_the_direct_flow():
         W_reduced, p_reduced = W0 + X.T @ E @ Y0, Y0.T @ b
         np.testing.assert_allclose(W_reduced, W, atol=1e-8)
         np.testing.assert_allclose(p_reduced, p, atol=1e-8)
-        np.testing.assert_allclose(W_reduced.T @ W_reduced - np.outer(p_reduced, p_reduced), W0.T @ W0,
-                                   atol=1e-8)
+        np.testing.assert_allclose(W_reduced.T @ W_reduced - np.outer(p_reduced, p_reduced), W0.T @ W0, atol=1e-8)
 
     # And the front end's recorded logits are X W p of the direct flow.
-    flow = integrate_flow(problem, options=FlowOptions(horizon=6.0, rtol=1e-11, atol=1e-15, checkpoints=4,
-                                                       first_checkpoint=0.5), events=NO_TEST_EVENT)
+    flow = integrate_flow(
+        problem,
+        options=FlowOptions(horizon=6.0, rtol=1e-11, atol=1e-15, checkpoints=4, first_checkpoint=0.5),
+        events=NO_TEST_EVENT,
+    )
     W, p = direct[-1]
     np.testing.assert_allclose(flow.arrays["logits_train"][-1], (data.train.tokens @ (W @ p)), atol=1e-7)
 
@@ -107,8 +121,12 @@ def test_mpmath_prefix_agrees_with_scipy(train, shape):
 
 def test_mpmath_end_point_is_good_to_more_than_25_digits():
     problem = reduce_problem(_small("joint", n_train=2, seq_len=3, dim=20, n_test=4, signal_norm=3.0))
-    runs = [integrate_flow(problem, options=FlowOptions(horizon=0.5, checkpoints=1, dps=dps),
-                           events=NO_TEST_EVENT, backend="mpmath") for dps in (30, 40)]
+    runs = [
+        integrate_flow(
+            problem, options=FlowOptions(horizon=0.5, checkpoints=1, dps=dps), events=NO_TEST_EVENT, backend="mpmath"
+        )
+        for dps in (30, 40)
+    ]
     with mpmath.workdps(40):
         low, high = ([mpmath.mpf(v) for v in run.stats["final_logits"]] for run in runs)
         worst = max(abs(a - b) / abs(b) for a, b in zip(low, high))
@@ -135,6 +153,10 @@ def test_balanced_setting_reaches_1e6_with_all_noisy_fitted(balanced_flow):
     assert events["test_loss_near_floor"] > events["all_noisy_fitted"]
 
 
+# Two fresh d = 2000 integrations at rtol 1e-10 (half a minute): event roots are also checked
+# in the default run on small problems (tests/numerics/test_engines_roles.py,
+# tests/numerics/test_flow_events.py).
+@pytest.mark.slow
 def test_event_times_are_roots_of_the_event_functions(balanced_flow):
     run = balanced_flow
     params = ProblemParams()
@@ -142,16 +164,16 @@ def test_event_times_are_roots_of_the_event_functions(balanced_flow):
     events = run.stats["events"]
     # Integrate afresh to each event time: the watched quantity sits at its threshold there.
     fitted_at = events["all_noisy_fitted"]
-    end = integrate_flow(problem, options=FlowOptions(horizon=fitted_at, checkpoints=2, rtol=1e-10),
-                         events=NO_TEST_EVENT)
+    end = integrate_flow(
+        problem, options=FlowOptions(horizon=fitted_at, checkpoints=2, rtol=1e-10), events=NO_TEST_EVENT
+    )
     logits = end.arrays["logits_train"][-1]
     s, f = attend(logits, problem.gamma)
     noisy = problem.train.noisy
     assert np.min(problem.train.labels[noisy] * f[noisy]) == pytest.approx(0.0, abs=1e-6)
     sample = int(np.nanargmax(run.arrays["event_attention_time"]))
     at = run.arrays["event_attention_time"][sample]
-    end = integrate_flow(problem, options=FlowOptions(horizon=at, checkpoints=2, rtol=1e-10),
-                         events=NO_TEST_EVENT)
+    end = integrate_flow(problem, options=FlowOptions(horizon=at, checkpoints=2, rtol=1e-10), events=NO_TEST_EVENT)
     s = attend(end.arrays["logits_train"][-1], problem.gamma)[0]
     token = run.arrays["event_attention_token"][sample]
     assert s[sample, token] == pytest.approx(0.9, abs=1e-6)
@@ -209,8 +231,7 @@ def test_methods_agree(method):
     options = dict(horizon=1e3, checkpoints=5, rtol=1e-10, atol=1e-14)
     reference = integrate_flow(problem, options=FlowOptions(**options), events=NO_TEST_EVENT)
     other = integrate_flow(problem, options=FlowOptions(method=method, **options), events=NO_TEST_EVENT)
-    np.testing.assert_allclose(other.arrays["logits_train"], reference.arrays["logits_train"],
-                               rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(other.arrays["logits_train"], reference.arrays["logits_train"], rtol=1e-6, atol=1e-6)
 
 
 def test_implicit_method_on_a_large_state_is_refused():
@@ -219,17 +240,30 @@ def test_implicit_method_on_a_large_state_is_refused():
         integrate_flow(problem, options=FlowOptions(method="BDF"))
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"horizon": 0.0}, "horizon"), ({"method": "Euler"}, "method"), ({"rtol": -1.0}, "rtol"),
-    ({"max_steps": 0}, "max_steps"), ({"dps": 20}, "dps"), ({"checkpoints": 0}, "checkpoints")])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"horizon": 0.0}, "horizon"),
+        ({"method": "Euler"}, "method"),
+        ({"rtol": -1.0}, "rtol"),
+        ({"max_steps": 0}, "max_steps"),
+        ({"dps": 20}, "dps"),
+        ({"checkpoints": 0}, "checkpoints"),
+    ],
+)
 def test_options_are_validated(kwargs, match):
     with pytest.raises(ValueError, match=match):
         FlowOptions(**kwargs)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"attention_level": 1.0}, "attention_level"), ({"test_loss_tolerance": 0.0}, "tolerance"),
-    ({"test_loss_floor": -1.0}, "floor")])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"attention_level": 1.0}, "attention_level"),
+        ({"test_loss_tolerance": 0.0}, "tolerance"),
+        ({"test_loss_floor": -1.0}, "floor"),
+    ],
+)
 def test_events_are_validated(kwargs, match):
     with pytest.raises(ValueError, match=match):
         FlowEvents(**kwargs)

@@ -13,14 +13,17 @@ from theory.params import ProblemParams
 # p = 0 (||mu|| = 1), a test sample misclassified at p = 0 (||mu|| = 10, error tolerance 0).
 @pytest.mark.parametrize("mu, name", [(1.0, "all_clean_fitted"), (10.0, "test_error_within_tolerance")])
 def test_outcome_events_agree_with_the_checkpoints(mu, name):
-    params = ProblemParams(n_train=6, seq_len=4, dim=300, n_test=80, signal_norm=mu, init="gaussian",
-                           draw="latent", seed=1)
+    params = ProblemParams(
+        n_train=6, seq_len=4, dim=300, n_test=80, signal_norm=mu, init="gaussian", draw="latent", seed=1
+    )
     options = FlowOptions(horizon=1e4, checkpoints=200, rtol=1e-9, atol=1e-12)
     run = run_flow(params, options=options, events=FlowEvents(test_error_tolerance=0.0))
     times, events = run.arrays["time"], run.stats["events"]
     assert events[name] is not None and events[name] > 0
-    for name, holds in (("all_clean_fitted", run.arrays["train_acc_clean"] >= 1),
-                        ("test_error_within_tolerance", run.arrays["test_acc"] >= 1)):
+    for name, holds in (
+        ("all_clean_fitted", run.arrays["train_acc_clean"] >= 1),
+        ("test_error_within_tolerance", run.arrays["test_acc"] >= 1),
+    ):
         first = events[name]
         if first is None:
             assert not holds.any(), name

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from numerics.attention import forward, mean_loss
 from numerics.data import initial_weights, make_data
@@ -27,10 +28,21 @@ def test_gradients_equal_central_finite_differences(seed, n, T, d):
     tokens, labels, nu, W, p = _instance(seed, n, T, d)
     _, grad_W, grad_p = loss_and_grads(W, p, tokens, labels, nu)
     eps = 1e-6
-    fd_p = np.array([(_loss(W, p + eps * e, tokens, labels, nu) - _loss(W, p - eps * e, tokens, labels, nu))
-                     / (2 * eps) for e in np.eye(d)])
-    fd_W = np.array([[(_loss(W + eps * E, p, tokens, labels, nu) - _loss(W - eps * E, p, tokens, labels, nu))
-                      / (2 * eps) for E in _units(d, i)] for i in range(d)])
+    fd_p = np.array(
+        [
+            (_loss(W, p + eps * e, tokens, labels, nu) - _loss(W, p - eps * e, tokens, labels, nu)) / (2 * eps)
+            for e in np.eye(d)
+        ]
+    )
+    fd_W = np.array(
+        [
+            [
+                (_loss(W + eps * E, p, tokens, labels, nu) - _loss(W - eps * E, p, tokens, labels, nu)) / (2 * eps)
+                for E in _units(d, i)
+            ]
+            for i in range(d)
+        ]
+    )
     np.testing.assert_allclose(grad_p, fd_p, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(grad_W, fd_W, rtol=1e-6, atol=1e-9)
 
@@ -61,13 +73,15 @@ def test_engine_equals_naive_step_loop(train, custom_w):
         q = p if W is None else W @ p
         if k in rec.arrays["step"]:
             checkpoint_logits.append(data.test.tokens @ q)
-        W_next, p_next, loss = gd_step(W, p, data.train.tokens, data.train.labels, data.nu,
-                                       params.step_size, train=train)
+        W_next, p_next, loss = gd_step(
+            W, p, data.train.tokens, data.train.labels, data.nu, params.step_size, train=train
+        )
         losses.append(loss)
         W, p = W_next, p_next
     np.testing.assert_allclose(rec.arrays["step_loss"], losses, rtol=1e-12)
     assert rec.arrays["step"].tolist() == [0, 7, 14, 21, 28, 35, 40]
     from numerics.attention import attend
+
     gamma_test = data.test.tokens @ data.nu
     expected_test_loss = [mean_loss(attend(z, gamma_test)[1], data.test.labels) for z in checkpoint_logits]
     np.testing.assert_allclose(rec.arrays["test_loss"], expected_test_loss, rtol=1e-12)
@@ -86,18 +100,28 @@ def test_overflowing_run_is_reported_not_returned_as_numbers():
         run_direct(params, w0=w0)
 
 
-@pytest.mark.parametrize("w0, fragment", [
-    (np.zeros((3, 4)), r"shape \(3, 4\): must be \(4, 4\)"),
-    (np.full((4, 4), np.nan), "16 non-finite entries"),
-    (np.array([["a"] * 4] * 4), "must be real numbers"),
-])
+@pytest.mark.parametrize(
+    "w0, fragment",
+    [
+        (np.zeros((3, 4)), r"shape \(3, 4\): must be \(4, 4\)"),
+        (np.full((4, 4), np.nan), "16 non-finite entries"),
+        (np.array([["a"] * 4] * 4), "must be real numbers"),
+    ],
+)
 def test_initial_weights_are_validated(w0, fragment):
     with pytest.raises(ValueError, match=fragment):
         check_initial_weights(w0, 4)
 
 
+# A reference (about a minute of d = 2000 direct GD): the default run checks the same numbers
+# on the reduced engine (tests/numerics/test_reference_settings.py) and the direct engine
+# against the reduced one on small instances.
+@pytest.mark.slow
 def test_balanced_official_reference_run():
-    """The paper's balanced setting (official code, default configuration): official layout, seed 42, d = 2000, ||mu|| = 20 -> train 1.0, test 0.996."""
+    """The paper's balanced setting (official code, default configuration).
+
+    Official layout, seed 42, d = 2000, ||mu|| = 20 -> train 1.0, test 0.996.
+    """
     rec = run_direct(ProblemParams(layout="official"), record_every=100)
     assert rec.arrays["train_acc"][-1] == 1.0
     assert rec.arrays["test_acc"][-1] == 0.996

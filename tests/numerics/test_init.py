@@ -19,7 +19,7 @@ def test_gaussian_has_the_uniform_variance():
     w = initial_weights(ProblemParams(dim=600, init="gaussian"))
     # Var U(-a, a) = a^2 / 3 with a = 1/sqrt(d); 360 000 entries: relative error ~ 0.24 %.
     assert abs(w.var() * 3 * 600 - 1) < 0.01
-    assert abs(np.mean(w**4) / w.var() ** 2 - 3) < 0.05      # Gaussian kurtosis (uniform: 1.8)
+    assert abs(np.mean(w**4) / w.var() ** 2 - 3) < 0.05  # Gaussian kurtosis (uniform: 1.8)
 
 
 def test_init_seed_moves_w0_only():
@@ -30,10 +30,16 @@ def test_init_seed_moves_w0_only():
     np.testing.assert_array_equal(make_data(base).train.tokens, make_data(other).train.tokens)
 
 
-@pytest.mark.parametrize("changes, word", [
-    ({"init": "normal"}, "init='normal'"), ({"draw": "half"}, "draw='half'"),
-    ({"init_seed": -1}, "init_seed=-1"), ({"draw": "latent"}, "init='gaussian'"),
-    ({"draw": "latent", "init": "gaussian", "layout": "official"}, "layout='official'")])
+@pytest.mark.parametrize(
+    "changes, word",
+    [
+        ({"init": "normal"}, "init='normal'"),
+        ({"draw": "half"}, "draw='half'"),
+        ({"init_seed": -1}, "init_seed=-1"),
+        ({"draw": "latent"}, "init='gaussian'"),
+        ({"draw": "latent", "init": "gaussian", "layout": "official"}, "layout='official'"),
+    ],
+)
 def test_bad_values_are_named(changes, word):
     with pytest.raises(ValueError, match=word.replace("(", r"\(")):
         ProblemParams(**changes)

@@ -14,8 +14,18 @@ from theory.params import ProblemParams
 
 @pytest.mark.parametrize("train,relevant_tokens", [("p_only", 1), ("joint", 1), ("p_only", 2)])
 def test_engines_sum_s_over_the_steps_before_each_checkpoint(train, relevant_tokens):
-    params = ProblemParams(dim=30, signal_norm=5.0, n_train=8, n_test=10, steps=25, step_size=0.05,
-                           train=train, label_noise=0.25, relevant_tokens=relevant_tokens, weak_tokens=relevant_tokens)
+    params = ProblemParams(
+        dim=30,
+        signal_norm=5.0,
+        n_train=8,
+        n_test=10,
+        steps=25,
+        step_size=0.05,
+        train=train,
+        label_noise=0.25,
+        relevant_tokens=relevant_tokens,
+        weak_tokens=relevant_tokens,
+    )
     data = make_data(params)
     every_step = run_direct(params, data=data, record_every=1).arrays
     s = every_step["attention_train"]

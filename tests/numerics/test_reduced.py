@@ -4,7 +4,8 @@ import dataclasses
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from numerics.data import initial_weights, make_data
 from numerics.gd import gd_step, run_direct
@@ -24,19 +25,34 @@ def _direct_state(params, data, w0, steps):
     W = w0 if w0 is not None else (initial_weights(params) if params.train == "joint" else None)
     p = np.zeros(params.dim)
     for _ in range(steps):
-        W, p, _ = gd_step(W, p, data.train.tokens, data.train.labels, data.nu, params.step_size,
-                          train=params.train)
+        W, p, _ = gd_step(W, p, data.train.tokens, data.train.labels, data.nu, params.step_size, train=params.train)
     return W, p
 
 
 @settings(max_examples=30)
-@given(seed=st.integers(0, 2**31 - 1), d=st.integers(5, 200), T=st.integers(3, 10),
-       n=st.integers(2, 6), train=st.sampled_from(["joint", "p_only"]),
-       custom_w=st.booleans(), step_size=st.floats(0.01, 0.5), steps=st.integers(1, 40))
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    d=st.integers(5, 200),
+    T=st.integers(3, 10),
+    n=st.integers(2, 6),
+    train=st.sampled_from(["joint", "p_only"]),
+    custom_w=st.booleans(),
+    step_size=st.floats(0.01, 0.5),
+    steps=st.integers(1, 40),
+)
 def test_reduced_equals_direct_on_random_instances(seed, d, T, n, train, custom_w, step_size, steps):
-    params = ProblemParams(dim=d, seq_len=T, n_train=n, n_test=7, seed=seed, train=train,
-                           step_size=step_size, steps=steps, signal_norm=float(d) ** 0.5,
-                           label_noise=0.25)
+    params = ProblemParams(
+        dim=d,
+        seq_len=T,
+        n_train=n,
+        n_test=7,
+        seed=seed,
+        train=train,
+        step_size=step_size,
+        steps=steps,
+        signal_norm=float(d) ** 0.5,
+        label_noise=0.25,
+    )
     data = make_data(params)
     w0 = np.random.default_rng(seed).standard_normal((d, d)) / np.sqrt(d) if custom_w else None
     direct = run_direct(params, data=data, w0=w0, record_every=3)
@@ -67,8 +83,7 @@ def test_reduced_equals_direct_on_random_instances(seed, d, T, n, train, custom_
 
 def test_long_run_over_many_buffer_flushes_matches_direct():
     # 200 steps cross the rank-one buffer many times; losses must stay equal to 1e-12.
-    params = ProblemParams(dim=60, seq_len=5, n_train=8, n_test=20, steps=200, step_size=0.05,
-                           signal_norm=6.0)
+    params = ProblemParams(dim=60, seq_len=5, n_train=8, n_test=20, steps=200, step_size=0.05, signal_norm=6.0)
     data = make_data(params)
     direct, reduced = run_direct(params, data=data), run_reduced(params, data=data)
     np.testing.assert_allclose(reduced.arrays["step_loss"], direct.arrays["step_loss"], rtol=1e-12)
@@ -140,8 +155,9 @@ def test_subspace_test_set_has_the_law_of_the_d_dimensional_draw(train):
 def test_subspace_and_d_dimensional_test_sets_agree_statistically():
     # Same training run; the two test sets are different draws of the same law, so the test
     # losses of 4000 samples agree within a few standard errors.
-    params = ProblemParams(dim=400, seq_len=5, n_train=10, n_test=4000, signal_norm=8.0,
-                           steps=300, step_size=0.05, test_seed=7)
+    params = ProblemParams(
+        dim=400, seq_len=5, n_train=10, n_test=4000, signal_norm=8.0, steps=300, step_size=0.05, test_seed=7
+    )
     reduced = run_reduced(params, record_every=100)
     direct = run_direct(params, data=make_data(params), record_every=100)
     np.testing.assert_allclose(reduced.arrays["step_loss"], direct.arrays["step_loss"], rtol=1e-10)
@@ -183,8 +199,10 @@ def test_huge_step_freezes_both_engines_alike():
     np.testing.assert_allclose(reduced.arrays["step_loss"], direct.arrays["step_loss"], rtol=1e-10)
 
 
-@pytest.mark.parametrize("kwargs, match", [({"steps": -1}, "steps"), ({"step_size": 0.0}, "step_size"),
-                                           ({"step_size": float("nan")}, "step_size")])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [({"steps": -1}, "steps"), ({"step_size": 0.0}, "step_size"), ({"step_size": float("nan")}, "step_size")],
+)
 def test_descend_rejects_bad_arguments(kwargs, match):
     problem = reduce_problem(ProblemParams(dim=10, seq_len=3, n_train=2, n_test=2))
     arguments = {"steps": 3, "step_size": 0.1} | kwargs
@@ -194,8 +212,9 @@ def test_descend_rejects_bad_arguments(kwargs, match):
 
 def test_non_finite_test_logits_end_the_run_with_a_status():
     problem = reduce_problem(ProblemParams(dim=20, seq_len=3, n_train=4, n_test=3))
-    broken = dataclasses.replace(problem, test=dataclasses.replace(
-        problem.test, basis=np.full_like(problem.test.basis, np.inf)))
+    broken = dataclasses.replace(
+        problem, test=dataclasses.replace(problem.test, basis=np.full_like(problem.test.basis, np.inf))
+    )
     run = descend_reduced(broken, step_size=0.1, steps=5, record_every=1, throw=False)
     assert run.status is Status.NONFINITE and run.message == "non-finite test logits at step 0"
     assert run.arrays["step"].size == 0

@@ -27,8 +27,22 @@ from verify.commands import COMMANDS
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RUN = ("run", "--n-test", "50", "--steps", "150", "--quiet")
 #: Two cells that keep two workers busy for a few seconds each.
-SWEEP = ("sweep", "--axis", "dim=100,200", "--axis", "signal_norm=2", "--steps", "20000", "--n-test", "20",
-         "--chunk-size", "1", "--workers", "2", "--quiet")
+SWEEP = (
+    "sweep",
+    "--axis",
+    "dim=100,200",
+    "--axis",
+    "signal_norm=2",
+    "--steps",
+    "20000",
+    "--n-test",
+    "20",
+    "--chunk-size",
+    "1",
+    "--workers",
+    "2",
+    "--quiet",
+)
 
 
 def _env() -> dict[str, str]:
@@ -38,8 +52,15 @@ def _env() -> dict[str, str]:
 
 
 def _start(argv, cwd: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "verify.cli", *argv], cwd=cwd, env=_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "verify.cli", *argv],
+        cwd=cwd,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def _finish(process: subprocess.Popen) -> tuple[int, str]:
@@ -90,7 +111,11 @@ def test_verify_racing_run_overwrite_keeps_report_and_trajectory_together(tmp_pa
     from verify.trajectory import Trajectory
 
     report = json.loads((out / "report.json").read_text())
-    assert report["params"] == Trajectory.load(out).params.to_dict() == _params(out) | {"test_seed": None, "init_seed": None}
+    assert (
+        report["params"]
+        == Trajectory.load(out).params.to_dict()
+        == _params(out) | {"test_seed": None, "init_seed": None}
+    )
 
 
 def _children(pid: int) -> set[int]:
@@ -120,20 +145,29 @@ def _wait_for_workers(process: subprocess.Popen, count: int) -> set[int]:
     """The sweep's worker processes once ``count`` of them run (the resource tracker is not one)."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
-        workers = {pid for pid in _children(process.pid)
-                   if b"resource_tracker" not in (Path("/proc") / str(pid) / "cmdline").read_bytes()}
+        workers = {
+            pid
+            for pid in _children(process.pid)
+            if b"resource_tracker" not in (Path("/proc") / str(pid) / "cmdline").read_bytes()
+        }
         if len(workers) >= count:
             return workers
         time.sleep(0.05)
     raise AssertionError(f"the sweep did not start {count} workers: {process.communicate()}")
 
 
-needs_linux_sweep = pytest.mark.skipif("sweep" not in COMMANDS or not sys.platform.startswith("linux"),
-                                       reason="needs benign-attn sweep and /proc")
+needs_linux_sweep = pytest.mark.skipif(
+    "sweep" not in COMMANDS or not sys.platform.startswith("linux"), reason="needs benign-attn sweep and /proc"
+)
 
 
 @needs_linux_sweep
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+@pytest.mark.parametrize(
+    "sig",
+    # SIGKILL (no handler runs) in the default run; SIGTERM, the same path after a handler, in the slow one.
+    [pytest.param(signal.SIGTERM, marks=pytest.mark.slow), signal.SIGKILL],
+    ids=["SIGTERM", "SIGKILL"],
+)
 def test_killing_the_sweep_parent_takes_its_workers_and_resume_cleans_up(tmp_path, sig):
     out = tmp_path / "sw"
     process = _start([*SWEEP, "--out", str(out)], tmp_path)

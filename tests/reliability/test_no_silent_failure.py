@@ -4,7 +4,8 @@ Cheap properties run ``settings.default.max_examples`` examples of the active pr
 (``HYPOTHESIS_PROFILE=ci``: 2 000, ``thorough``: 10 000); properties that train a model run a
 twentieth of that (at least 10).
 
-Paper: the model (softmax attention, logistic loss, GD on (W, p)); derivations/model_loss.py, gradients.py, joint_flow.py.
+Paper: the model (softmax attention, logistic loss, GD on (W, p)); derivations/model_loss.py, gradients.py,
+joint_flow.py.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import functools
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from numerics.attention import attend, drive, mean_loss
@@ -43,8 +45,7 @@ def test_softmax_is_a_distribution_for_every_finite_logit(z):
     assert s[np.argmax(z)] >= 1 / z.size - 1e-15
 
 
-@given(arrays(np.float64, st.integers(1, 10), elements=st.floats(-1e12, 1e12)),
-       st.floats(-1e12, 1e12))
+@given(arrays(np.float64, st.integers(1, 10), elements=st.floats(-1e12, 1e12)), st.floats(-1e12, 1e12))
 def test_softmax_shift_invariance(z, shift):
     # Exact when the shift loses no digits of the gaps: both are on a grid of 2^-10.
     z, shift = np.round(z * 1024) / 1024, round(shift * 1024) / 1024
@@ -64,8 +65,10 @@ def test_loss_and_weight_finite_for_every_margin(m):
 @st.composite
 def _logits_and_scores(draw):
     shape = draw(st.tuples(st.integers(1, 5), st.integers(3, 6)))
-    return (draw(arrays(np.float64, shape, elements=any_finite)),
-            draw(arrays(np.float64, shape, elements=st.floats(-1e150, 1e150))))
+    return (
+        draw(arrays(np.float64, shape, elements=any_finite)),
+        draw(arrays(np.float64, shape, elements=st.floats(-1e150, 1e150))),
+    )
 
 
 @given(_logits_and_scores(), st.integers(0, 2**32 - 1))
@@ -79,8 +82,13 @@ def test_attention_loss_and_drive_finite_for_extreme_logits(z_gamma, seed):
 
 
 @EXPENSIVE
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 5), T=st.integers(3, 5), d=st.integers(2, 6),
-       log_scale=st.floats(-3, 150))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(2, 5),
+    T=st.integers(3, 5),
+    d=st.integers(2, 6),
+    log_scale=st.floats(-3, 150),
+)
 def test_gradients_finite_or_the_logits_are_not(seed, n, T, d, log_scale):
     """At any scale of (W, p), either the logits overflow (which the engines report) or the
     loss and both gradients are finite."""
@@ -96,19 +104,26 @@ def test_gradients_finite_or_the_logits_are_not(seed, n, T, d, log_scale):
         assert np.all(np.isfinite(grad_p)) or not np.all(np.isfinite(W))
 
 
-def _small_params(*, step_size=st.floats(1e-3, 1e300), signal_norm=st.floats(0.01, 1e3),
-                  steps=st.integers(0, 12)):
+def _small_params(*, step_size=st.floats(1e-3, 1e300), signal_norm=st.floats(0.01, 1e3), steps=st.integers(0, 12)):
     return st.builds(
         ProblemParams,
-        n_train=st.integers(2, 8), seq_len=st.integers(3, 5), dim=st.integers(3, 8),
-        signal_norm=signal_norm, rho=st.floats(0.001, 0.999), label_noise=st.floats(0, 0.49),
-        n_test=st.integers(1, 6), seed=st.integers(0, 2**32 - 1), steps=steps, step_size=step_size,
-        train=st.sampled_from(["joint", "p_only"]), layout=st.sampled_from(["independent", "official"]))
+        n_train=st.integers(2, 8),
+        seq_len=st.integers(3, 5),
+        dim=st.integers(3, 8),
+        signal_norm=signal_norm,
+        rho=st.floats(0.001, 0.999),
+        label_noise=st.floats(0, 0.49),
+        n_test=st.integers(1, 6),
+        seed=st.integers(0, 2**32 - 1),
+        steps=steps,
+        step_size=step_size,
+        train=st.sampled_from(["joint", "p_only"]),
+        layout=st.sampled_from(["independent", "official"]),
+    )
 
 
 small_params = _small_params()
-moderate_params = _small_params(step_size=st.floats(1e-3, 5), signal_norm=st.floats(0.1, 50),
-                                steps=st.integers(1, 12))
+moderate_params = _small_params(step_size=st.floats(1e-3, 5), signal_norm=st.floats(0.1, 50), steps=st.integers(1, 12))
 
 
 @pytest.mark.parametrize("engine", [run_direct, run_reduced], ids=["direct", "reduced"])
@@ -135,8 +150,7 @@ def _mirror(data):
         tokens[..., [0, 1]] = tokens[..., [1, 0]]
         return dc.replace(split, tokens=tokens, labels=-split.labels, true_labels=-split.true_labels)
 
-    return dc.replace(data, train=swap(data.train), test=swap(data.test), mu1=data.mu2.copy(),
-                      mu2=data.mu1.copy())
+    return dc.replace(data, train=swap(data.train), test=swap(data.test), mu1=data.mu2.copy(), mu2=data.mu1.copy())
 
 
 @EXPENSIVE
@@ -158,13 +172,27 @@ def test_swapping_the_classes_mirrors_the_trajectory(params, w_seed):
     a = run_direct(params, data=data, w0=w0, record_every=1, throw=False)
     b = run_direct(params, data=mirrored, w0=w0[np.ix_(perm, perm)], record_every=1, throw=False)
     assert a.status == b.status
-    for name in ("logits_train", "attention_train", "train_loss", "test_loss", "train_acc", "test_acc",
-                 "step_loss", "test_attention_roles"):
+    for name in (
+        "logits_train",
+        "attention_train",
+        "train_loss",
+        "test_loss",
+        "train_acc",
+        "test_acc",
+        "step_loss",
+        "test_attention_roles",
+    ):
         np.testing.assert_allclose(b.arrays[name], a.arrays[name], rtol=1e-9, atol=1e-12, err_msg=name)
 
 
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 6), T=st.integers(3, 5), d=st.integers(2, 6),
-       sample=st.integers(0, 5), scale=st.floats(0, 3))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(2, 6),
+    T=st.integers(3, 5),
+    d=st.integers(2, 6),
+    sample=st.integers(0, 5),
+    scale=st.floats(0, 3),
+)
 def test_a_label_flip_changes_only_its_own_sample(seed, n, T, d, sample, scale):
     """Flipping y_i leaves every attention weight, every output f and the drive of every other
     sample bitwise equal; c_i is multiplied by -e^{y_i f_i}, the loss moves by y_i f_i / n and
@@ -202,15 +230,15 @@ def test_reduced_and_direct_engines_agree(params, custom_w):
     Paper: derivations/joint_flow.py (exact reduced discrete GD).
     """
     data = make_data(params)
-    w0 = np.random.default_rng(params.seed).standard_normal((params.dim, params.dim)) / params.dim \
-        if custom_w else None
+    w0 = np.random.default_rng(params.seed).standard_normal((params.dim, params.dim)) / params.dim if custom_w else None
     direct = run_direct(params, data=data, w0=w0, record_every=3, throw=False)
     reduced = run_reduced(params, data=data, w0=w0, record_every=3, throw=False)
     assert direct.status == reduced.status
     assume(direct.status is Status.SUCCESS)
     scale = max(1.0, float(np.abs(direct.arrays["logits_train"]).max()))
-    np.testing.assert_allclose(reduced.arrays["logits_train"], direct.arrays["logits_train"],
-                               rtol=1e-7, atol=1e-9 * scale)
+    np.testing.assert_allclose(
+        reduced.arrays["logits_train"], direct.arrays["logits_train"], rtol=1e-7, atol=1e-9 * scale
+    )
     np.testing.assert_allclose(reduced.arrays["step_loss"], direct.arrays["step_loss"], rtol=1e-7, atol=1e-10)
 
 

@@ -49,8 +49,24 @@ def _arrays(run: Path) -> dict[str, np.ndarray]:
         return {name: archive[name] for name in archive.files}
 
 
-_DAMAGE = st.sampled_from(["nan", "inf", "-inf", "negative", "huge", "flatten", "truncate", "transpose",
-                           "as_strings", "as_bool", "as_int", "empty", "drop", "scalar"])
+_DAMAGE = st.sampled_from(
+    [
+        "nan",
+        "inf",
+        "-inf",
+        "negative",
+        "huge",
+        "flatten",
+        "truncate",
+        "transpose",
+        "as_strings",
+        "as_bool",
+        "as_int",
+        "empty",
+        "drop",
+        "scalar",
+    ]
+)
 
 
 def _damaged(array: np.ndarray, damage: str, where: float) -> np.ndarray | None:
@@ -94,11 +110,34 @@ def _assert_trustworthy(trajectory: Trajectory) -> None:
 
 
 @settings(max_examples=FILE_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(names=st.lists(st.sampled_from(sorted(["time", "step", "step_loss", "train_loss", "test_loss", "train_acc",
-                                              "test_acc", "train_acc_clean", "attention_train", "logits_train",
-                                              "noisy", "train_labels", "train_true_labels"])),
-                      min_size=1, max_size=3, unique=True),
-       damages=st.lists(_DAMAGE, min_size=3, max_size=3), where=st.floats(0, 1))
+@given(
+    names=st.lists(
+        st.sampled_from(
+            sorted(
+                [
+                    "time",
+                    "step",
+                    "step_loss",
+                    "train_loss",
+                    "test_loss",
+                    "train_acc",
+                    "test_acc",
+                    "train_acc_clean",
+                    "attention_train",
+                    "logits_train",
+                    "noisy",
+                    "train_labels",
+                    "train_true_labels",
+                ]
+            )
+        ),
+        min_size=1,
+        max_size=3,
+        unique=True,
+    ),
+    damages=st.lists(_DAMAGE, min_size=3, max_size=3),
+    where=st.floats(0, 1),
+)
 def test_a_damaged_run_is_refused_in_one_line_or_trustworthy(saved_run, tmp_path_factory, names, damages, where):
     run = tmp_path_factory.mktemp("damaged")
     for name in ("trajectory.json",):
@@ -120,8 +159,11 @@ def test_a_damaged_run_is_refused_in_one_line_or_trustworthy(saved_run, tmp_path
 
 
 @settings(max_examples=FILE_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(target=st.sampled_from(["trajectory.json", "trajectory.npz"]), data=st.binary(max_size=400),
-       keep=st.integers(0, 4000))
+@given(
+    target=st.sampled_from(["trajectory.json", "trajectory.npz"]),
+    data=st.binary(max_size=400),
+    keep=st.integers(0, 4000),
+)
 def test_random_bytes_in_a_run_file_are_refused_in_one_line(saved_run, tmp_path_factory, target, data, keep):
     run = tmp_path_factory.mktemp("garbage")
     for name in ("trajectory.json", "trajectory.npz"):
@@ -140,7 +182,8 @@ def test_random_bytes_in_a_run_file_are_refused_in_one_line(saved_run, tmp_path_
 _JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
-    max_leaves=20)
+    max_leaves=20,
+)
 
 
 @settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -178,10 +221,17 @@ def test_a_claim_is_exclusive_released_and_leaves_no_file(tmp_path):
 
 def test_a_claim_left_by_a_killed_process_is_not_stale(tmp_path):
     target = tmp_path / "out"
-    holder = subprocess.Popen([sys.executable, "-c",
-                               "import sys, time; from verify.claims import claim\n"
-                               f"with claim({str(target)!r}):\n print('held', flush=True); time.sleep(60)"],
-                              env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)), stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from verify.claims import claim\n"
+            f"with claim({str(target)!r}):\n print('held', flush=True); time.sleep(60)",
+        ],
+        env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert holder.stdout.readline().strip() == "held"
     with pytest.raises(ValueError, match=rf"\(process {holder.pid}\)"):
         with claim(target):
@@ -205,8 +255,14 @@ def test_claims_wait_for_no_missing_parent(tmp_path):
 
 
 def _cli(argv, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "verify.cli", *argv], cwd=cwd, capture_output=True, text=True,
-                          env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)), timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "verify.cli", *argv],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)),
+        timeout=300,
+    )
 
 
 def test_verify_writes_only_where_asked_and_both_reports_at_once(tmp_path, saved_run):
@@ -238,10 +294,28 @@ def _umask() -> int:
 
 
 def test_sigterm_ends_a_run_like_ctrl_c(tmp_path):
-    process = subprocess.Popen([sys.executable, "-m", "verify.cli", "run", "--dim", "300", "--steps", "3000",
-                                "--n-test", "100", "--quiet", "--out", str(tmp_path / "out")],
-                               cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "verify.cli",
+            "run",
+            "--dim",
+            "300",
+            "--steps",
+            "3000",
+            "--n-test",
+            "100",
+            "--quiet",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        cwd=tmp_path,
+        env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not lock_path(tmp_path / "out").exists():
         time.sleep(0.02)  # the run holds its claim: it is past start-up

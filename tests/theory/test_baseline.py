@@ -19,7 +19,7 @@ from theory import symbols as sym
 from theory.params import ProblemParams
 
 N_TEST = 20_000  # standard error of an accuracy near 0.9: about 0.002
-Z = 4.0          # tolerance in standard errors (a false failure about 6e-5 of the time)
+Z = 4.0  # tolerance in standard errors (a false failure about 6e-5 of the time)
 
 
 def untrained_outputs(params: ProblemParams) -> tuple[np.ndarray, np.ndarray]:
@@ -34,8 +34,9 @@ def untrained_outputs(params: ProblemParams) -> tuple[np.ndarray, np.ndarray]:
 
 @pytest.mark.parametrize("seq_len,signal_norm,rho", [(8, 5.0, 0.1), (8, 10.0, 0.3), (4, 2.0, 0.5), (3, 1.0, 0.1)])
 def test_untrained_accuracy_mean_and_variance_match_the_closed_form(seq_len, signal_norm, rho):
-    params = ProblemParams(n_train=4, n_test=N_TEST, seq_len=seq_len, dim=16, signal_norm=signal_norm, rho=rho,
-                           label_noise=0.0, seed=7)
+    params = ProblemParams(
+        n_train=4, n_test=N_TEST, seq_len=seq_len, dim=16, signal_norm=signal_norm, rho=rho, label_noise=0.0, seed=7
+    )
     f, labels = untrained_outputs(params)
     predicted = bounds.BASELINE_TEST_ACCURACY.stable(signal_norm=signal_norm, seq_len=seq_len)
     accuracy = float(np.mean(np.sign(f) == labels))

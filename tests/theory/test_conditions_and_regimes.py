@@ -61,7 +61,9 @@ def test_missing_constant_is_never_filled_in():
     assert margin.lhs is None and margin.margin is None
 
 
-@pytest.mark.parametrize("dim,norm,expected", [(2000, 20.0, "benign"), (4500, 5.0, "harmful"), (1000, 80.0, "not_overfitting")])
+@pytest.mark.parametrize(
+    "dim,norm,expected", [(2000, 20.0, "benign"), (4500, 5.0, "harmful"), (1000, 80.0, "not_overfitting")]
+)
 def test_regimes_with_user_constants(dim, norm, expected):
     # Constants chosen by hand so the paper's three settings fall in their reported regimes:
     # n SNR^2 = 4 <= 5 (benign), 128 >= 20 (clean); |mu| = 5 < 2.5 * 4500^(1/4) = 20.6 (harmful).
@@ -89,12 +91,15 @@ def test_partial_constants_name_what_is_still_missing():
     assert prediction.missing_constants == ("C_clean", "C_harm")
 
 
-@pytest.mark.parametrize("constants,match", [
-    ({"C_unknown": 1}, "unknown constant"),
-    ({"C_benign": 30, "C_clean": 10}, "C_benign <= C_clean"),
-    ({"C_harm": 0}, "must be > 0"),
-    ({"C_harm": "2**10"}, "must be a decimal"),
-])
+@pytest.mark.parametrize(
+    "constants,match",
+    [
+        ({"C_unknown": 1}, "unknown constant"),
+        ({"C_benign": 30, "C_clean": 10}, "C_benign <= C_clean"),
+        ({"C_harm": 0}, "must be > 0"),
+        ({"C_harm": "2**10"}, "must be a decimal"),
+    ],
+)
 def test_bad_constants_are_rejected_with_the_rule(constants, match):
     with pytest.raises(ValueError, match=match):
         predict(ProblemParams(), constants)

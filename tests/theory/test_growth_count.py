@@ -42,7 +42,9 @@ def test_paper_count_is_exact_for_one_more_token(seq_len):
     # g with log T is the exact function for T + 1 tokens (one over T equal competitors).
     for gap in GAPS:
         s = top_weight(seq_len + 1, gap)
-        assert bounds.GROWTH_G_DERIVATIVE.stable(seq_len=seq_len, gap=gap) == pytest.approx(1 / (s * (1 - s)), rel=1e-12)
+        assert bounds.GROWTH_G_DERIVATIVE.stable(seq_len=seq_len, gap=gap) == pytest.approx(
+            1 / (s * (1 - s)), rel=1e-12
+        )
 
 
 @pytest.mark.parametrize("seq_len", [3, 4, 8])
@@ -57,6 +59,7 @@ def test_target_gap_reaches_the_target_error_in_an_actual_softmax(seq_len):
 
 def simulate_gap(seq_len: int, drive: float, gap0: float, horizon: float, steps: int = 20000) -> float:
     """RK4 of dx/dtau = c s(1 - s), s the softmax weight of the top token among T tokens."""
+
     def rate(x: float) -> float:
         s = top_weight(seq_len, x)
         return drive * s * (1.0 - s)

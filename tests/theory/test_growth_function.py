@@ -104,7 +104,9 @@ def test_growth_difference_has_no_cancellation(count, low, width):
     with mpmath.workdps(50):
         reference = mp_growth(mpmath.mpf(high), count) - mp_growth(mpmath.mpf(low), count)
     assert gr.growth_difference(high, low, count) == pytest.approx(float(reference), rel=1e-12)
-    assert gr.log_growth_difference(high, low, count) == pytest.approx(float(mpmath.log(reference)), rel=1e-12, abs=1e-12)
+    assert gr.log_growth_difference(high, low, count) == pytest.approx(
+        float(mpmath.log(reference)), rel=1e-12, abs=1e-12
+    )
 
 
 def test_gap_follows_the_growth_law_in_a_simulated_flow():

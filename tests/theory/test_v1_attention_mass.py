@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from theory.attention_mass import (ATTENTION_MASS, EQ9_CLEAN_DOMINATES, EQ10_BALANCE_LOWER, EQ10_BALANCE_UPPER,
-                                   EXISTENCE_WINDOW_LOWER, EXISTENCE_WINDOW_UPPER, MASS_RULE)
+from theory.attention_mass import (
+    ATTENTION_MASS,
+    EQ9_CLEAN_DOMINATES,
+    EQ10_BALANCE_LOWER,
+    EQ10_BALANCE_UPPER,
+    EXISTENCE_WINDOW_LOWER,
+    EXISTENCE_WINDOW_UPPER,
+    MASS_RULE,
+)
 from theory.params import ProblemParams
 from theory.records import Status, Tag
 from theory.registry import get
@@ -21,8 +28,11 @@ def test_open_conditions_need_their_constant_and_the_measured_quantities():
     assert EQ9_CLEAN_DOMINATES.evaluate(params, {"C_eq9": 1}, supplied=supplied).status is Status.HOLDS
     assert EQ9_CLEAN_DOMINATES.evaluate(params, {"C_eq9": 2}, supplied=supplied).status is Status.FAILS
     # Eq. 10 is two-sided around the tau = 0 balance 1.
-    for balance, lower, upper in ((1.0, Status.HOLDS, Status.HOLDS), (3.0, Status.HOLDS, Status.FAILS),
-                                  (0.25, Status.FAILS, Status.HOLDS)):
+    for balance, lower, upper in (
+        (1.0, Status.HOLDS, Status.HOLDS),
+        (3.0, Status.HOLDS, Status.FAILS),
+        (0.25, Status.FAILS, Status.HOLDS),
+    ):
         values = {"class_balance": balance}
         assert EQ10_BALANCE_LOWER.evaluate(params, {"C_eq10": 2}, supplied=values).status is lower
         assert EQ10_BALANCE_UPPER.evaluate(params, {"C_eq10": 2}, supplied=values).status is upper
@@ -31,8 +41,10 @@ def test_open_conditions_need_their_constant_and_the_measured_quantities():
     assert MASS_RULE.evaluate(params, {"C_mass": 1}, supplied={"mass_ratio": 0.78}).status is Status.FAILS
 
 
-@pytest.mark.parametrize("scale,inside,regime", [(0.001, (False, True), "not overfitting"),
-                                                 (0.06, (True, True), "benign"), (1.0, (True, False), "harmful")])
+@pytest.mark.parametrize(
+    "scale,inside,regime",
+    [(0.001, (False, True), "not overfitting"), (0.06, (True, True), "benign"), (1.0, (True, False), "harmful")],
+)
 def test_heuristic_existence_window_places_the_papers_three_lambdas(scale, inside, regime):
     # v1 existence construction at d = 1e4, ||mu|| = 20, n = 100, rho = 0.2: the paper reports
     # lambda = 0.001 not overfitting, 0.06 benign, 1 harmful.

@@ -15,14 +15,29 @@ def tiny_sweep(tmp_path_factory) -> Path:
     from verify.sweep import SweepSpec, run_sweep
 
     out = tmp_path_factory.mktemp("sweep") / "tiny"
-    spec = SweepSpec(base=ProblemParams(steps=150, step_size=0.1, n_test=50),
-                     axes=(("dim", (60, 120, 240)), ("signal_norm", (1.0, 4.0, 9.0))), seeds=(42,))
+    spec = SweepSpec(
+        base=ProblemParams(steps=150, step_size=0.1, n_test=50),
+        axes=(("dim", (60, 120, 240)), ("signal_norm", (1.0, 4.0, 9.0))),
+        seeds=(42,),
+    )
     run_sweep(spec, out, executor="serial")
     return out
 
 
-def synthetic_trajectory(times, *, clean_gap, noisy_gap, noisy_token=2, n_train=10, seq_len=8,
-                         test_acc=None, test_loss=None, train_loss=None, train="joint", rho=0.1):
+def synthetic_trajectory(
+    times,
+    *,
+    clean_gap,
+    noisy_gap,
+    noisy_token=2,
+    n_train=10,
+    seq_len=8,
+    test_acc=None,
+    test_loss=None,
+    train_loss=None,
+    train="joint",
+    rho=0.1,
+):
     """A hand-built trajectory with prescribed logit gaps (an independent stand-in for an engine).
 
     Clean sample i has its relevant token (0) at logit ``clean_gap(t) + i / 10`` above
@@ -34,8 +49,7 @@ def synthetic_trajectory(times, *, clean_gap, noisy_gap, noisy_token=2, n_train=
     from verify.trajectory import Trajectory
 
     times = np.asarray(times, dtype=np.float64)
-    params = ProblemParams(n_train=n_train, seq_len=seq_len, dim=50, n_test=10, label_noise=0.2, rho=rho,
-                           train=train)
+    params = ProblemParams(n_train=n_train, seq_len=seq_len, dim=50, n_test=10, label_noise=0.2, rho=rho, train=train)
     noisy = np.zeros(n_train, dtype=bool)
     noisy[[0, n_train // 2]] = True
     true_labels = np.where(np.arange(n_train) < n_train // 2, 1.0, -1.0)
@@ -56,13 +70,21 @@ def synthetic_trajectory(times, *, clean_gap, noisy_gap, noisy_token=2, n_train=
     margins = outputs * labels
     loss = np.mean(np.logaddexp(0.0, -margins), axis=1)
     ones = np.ones_like(times)
-    arrays = {"time": times, "train_loss": loss if train_loss is None else np.asarray(train_loss, dtype=float),
-              "train_acc": np.mean(margins > 0, axis=1), "train_acc_clean": np.mean(margins[:, ~noisy] > 0, axis=1),
-              "train_acc_noisy": np.mean(margins[:, noisy] > 0, axis=1),
-              "test_acc": ones if test_acc is None else np.asarray(test_acc, dtype=float),
-              "test_loss": 0.4 * ones if test_loss is None else np.asarray(test_loss, dtype=float),
-              "attention_train": attention, "logits_train": logits, "train_outputs": outputs,
-              "noisy": noisy, "train_labels": labels, "train_true_labels": true_labels}
+    arrays = {
+        "time": times,
+        "train_loss": loss if train_loss is None else np.asarray(train_loss, dtype=float),
+        "train_acc": np.mean(margins > 0, axis=1),
+        "train_acc_clean": np.mean(margins[:, ~noisy] > 0, axis=1),
+        "train_acc_noisy": np.mean(margins[:, noisy] > 0, axis=1),
+        "test_acc": ones if test_acc is None else np.asarray(test_acc, dtype=float),
+        "test_loss": 0.4 * ones if test_loss is None else np.asarray(test_loss, dtype=float),
+        "attention_train": attention,
+        "logits_train": logits,
+        "train_outputs": outputs,
+        "noisy": noisy,
+        "train_labels": labels,
+        "train_true_labels": true_labels,
+    }
     return Trajectory(params=params, source="gd:direct", arrays=arrays)
 
 

@@ -12,16 +12,17 @@ import pytest
 
 from numerics.data import make_data
 from numerics.gd import run_direct
-from theory.params import ProblemParams
 from numerics.mass import MASS_ARRAYS
+from theory.params import ProblemParams
 from verify.attention_mass import attention_mass_series, attention_mass_summary
 from verify.trajectory import Trajectory
 
 
 @pytest.fixture(scope="module")
 def p_only_run():
-    params = ProblemParams(dim=40, signal_norm=6.0, n_train=12, n_test=20, steps=60, step_size=0.05,
-                           train="p_only", label_noise=0.25)
+    params = ProblemParams(
+        dim=40, signal_norm=6.0, n_train=12, n_test=20, steps=60, step_size=0.05, train="p_only", label_noise=0.25
+    )
     data = make_data(params)
     recording = run_direct(params, data=data, record_every=1)
     return Trajectory.from_recording(recording, params, source="gd:direct")
@@ -35,8 +36,11 @@ def without_engine_sums(trajectory):
 def thinned(trajectory, every):
     a = trajectory.arrays
     keep = np.r_[np.arange(0, len(a["time"]), every), len(a["time"]) - 1]
-    return Trajectory(params=trajectory.params, source=trajectory.source,
-                      arrays={k: (v[keep] if np.ndim(v) and len(v) == len(a["time"]) else v) for k, v in a.items()})
+    return Trajectory(
+        params=trajectory.params,
+        source=trajectory.source,
+        arrays={k: (v[keep] if np.ndim(v) and len(v) == len(a["time"]) else v) for k, v in a.items()},
+    )
 
 
 @pytest.mark.parametrize("kept_by", ["engine", "recorded attention"])
@@ -107,7 +111,9 @@ def test_summary_reports_the_margins_of_the_v1_conditions(p_only_run):
     eq9 = conditions["v1_eq9_clean_mass"]
     assert eq9["status"] == ("holds" if summary["eq9_ratio"] >= 0.5 else "fails")
     assert eq9["ratio"] == pytest.approx(summary["eq9_ratio"] / 0.5)
-    assert conditions["v1_mass_rule"]["status"] == "undetermined" and conditions["v1_mass_rule"]["missing"] == ["C_mass"]
+    assert conditions["v1_mass_rule"]["status"] == "undetermined" and conditions["v1_mass_rule"]["missing"] == [
+        "C_mass"
+    ]
 
 
 def test_flow_approximation_of_the_sums_is_what_gd_tends_to_at_first_order():
@@ -118,14 +124,17 @@ def test_flow_approximation_of_the_sums_is_what_gd_tends_to_at_first_order():
     from numerics.reduced import descend_reduced
     from numerics.subspace import reduce_problem
 
-    params = ProblemParams(dim=120, n_train=8, seq_len=4, n_test=40, signal_norm=8.0, label_noise=0.25,
-                           train="p_only", step_size=0.01)
+    params = ProblemParams(
+        dim=120, n_train=8, seq_len=4, n_test=40, signal_norm=8.0, label_noise=0.25, train="p_only", step_size=0.01
+    )
     data = make_data(params)
     problem = reduce_problem(params, data=data)
     tau = 2.0
-    flow = integrate_flow(problem, options=FlowOptions(horizon=tau, rtol=1e-12, atol=1e-16, checkpoints=600,
-                                                       first_checkpoint=1e-3),
-                          events=FlowEvents(test_loss_tolerance=None))
+    flow = integrate_flow(
+        problem,
+        options=FlowOptions(horizon=tau, rtol=1e-12, atol=1e-16, checkpoints=600, first_checkpoint=1e-3),
+        events=FlowEvents(test_loss_tolerance=None),
+    )
     flow_run = Trajectory.from_recording(flow, params, source="flow:scipy")
     summary = attention_mass_summary(flow_run)
     assert summary["exact"] is False and "flow" in summary["notes"]
@@ -135,8 +144,7 @@ def test_flow_approximation_of_the_sums_is_what_gd_tends_to_at_first_order():
     for h in sizes:
         steps = round(tau / h)
         recording = descend_reduced(problem, step_size=h, steps=steps, record_every=10**6)
-        run = Trajectory.from_recording(recording, params.replace(step_size=h, steps=steps),
-                                        source="gd:reduced")
+        run = Trajectory.from_recording(recording, params.replace(step_size=h, steps=steps), source="gd:reduced")
         errors.append(np.abs(attention_mass_series(run)[-1] * h - integral).max())
     order = np.polyfit(np.log(sizes), np.log(errors), 1)[0]
     assert 0.8 <= order <= 1.2, (order, errors)

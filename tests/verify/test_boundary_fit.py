@@ -58,8 +58,13 @@ def test_calibrated_constant_covers_the_truth():
 
 def test_a_design_without_a_boundary_is_refused():
     outcomes = simulated(0.5, -0.5)
-    always = Outcomes(dim=outcomes.dim, n_train=outcomes.n_train, signal_norm=outcomes.signal_norm,
-                      seed=outcomes.seed, outcome=np.ones(len(outcomes), dtype=bool))
+    always = Outcomes(
+        dim=outcomes.dim,
+        n_train=outcomes.n_train,
+        signal_norm=outcomes.signal_norm,
+        seed=outcomes.seed,
+        outcome=np.ones(len(outcomes), dtype=bool),
+    )
     with pytest.raises(ValueError, match="never changes"):
         fit_boundary(always)
     with pytest.raises(ValueError, match="finite and > 0"):

@@ -7,8 +7,17 @@ import math
 import numpy as np
 import pytest
 
-from verify.checks import (CheckResult, GapDefinition, check_delayed_generalization, check_g_growth,
-                           check_mass_balance, check_plateau, check_regime, gap_series, run_checks)
+from verify.checks import (
+    CheckResult,
+    GapDefinition,
+    check_delayed_generalization,
+    check_g_growth,
+    check_mass_balance,
+    check_plateau,
+    check_regime,
+    gap_series,
+    run_checks,
+)
 from verify.classify import classify, clean_test_loss_floor
 
 TIMES = np.r_[0.0, np.geomspace(1e-2, 1e4, 121)]
@@ -34,14 +43,21 @@ def test_gap_definitions_by_hand():
 
 
 def test_check_result_validates_and_serialises():
-    result = CheckResult(name="x", reference="r", predicted=np.float64(1.0), observed={"a": np.int64(2)},
-                         tolerance=None, passed=np.bool_(True))
+    result = CheckResult(
+        name="x",
+        reference="r",
+        predicted=np.float64(1.0),
+        observed={"a": np.int64(2)},
+        tolerance=None,
+        passed=np.bool_(True),
+    )
     assert result.to_dict()["observed"] == {"a": 2} and result.outcome == "pass"
     with pytest.raises(ValueError):
         CheckResult(name="x", reference="r", predicted=None, observed=None, tolerance=None, passed="yes")
 
 
 # ----------------------------------------------------------------------------- growth of g
+
 
 @pytest.mark.parametrize("seq_len", [4, 8, 12])
 @pytest.mark.parametrize("count", ["T", "T-1"])
@@ -92,6 +108,7 @@ def test_g_growth_undetermined_when_the_stage_is_too_short(make_trajectory):
 
 # ----------------------------------------------------------------------------- regime and plateau
 
+
 def test_regime_check_fails_when_the_constants_predict_another_regime(make_trajectory):
     trajectory = make_trajectory(TIMES, clean_gap=log_gap(1.0), noisy_gap=log_gap(1.0))
     c = classify(trajectory)
@@ -108,10 +125,12 @@ def test_plateau_check_fails_off_the_plateau(make_trajectory):
     c = classify(trajectory)
     level = check_plateau(trajectory, c).predicted["plateau_benign"]
     on = make_trajectory(TIMES, clean_gap=log_gap(1.0), noisy_gap=log_gap(1.0), train_loss=np.full(len(TIMES), level))
-    off = make_trajectory(TIMES, clean_gap=log_gap(1.0), noisy_gap=log_gap(1.0),
-                          train_loss=np.full(len(TIMES), level + 0.05))
-    moving = make_trajectory(TIMES, clean_gap=log_gap(1.0), noisy_gap=log_gap(1.0),
-                             train_loss=level + 0.2 * TIMES / TIMES[-1])
+    off = make_trajectory(
+        TIMES, clean_gap=log_gap(1.0), noisy_gap=log_gap(1.0), train_loss=np.full(len(TIMES), level + 0.05)
+    )
+    moving = make_trajectory(
+        TIMES, clean_gap=log_gap(1.0), noisy_gap=log_gap(1.0), train_loss=level + 0.2 * TIMES / TIMES[-1]
+    )
     assert check_plateau(on, c).passed is True
     assert check_plateau(off, c).passed is False
     assert check_plateau(moving, c).passed is None
@@ -121,12 +140,15 @@ def test_plateau_check_fails_off_the_plateau(make_trajectory):
 
 # ----------------------------------------------------------------------------- delayed generalisation
 
+
 def test_delayed_generalization_passes_fails_and_stays_undetermined(make_trajectory):
     floor = clean_test_loss_floor()
     late = np.where(TIMES >= 100.0, floor, 0.6)
     early = np.full(len(TIMES), floor)  # at the floor before the noisy labels are fitted
     never = np.full(len(TIMES), 0.65)
-    noisy_gap = lambda t: -2.0 + math.log1p(t)  # noisy labels fitted around tau ~ 10
+
+    def noisy_gap(t):
+        return -2.0 + math.log1p(t)  # noisy labels fitted around tau ~ 10
 
     def result(test_loss):
         trajectory = make_trajectory(TIMES, clean_gap=log_gap(1.0), noisy_gap=noisy_gap, test_loss=test_loss)
@@ -141,13 +163,13 @@ def test_delayed_generalization_passes_fails_and_stays_undetermined(make_traject
 
 # ----------------------------------------------------------------------------- mass balance
 
+
 def mass_trajectory(make_trajectory, *, train="p_only", noisy_mass=None, test_acc_end=1.0):
     """Clean samples saturate on their relevant token (little accumulated s_R(1 - s_R)); with
     ``noisy_mass`` the noisy samples keep that much attention on it, accumulating more."""
     test_acc = np.ones_like(TIMES)
     test_acc[-1] = test_acc_end
-    trajectory = make_trajectory(TIMES, clean_gap=log_gap(1.0), noisy_gap=log_gap(1.0), train=train,
-                                 test_acc=test_acc)
+    trajectory = make_trajectory(TIMES, clean_gap=log_gap(1.0), noisy_gap=log_gap(1.0), train=train, test_acc=test_acc)
     if noisy_mass is not None:
         trajectory.arrays["attention_train"][:, trajectory.noisy, 0] = noisy_mass
     return trajectory
@@ -177,8 +199,10 @@ def test_mass_balance_is_undetermined_outside_p_only_training_and_without_noisy_
     result = check_mass_balance(joint, classify(joint))
     assert result.passed is None and "p-only" in result.notes and result.observed["ratio"] < 1
     clean_only = mass_trajectory(make_trajectory)
-    arrays = dict(clean_only.arrays) | {"noisy": np.zeros(10, dtype=bool),
-                                        "train_labels": clean_only.arrays["train_true_labels"]}
+    arrays = dict(clean_only.arrays) | {
+        "noisy": np.zeros(10, dtype=bool),
+        "train_labels": clean_only.arrays["train_true_labels"],
+    }
     clean_only = type(clean_only)(params=clean_only.params.replace(label_noise=0.0), source="gd:direct", arrays=arrays)
     result = check_mass_balance(clean_only, classify(clean_only))
     assert result.passed is None and "noisy" in result.notes
@@ -187,8 +211,14 @@ def test_mass_balance_is_undetermined_outside_p_only_training_and_without_noisy_
 def test_run_checks_returns_every_check_of_the_report(make_trajectory):
     trajectory = make_trajectory(TIMES, clean_gap=log_gap(1.0), noisy_gap=log_gap(1.0))
     _, checks = run_checks(trajectory)
-    assert [c.name for c in checks] == ["regime", "loss_plateau", "g_growth_lambda_clean", "g_growth_gamma_noisy",
-                                        "delayed_generalization", "mass_balance"]
+    assert [c.name for c in checks] == [
+        "regime",
+        "loss_plateau",
+        "g_growth_lambda_clean",
+        "g_growth_gamma_noisy",
+        "delayed_generalization",
+        "mass_balance",
+    ]
 
 
 def test_g_growth_leaves_gaps_beyond_float64_resolution_unmeasured(make_trajectory):

@@ -7,7 +7,8 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from verify.classify import OutcomeTolerances, baseline_test_accuracy, classify, clean_test_loss_floor
 
@@ -40,8 +41,9 @@ def test_mechanism_never_decides_the_regime(make_trajectory):
 @given(error=st.floats(0.0, 0.05), token=st.sampled_from([1, 2, 3, 6]))
 def test_no_run_with_small_test_error_is_called_harmful(make_trajectory, error, token):
     test_acc = np.full(len(TIMES), 1.0 - error)
-    c = classify(make_trajectory(TIMES, clean_gap=rising(5.0), noisy_gap=rising(5.0), noisy_token=token,
-                                 test_acc=test_acc))
+    c = classify(
+        make_trajectory(TIMES, clean_gap=rising(5.0), noisy_gap=rising(5.0), noisy_token=token, test_acc=test_acc)
+    )
     assert c.regime != "harmful"
 
 
@@ -49,8 +51,13 @@ def test_harmful_when_fitted_but_test_error_large(make_trajectory):
     test_acc = np.full(len(TIMES), 0.8)
     c = classify(make_trajectory(TIMES, clean_gap=rising(5.0), noisy_gap=rising(5.0), test_acc=test_acc))
     assert c.regime == "harmful" and "0.2 > 0.05" in c.reasons[0]
-    assert classify(make_trajectory(TIMES, clean_gap=rising(5.0), noisy_gap=rising(5.0), test_acc=test_acc),
-                    tolerances=OutcomeTolerances(error_tolerance=0.25)).regime == "benign"
+    assert (
+        classify(
+            make_trajectory(TIMES, clean_gap=rising(5.0), noisy_gap=rising(5.0), test_acc=test_acc),
+            tolerances=OutcomeTolerances(error_tolerance=0.25),
+        ).regime
+        == "benign"
+    )
 
 
 def test_not_overfitting_needs_settled_noisy_margins(make_trajectory):
@@ -59,8 +66,7 @@ def test_not_overfitting_needs_settled_noisy_margins(make_trajectory):
     c = classify(settled)
     assert c.regime == "not_overfitting", c.reasons
     # The same run stopped early: margins still near the start, not yet decided.
-    early = make_trajectory(np.linspace(0.0, 0.01, 11), clean_gap=rising(50.0), noisy_gap=rising(50.0),
-                            noisy_token=0)
+    early = make_trajectory(np.linspace(0.0, 0.01, 11), clean_gap=rising(50.0), noisy_gap=rising(50.0), noisy_token=0)
     c_early = classify(early)
     assert c_early.regime == "undetermined" and "not yet decided" in c_early.reasons[0]
     # ... unless the user names the horizon.
@@ -69,8 +75,7 @@ def test_not_overfitting_needs_settled_noisy_margins(make_trajectory):
 
 def test_noisy_margins_rising_towards_zero_are_not_yet_decided(make_trajectory):
     # The noisy sample's relevant-token gap shrinks over the run: its margin rises towards 0.
-    rising_margin = make_trajectory(TIMES, clean_gap=rising(50.0), noisy_gap=lambda t: 6.0 - 0.075 * t,
-                                    noisy_token=0)
+    rising_margin = make_trajectory(TIMES, clean_gap=rising(50.0), noisy_gap=lambda t: 6.0 - 0.075 * t, noisy_token=0)
     c = classify(rising_margin)
     assert c.regime == "undetermined" and "still moving" in c.reasons[0]
 
@@ -89,8 +94,7 @@ def test_clean_samples_not_fitted_or_non_finite_outputs_are_undetermined(make_tr
 
 def test_timeline_records_labels_changes_and_the_two_times(make_trajectory):
     test_loss = np.where(TIMES >= 12.0, clean_test_loss_floor() + 0.001, 0.6)
-    c = classify(make_trajectory(TIMES, clean_gap=rising(5.0), noisy_gap=lambda t: -3.0 + 0.5 * t,
-                                 test_loss=test_loss))
+    c = classify(make_trajectory(TIMES, clean_gap=rising(5.0), noisy_gap=lambda t: -3.0 + 0.5 * t, test_loss=test_loss))
     t = c.timeline
     assert len(t["regime"]) == len(TIMES) and t["regime"][-1] == "benign"
     assert t["changes"][-1]["to"] == "benign"

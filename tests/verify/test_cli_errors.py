@@ -13,6 +13,7 @@ from theory.validation import InputError
 def _fail_with(exc: Exception):
     def main(args):
         raise exc
+
     return main
 
 

@@ -33,7 +33,9 @@ def test_predict_json_on_paper_settings(dim, norm, stated, capsys):
 
 
 def test_predict_text_shows_regime_and_margins(capsys):
-    code, out, _ = run(predict, ["--constant", "C_benign=5", "--constant", "C_clean=20", "--constant", "C_harm=5/2"], capsys)
+    code, out, _ = run(
+        predict, ["--constant", "C_benign=5", "--constant", "C_clean=20", "--constant", "C_harm=5/2"], capsys
+    )
     assert code == 0
     assert out.splitlines()[0] == "regime: benign"
     assert "n*SNR^2 = 4" in out
@@ -46,12 +48,15 @@ def test_predict_text_names_missing_constants(capsys):
     assert "n*SNR^2 = 128" in out
 
 
-@pytest.mark.parametrize("argv,match", [
-    (["--constant", "C_benign=__import__('os').getcwd()"], "must be a decimal"),
-    (["--constant", "C_nope=1"], "unknown name 'C_nope'"),
-    (["--constant", "C_harm=1", "--constant", "C_harm=2"], "given twice"),
-    (["--input", "failure_prob=2"], "0 < failure_prob < 1"),
-])
+@pytest.mark.parametrize(
+    "argv,match",
+    [
+        (["--constant", "C_benign=__import__('os').getcwd()"], "must be a decimal"),
+        (["--constant", "C_nope=1"], "unknown name 'C_nope'"),
+        (["--constant", "C_harm=1", "--constant", "C_harm=2"], "given twice"),
+        (["--input", "failure_prob=2"], "0 < failure_prob < 1"),
+    ],
+)
 def test_predict_rejects_bad_constants(argv, match, capsys):
     with pytest.raises(ValueError, match=match):
         run(predict, argv, capsys)

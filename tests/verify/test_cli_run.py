@@ -14,8 +14,15 @@ SMALL = ["--dim", "40", "--steps", "60", "--n-test", "30", "--step-size", "0.2",
 def test_run_writes_a_complete_directory(tmp_path):
     out = tmp_path / "run"
     assert main(["run", *SMALL, "--out", str(out)]) == 0
-    for name in ("params.toml", "trajectory.npz", "trajectory.json", "report.json", "report.md",
-                 "figures/dynamics.png", "figures/dynamics.pdf"):
+    for name in (
+        "params.toml",
+        "trajectory.npz",
+        "trajectory.json",
+        "report.json",
+        "report.md",
+        "figures/dynamics.png",
+        "figures/dynamics.pdf",
+    ):
         assert (out / name).is_file(), name
     report = json.loads((out / "report.json").read_text())
     assert report["verdict"] in ("benign", "harmful", "not_overfitting", "undetermined")
@@ -39,11 +46,14 @@ def _cli(*args, cwd):
     return subprocess.run([sys.executable, "-m", "verify.cli", *args], capture_output=True, text=True, cwd=cwd)
 
 
-@pytest.mark.parametrize("kind, fragment", [
-    ("shape", "shape (3, 3): must be (40, 40)"),
-    ("missing", "does not exist"),
-    ("nan", "non-finite entries"),
-])
+@pytest.mark.parametrize(
+    "kind, fragment",
+    [
+        ("shape", "shape (3, 3): must be (40, 40)"),
+        ("missing", "does not exist"),
+        ("nan", "non-finite entries"),
+    ],
+)
 def test_bad_init_w_is_a_one_line_error_and_writes_nothing(tmp_path, kind, fragment):
     path = tmp_path / "w.npy"
     if kind == "shape":
@@ -104,8 +114,7 @@ def test_summary_prints_verdict_and_check_counts_of_the_report(tmp_path, capsys)
     report = json.loads((out / "report.json").read_text())
     counts = report["checks_summary"]
     assert printed[0].startswith(f"verdict: {report['verdict']} — ")
-    assert printed[1].startswith(f"checks against the theory: {counts['passed']} passed, "
-                                 f"{counts['failed']} failed")
+    assert printed[1].startswith(f"checks against the theory: {counts['passed']} passed, {counts['failed']} failed")
     assert len(report["checks"]) == counts["passed"] + counts["failed"] + counts["undetermined"]
 
 
@@ -136,7 +145,9 @@ def test_default_run_folders_differ_by_layout_training_and_draw():
     from theory.params import ProblemParams
     from verify.commands.run import default_out
 
-    folders = {default_out(ProblemParams(**kw)) for kw in
-               ({}, {"layout": "official"}, {"train": "p_only"}, {"draw": "latent", "init": "gaussian"})}
+    folders = {
+        default_out(ProblemParams(**kw))
+        for kw in ({}, {"layout": "official"}, {"train": "p_only"}, {"draw": "latent", "init": "gaussian"})
+    }
     assert len(folders) == 4
     assert str(default_out(ProblemParams())) == "runs/d2000-mu20-seed42"

@@ -23,9 +23,9 @@ try:
     main(sys.argv[1:])
 except SystemExit:
     pass
-print(json.dumps({"heavy": [m for m in %r if m in sys.modules],
+print(json.dumps({"heavy": [m for m in HEAVY if m in sys.modules],
                   "commands": sorted(m for m in sys.modules if m.startswith("verify.commands."))}))
-""" % (HEAVY,)
+""".replace("HEAVY", repr(HEAVY))
 
 
 def _imports(*argv: str) -> dict:
@@ -38,17 +38,20 @@ def test_top_level_help_and_errors_import_no_command(argv):
     assert _imports(*argv) == {"heavy": [], "commands": []}
 
 
-@pytest.mark.parametrize("command,argv", [
-    ("run", ("run", "--no-such-option")),
-    ("run", ("run", "--help")),
-    ("run", ("run", "--dim", "many")),
-    ("predict", ("predict", "--layout", "nope")),
-    ("predict", ("predict", "--help")),
-    ("existence", ("existence", "--lambda", "x")),
-    ("import_official", ("import-official",)),
-    ("derive", ("derive", "no-such-derivation")),
-    ("regime_map", ("regime-map", "--bootstrap", "x")),
-])
+@pytest.mark.parametrize(
+    "command,argv",
+    [
+        ("run", ("run", "--no-such-option")),
+        ("run", ("run", "--help")),
+        ("run", ("run", "--dim", "many")),
+        ("predict", ("predict", "--layout", "nope")),
+        ("predict", ("predict", "--help")),
+        ("existence", ("existence", "--lambda", "x")),
+        ("import_official", ("import-official",)),
+        ("derive", ("derive", "no-such-derivation")),
+        ("regime_map", ("regime-map", "--bootstrap", "x")),
+    ],
+)
 def test_argument_errors_import_only_their_command(command, argv):
     imported = _imports(*argv)
     assert imported["heavy"] == []

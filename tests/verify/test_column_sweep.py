@@ -14,8 +14,11 @@ from theory.params import ProblemParams
 from verify.sweep import METRICS, SweepSpec, _cell_result, load_sweep, run_sweep
 
 # d <= 2 m + 4 = 324: the column engine's test noise is then make_data's, draw for draw.
-SWEEP = SweepSpec(base=ProblemParams(steps=150, step_size=0.1, n_test=50),
-                 axes=(("dim", (40, 100)), ("signal_norm", (1.0, 4.0, 9.0))), seeds=(42,))
+SWEEP = SweepSpec(
+    base=ProblemParams(steps=150, step_size=0.1, n_test=50),
+    axes=(("dim", (40, 100)), ("signal_norm", (1.0, 4.0, 9.0))),
+    seeds=(42,),
+)
 
 
 def _cells(directory: Path) -> dict[str, bytes]:
@@ -46,8 +49,11 @@ def test_a_half_done_column_resumes_to_the_files_of_a_whole_run(tmp_path):
     run_sweep(SWEEP, tmp_path / "resumed", executor="serial")
     cells = tmp_path / "resumed" / "cells"
     # Half of one column and one cell of the other are lost, as a kill during the writes leaves them.
-    for name in ("dim=40_signal_norm=1.0_seed=42.json", "dim=40_signal_norm=9.0_seed=42.json",
-                 "dim=100_signal_norm=4.0_seed=42.json"):
+    for name in (
+        "dim=40_signal_norm=1.0_seed=42.json",
+        "dim=40_signal_norm=9.0_seed=42.json",
+        "dim=100_signal_norm=4.0_seed=42.json",
+    ):
         (cells / name).unlink()
     counts = run_sweep(SWEEP, tmp_path / "resumed", executor="serial")
     assert counts["computed"] == 3 and counts["already_done"] == 3

@@ -23,13 +23,16 @@ def test_predict_decides_the_regime_with_a_constants_file(tmp_path, capsys):
     assert cli_main(["predict", "--constants", path, "--constant", "C_harm=1"]) == 2
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("{", "is not valid JSON"),
-    ({"C_harm": 1.0}, "must hold an object with a 'constants' object"),
-    ({"constants": {"C_warp": 1.0}}, "unknown constant 'C_warp'"),
-    ({"constants": {"C_harm": -1.0}}, "must be a finite number > 0"),
-    ({"constants": {"C_harm": "1"}}, "must be a finite number > 0"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{", "is not valid JSON"),
+        ({"C_harm": 1.0}, "must hold an object with a 'constants' object"),
+        ({"constants": {"C_warp": 1.0}}, "unknown constant 'C_warp'"),
+        ({"constants": {"C_harm": -1.0}}, "must be a finite number > 0"),
+        ({"constants": {"C_harm": "1"}}, "must be a finite number > 0"),
+    ],
+)
 def test_malformed_constants_files_are_refused(tmp_path, content, message):
     with pytest.raises(ValueError, match=message):
         load_constants(write(tmp_path, content))

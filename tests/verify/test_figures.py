@@ -17,12 +17,15 @@ def tiny_run(tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize("name, extra", [
-    ("dynamics", ["--setting", "50,3", "--setting", "80,1", "--setting", "40,8", *TINY_RUN]),
-    ("plateaus", ["--setting", "50,3", "--setting", "40,8", *TINY_RUN]),
-    ("existence", ["--dim", "300", "--n-train", "20", "--n-test", "40", "--lambdas", "0.001,0.05,1"]),
-    ("delay", ["--dim", "50", "--signal-norm", "3", *TINY_RUN]),
-])
+@pytest.mark.parametrize(
+    "name, extra",
+    [
+        ("dynamics", ["--setting", "50,3", "--setting", "80,1", "--setting", "40,8", *TINY_RUN]),
+        ("plateaus", ["--setting", "50,3", "--setting", "40,8", *TINY_RUN]),
+        ("existence", ["--dim", "300", "--n-train", "20", "--n-test", "40", "--lambdas", "0.001,0.05,1"]),
+        ("delay", ["--dim", "50", "--signal-norm", "3", *TINY_RUN]),
+    ],
+)
 def test_figure_from_parameters(tmp_path, name, extra):
     assert cli_main(["figure", name, *extra, "--out", str(tmp_path), "--quiet"]) == 0
     for suffix in ("png", "pdf"):
@@ -35,8 +38,22 @@ def test_gaps_figure_from_a_run(tmp_path, tiny_run):
 
 
 def test_phase_figure_from_a_sweep(tmp_path, tiny_sweep):
-    assert cli_main(["figure", "phase", "--sweep", str(tiny_sweep), "--boundary-constant", "4",
-                     "--out", str(tmp_path), "--quiet"]) == 0
+    assert (
+        cli_main(
+            [
+                "figure",
+                "phase",
+                "--sweep",
+                str(tiny_sweep),
+                "--boundary-constant",
+                "4",
+                "--out",
+                str(tmp_path),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "phase.png").is_file()
     assert cli_main(["figure", "phase", "--out", str(tmp_path), "--quiet"]) == 2  # needs --sweep
 
@@ -46,10 +63,21 @@ def test_verify_writes_a_versioned_report(tmp_path, tiny_run):
 
     assert cli_main(["verify", str(tiny_run), "--quiet", "--overwrite"]) in (0, 1)
     report = json.loads((tiny_run / "report.json").read_text())
-    assert report["schema_version"] == 3 and report["verdict"] in ("benign", "harmful", "not_overfitting", "undetermined")
+    assert report["schema_version"] == 3 and report["verdict"] in (
+        "benign",
+        "harmful",
+        "not_overfitting",
+        "undetermined",
+    )
     names = [c["name"] for c in report["checks"]]
-    assert names == ["regime", "loss_plateau", "g_growth_lambda_clean", "g_growth_gamma_noisy",
-                     "delayed_generalization", "mass_balance"]
+    assert names == [
+        "regime",
+        "loss_plateau",
+        "g_growth_lambda_clean",
+        "g_growth_gamma_noisy",
+        "delayed_generalization",
+        "mass_balance",
+    ]
     assert set(report["classification"]) >= {"regime", "outcome", "timeline", "tolerances"}
     assert "margins" in report["hypotheses"]["v1"] and "noisy_role_counts" in report["mechanism"]
     assert {"versions", "git_commit", "precision", "engine", "seed"} <= set(report["provenance"])
@@ -70,8 +98,21 @@ def test_figures_leave_matplotlib_global_state_alone(make_trajectory):
 
 
 def test_figure_refuses_to_overwrite_without_overwrite(tmp_path):
-    args = ["figure", "existence", "--dim", "400", "--n-train", "10", "--n-test", "20", "--lambdas", "0.01,1",
-            "--out", str(tmp_path), "--quiet"]
+    args = [
+        "figure",
+        "existence",
+        "--dim",
+        "400",
+        "--n-train",
+        "10",
+        "--n-test",
+        "20",
+        "--lambdas",
+        "0.01,1",
+        "--out",
+        str(tmp_path),
+        "--quiet",
+    ]
     assert cli_main(args) == 0
     before = (tmp_path / "existence.png").read_bytes()
     assert cli_main(args) == 2

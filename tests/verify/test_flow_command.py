@@ -55,8 +55,12 @@ def test_defaults_are_the_engine_defaults():
     flow.add_arguments(parser)
     args = parser.parse_args([])
     defaults = FlowOptions()
-    assert (args.horizon, args.method, args.rtol, args.atol) == (defaults.horizon, defaults.method,
-                                                                 defaults.rtol, defaults.atol)
+    assert (args.horizon, args.method, args.rtol, args.atol) == (
+        defaults.horizon,
+        defaults.method,
+        defaults.rtol,
+        defaults.atol,
+    )
 
 
 def test_rerun_with_other_flow_options_is_refused_unless_overwrite(tmp_path):

@@ -10,10 +10,10 @@ import pytest
 from numerics.data import make_data
 from numerics.reduced import run_reduced
 from numerics.stable import logistic_loss
-from verify.cli import main as cli_main
-from verify.classify import classify
-from verify.official import parse_flat_yaml, read_official_run
 from theory.params import ProblemParams
+from verify.classify import classify
+from verify.cli import main as cli_main
+from verify.official import parse_flat_yaml, read_official_run
 from verify.report import build_report, exit_status
 
 
@@ -52,13 +52,29 @@ def test_fixture_is_benign_and_verifies(official_run_dir, tmp_path):
     assert trajectory.arrays["train_acc_noisy"][-1] == 1.0
     report = build_report(trajectory)
     assert exit_status(report) == 0
-    assert report["final"]["time"] == pytest.approx(5.0) and report["mechanism"]["checkpoint_time"] == pytest.approx(4.95)
+    assert report["final"]["time"] == pytest.approx(5.0) and report["mechanism"]["checkpoint_time"] == pytest.approx(
+        4.95
+    )
     out = tmp_path / "imported"
     assert cli_main(["import-official", str(official_run_dir), "--out", str(out), "--quiet"]) == 0
     assert cli_main(["verify", str(out), "--quiet"]) == 0
     # Constants that predict "not overfitting" at n SNR^2 = 4 contradict the benign run: exit 1.
-    assert cli_main(["verify", str(out), "--quiet", "--constant", "C_benign=0.001",
-                     "--constant", "C_clean=0.002", "--constant", "C_harm=0.001"]) == 1
+    assert (
+        cli_main(
+            [
+                "verify",
+                str(out),
+                "--quiet",
+                "--constant",
+                "C_benign=0.001",
+                "--constant",
+                "C_clean=0.002",
+                "--constant",
+                "C_harm=0.001",
+            ]
+        )
+        == 1
+    )
 
 
 def test_yaml_reader_takes_the_flat_subset_and_refuses_the_rest():
@@ -85,22 +101,32 @@ def _write_official_format(directory, params, recording) -> None:
         "time_step": column(range(steps)),
         "loss": column(float(v) for v in a["step_loss"][:steps]),
         "attention_score": column(a["attention_train"][k].tolist() for k in range(steps)),
-        **{official: column(float(a[ours][k + 1]) if logged(k) else None for k in range(steps))
-           for official, ours in (("train_loss", "train_loss"), ("train_accuracy", "train_acc"),
-                                  ("test_loss", "test_loss"), ("test_accuracy", "test_acc"))},
+        **{
+            official: column(float(a[ours][k + 1]) if logged(k) else None for k in range(steps))
+            for official, ours in (
+                ("train_loss", "train_loss"),
+                ("train_accuracy", "train_acc"),
+                ("test_loss", "test_loss"),
+                ("test_accuracy", "test_acc"),
+            )
+        },
     }
     (directory / ".hydra").mkdir(parents=True)
     (directory / ".hydra" / "config.yaml").write_text(
         f"train_n: {params.n_train}\nseq_len: {params.seq_len}\nrho: {params.rho}\nembed_dim: {params.dim}\n"
         f"learning_rate: {params.step_size}\nsignal_norm: {params.signal_norm}\nnum_steps: {steps}\n"
-        f"noise_ratio: {params.label_noise}\ntest_n: {params.n_test}\nseed: {params.seed}\nlog_interval: 10\n")
+        f"noise_ratio: {params.label_noise}\ntest_n: {params.n_test}\nseed: {params.seed}\nlog_interval: 10\n"
+    )
     (directory / "stats_time_step.json").write_text(json.dumps(stats))
 
 
-@pytest.mark.parametrize(("dim", "signal_norm", "verdict"), [
-    (4500, 5.0, "harmful"),          # large noise: every label fitted, test accuracy 0.871
-    (1000, 80.0, "undetermined"),    # large signal: noisy margins still rising at step 1000
-])
+@pytest.mark.parametrize(
+    ("dim", "signal_norm", "verdict"),
+    [
+        (4500, 5.0, "harmful"),  # large noise: every label fitted, test accuracy 0.871
+        (1000, 80.0, "undetermined"),  # large signal: noisy margins still rising at step 1000
+    ],
+)
 def test_imported_large_noise_and_large_signal_runs_verify(tmp_path, capsys, dim, signal_norm, verdict):
     params = ProblemParams(dim=dim, signal_norm=signal_norm, layout="official")
     _write_official_format(tmp_path / "official", params, run_reduced(params, record_every=1))

@@ -24,8 +24,10 @@ from verify.commands import predict
 
 # One sentence: "<name> fails: <inequality> is false (<lhs> vs <rhs>), so results that assume
 # <reference>, do not cover this setting".
-WARNING = re.compile(r"^warning: (v1_\w+) fails: [^;]+ is false \([-\d.e+]+ vs [-\d.e+]+\), "
-                     r"so results that assume [^;]+, do not cover this setting$")
+WARNING = re.compile(
+    r"^warning: (v1_\w+) fails: [^;]+ is false \([-\d.e+]+ vs [-\d.e+]+\), "
+    r"so results that assume [^;]+, do not cover this setting$"
+)
 
 
 def run(argv, capsys):
@@ -75,8 +77,14 @@ def test_missing_time_scales_name_the_constant(capsys):
     assert "needs C_drive" not in out
 
 
-@pytest.mark.parametrize("argv", [[], ["--constant", "C_benign=1", "--constant", "C_clean=50", "--constant", "C_harm=1"],
-                                  ["--dim", "1000", "--signal-norm", "80", "--constant", "C_drive=2"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["--constant", "C_benign=1", "--constant", "C_clean=50", "--constant", "C_harm=1"],
+        ["--dim", "1000", "--signal-norm", "80", "--constant", "C_drive=2"],
+    ],
+)
 def test_no_bare_dash_or_undetermined(argv, capsys):
     _, out, _ = run(argv, capsys)
     # Every "-" standing for a value says what it needs; every "undetermined" says what is missing.
@@ -94,12 +102,20 @@ def test_boundary_regime_gives_its_reason(capsys):
     assert "n SNR^2 > C_benign; n SNR^2 < C_clean" in first
 
 
-@pytest.mark.parametrize("dim,norm,constants,expected", [
-    # n SNR^2 = 4 = C_benign = C_clean: both the benign and the not-overfitting condition hold.
-    (2000, 20.0, {"C_benign": 4, "C_clean": 4, "C_harm": 1}, "on the benign | not-overfitting boundary itself"),
-    # n SNR^2 = 20 * 2500 / 4500 = 11.1 >= C_clean = 5, and SNR = 0.745 < 300 * 4500^(-1/4) = 36.6.
-    (4500, 50.0, {"C_benign": 1, "C_clean": 5, "C_harm": 300}, "harmful condition and the not-overfitting condition"),
-])
+@pytest.mark.parametrize(
+    "dim,norm,constants,expected",
+    [
+        # n SNR^2 = 4 = C_benign = C_clean: both the benign and the not-overfitting condition hold.
+        (2000, 20.0, {"C_benign": 4, "C_clean": 4, "C_harm": 1}, "on the benign | not-overfitting boundary itself"),
+        # n SNR^2 = 20 * 2500 / 4500 = 11.1 >= C_clean = 5, and SNR = 0.745 < 300 * 4500^(-1/4) = 36.6.
+        (
+            4500,
+            50.0,
+            {"C_benign": 1, "C_clean": 5, "C_harm": 300},
+            "harmful condition and the not-overfitting condition",
+        ),
+    ],
+)
 def test_every_boundary_case_has_its_own_reason(dim, norm, constants, expected):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AssumptionWarning)

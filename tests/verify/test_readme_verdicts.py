@@ -9,6 +9,8 @@ import math
 import re
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -29,6 +31,9 @@ def _close(a, b) -> bool:
     return a == b
 
 
+# A reference recomputation of every committed example; the default run checks that the README
+# prints the committed numbers (below).
+@pytest.mark.slow
 def test_committed_examples_are_what_the_code_computes():
     module = _examples_module()
     committed = json.loads(module.RESULTS.read_text(encoding="utf-8"))
@@ -53,7 +58,7 @@ def _interval(x):
 
 def _statement_verdict(statement: str, label: str, key: str) -> str:
     """The verdict the committed statement gives one exponent ("LABEL, exponent of KEY: ... against P: VERDICT")."""
-    segment = statement[statement.index(f"{label}, exponent of {key}:"):]
+    segment = statement[statement.index(f"{label}, exponent of {key}:") :]
     return re.search(r"against [^:]+: (confirmed|contradicted|not resolvable)", segment).group(1)
 
 
@@ -69,8 +74,10 @@ def test_readme_regime_map_table_comes_from_the_committed_results():
     rows.append((quick, "boundaries_large_d", "benign_not_overfitting"))
     for result, table, name in rows:
         entry = result[table][name]
-        row = f"| {_interval(entry['exponent_d'])} | {entry['predicted']['exponent_d']:g} | " \
-              f"{_interval(entry['exponent_n'])} | {entry['predicted']['exponent_n']:g} | {entry['runs']} |"
+        row = (
+            f"| {_interval(entry['exponent_d'])} | {entry['predicted']['exponent_d']:g} | "
+            f"{_interval(entry['exponent_n'])} | {entry['predicted']['exponent_n']:g} | {entry['runs']} |"
+        )
         assert row in readme, (table, name, row)
     assert quick["design"]["runs"] == 1470 and "1470 runs" in readme
     assert full["design"]["runs"] == 1950 and "1960 runs (1950 finished" in readme
@@ -88,10 +95,14 @@ def test_readme_regime_map_verdicts_are_the_committed_statements():
     first = full["local_exponents"]["benign_not_overfitting"][0]
     assert first["dim_low"] == 100 and f"{first['exponent_d']['estimate']:.2f} over 10²–10⁴" in readme
     bno = large["benign_not_overfitting"]
-    assert f"{bno['exponent_d']['estimate']:.3f}, 95 % CI {bno['exponent_d']['ci_low']:.3f}–" \
-           f"{bno['exponent_d']['ci_high']:.3f}" in readme
-    assert f"{bno['exponent_n']['estimate']:.3f}\n({bno['exponent_n']['ci_low']:.3f} … {bno['exponent_n']['ci_high']:.3f})" \
+    assert (
+        f"{bno['exponent_d']['estimate']:.3f}, 95 % CI {bno['exponent_d']['ci_low']:.3f}–"
+        f"{bno['exponent_d']['ci_high']:.3f}" in readme
+    )
+    assert (
+        f"{bno['exponent_n']['estimate']:.3f}\n({bno['exponent_n']['ci_low']:.3f} … {bno['exponent_n']['ci_high']:.3f})"
         in readme
+    )
     label = "benign | not overfitting for d ≥ 1e+05"
     assert _statement_verdict(full["statement"], label, "d") == "confirmed"
     assert _statement_verdict(full["statement"], label, "n") == "not resolvable"
@@ -110,8 +121,10 @@ def test_readme_regime_map_verdicts_are_the_committed_statements():
     assert f"d^{loss_large['exponent_d']['estimate']:.2f} for d ≥ 10⁵" in readme
     for result, design in ((full, "full design"), (quick, "quick one")):
         validation = result["validation"]
-        assert f"{validation['accuracy']:.3f} ({validation['runs']} runs) in\nthe {design}" in readme \
-            or f"{validation['accuracy']:.3f} ({validation['runs']} runs) in the {design}" in readme, design
+        assert (
+            f"{validation['accuracy']:.3f} ({validation['runs']} runs) in\nthe {design}" in readme
+            or f"{validation['accuracy']:.3f} ({validation['runs']} runs) in the {design}" in readme
+        ), design
 
 
 def test_readme_phase_table_comes_from_the_committed_sweep_summary():

@@ -17,8 +17,20 @@ from theory.params import ProblemParams
 from verify.phase import boundary_points, fit_boundary_law, phase_analysis
 from verify.sweep import SweepSpec, grid_axes, load_sweep, parse_axis, run_sweep
 
-TINY = ["--axis", "dim=40:100:30", "--axis", "signal_norm=2,6", "--steps", "60", "--step-size", "0.1",
-        "--n-test", "30", "--seeds", "2"]
+TINY = [
+    "--axis",
+    "dim=40:100:30",
+    "--axis",
+    "signal_norm=2,6",
+    "--steps",
+    "60",
+    "--step-size",
+    "0.1",
+    "--n-test",
+    "30",
+    "--seeds",
+    "2",
+]
 
 
 def _cells(directory: Path) -> dict[str, bytes]:
@@ -42,9 +54,24 @@ def test_paper_and_v1_grids():
 KILLABLE = [value if value != "60" else "3000" for value in TINY]
 
 
+# Two whole sweeps in subprocesses: the default run kills sweeps at random moments and resumes
+# them to the same cells in tests/reliability/test_determinism_and_interrupts.py.
+@pytest.mark.slow
 def test_kill_and_resume_gives_identical_cells(tmp_path):
-    command = [sys.executable, "-m", "verify.cli", "sweep", *KILLABLE, "--executor", "local", "--workers", "1",
-               "--chunk-size", "1", "--quiet"]
+    command = [
+        sys.executable,
+        "-m",
+        "verify.cli",
+        "sweep",
+        *KILLABLE,
+        "--executor",
+        "local",
+        "--workers",
+        "1",
+        "--chunk-size",
+        "1",
+        "--quiet",
+    ]
     reference = tmp_path / "reference"
     subprocess.run([*command, "--out", str(reference)], check=True, timeout=300)
     interrupted = tmp_path / "interrupted"
@@ -74,8 +101,7 @@ def test_failed_cell_is_marked_and_the_sweep_goes_on(tmp_path, monkeypatch):
         return original(base, signal_norms, **kwargs)
 
     monkeypatch.setattr(numerics.column, "run_reduced_column", flaky)
-    spec = SweepSpec(base=ProblemParams(steps=30, step_size=0.1, n_test=20),
-                     axes=(("dim", (40, 70, 100)),), seeds=(1,))
+    spec = SweepSpec(base=ProblemParams(steps=30, step_size=0.1, n_test=20), axes=(("dim", (40, 70, 100)),), seeds=(1,))
     counts = run_sweep(spec, tmp_path / "s", executor="serial")
     assert counts == {"cells": 3, "already_done": 0, "computed": 3, "failed": 1}
     result = load_sweep(tmp_path / "s")
@@ -95,8 +121,11 @@ def test_other_sweep_in_directory_is_refused(tmp_path):
 
 def test_dask_local_cluster_matches_serial(tmp_path):
     pytest.importorskip("distributed")
-    spec = SweepSpec(base=ProblemParams(steps=40, step_size=0.1, n_test=20),
-                     axes=(("dim", (40, 80)), ("signal_norm", (2.0, 5.0))), seeds=(3,))
+    spec = SweepSpec(
+        base=ProblemParams(steps=40, step_size=0.1, n_test=20),
+        axes=(("dim", (40, 80)), ("signal_norm", (2.0, 5.0))),
+        seeds=(3,),
+    )
     run_sweep(spec, tmp_path / "serial", executor="serial")
     counts = run_sweep(spec, tmp_path / "dask", executor="dask", workers=2)
     assert counts["computed"] == 4
@@ -116,8 +145,9 @@ def test_boundary_law_fit_recovers_a_known_exponent():
     assert fit["fitted_C"] == pytest.approx(20 * 0.09, rel=0.1)
     # A quarter-power law must be told apart from 1/2.
     regimes = np.where(mus[None, :] > 4.0 * dims[:, None] ** 0.25, "not_overfitting", "benign").astype(object)
-    fit = fit_boundary_law(boundary_points(dims, mus, regimes, ("benign",), ("not_overfitting",)),
-                           predicted=0.5, n_train=20)
+    fit = fit_boundary_law(
+        boundary_points(dims, mus, regimes, ("benign",), ("not_overfitting",)), predicted=0.5, n_train=20
+    )
     assert fit["consistent"] is False and abs(fit["exponent"] - 0.25) < 0.05
 
 
@@ -131,8 +161,12 @@ def test_phase_analysis_of_a_tiny_sweep(tiny_sweep):
 
 
 def test_a_sweep_written_before_a_parameter_existed_resumes_and_another_sweep_is_refused(tmp_path):
-    spec = SweepSpec(base=ProblemParams(dim=40, n_test=20, steps=20, step_size=0.1),
-                     axes=(("signal_norm", (2.0, 6.0)),), seeds=(0,), engine="reduced")
+    spec = SweepSpec(
+        base=ProblemParams(dim=40, n_test=20, steps=20, step_size=0.1),
+        axes=(("signal_norm", (2.0, 6.0)),),
+        seeds=(0,),
+        engine="reduced",
+    )
     out = tmp_path / "sweep"
     assert run_sweep(spec, out, executor="serial")["computed"] == 2
     # The same sweep as an older version wrote it: without the fields added since (their defaults apply).
@@ -142,5 +176,8 @@ def test_a_sweep_written_before_a_parameter_existed_resumes_and_another_sweep_is
     (out / "sweep.json").write_text(json.dumps(stored))
     assert run_sweep(spec, out, executor="serial")["computed"] == 0
     with pytest.raises(ValueError, match="holds a different sweep"):
-        run_sweep(spec.__class__(base=spec.base.replace(rho=0.2), axes=spec.axes, seeds=spec.seeds,
-                                 engine="reduced"), out, executor="serial")
+        run_sweep(
+            spec.__class__(base=spec.base.replace(rho=0.2), axes=spec.axes, seeds=spec.seeds, engine="reduced"),
+            out,
+            executor="serial",
+        )

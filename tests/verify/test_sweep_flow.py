@@ -29,9 +29,16 @@ def test_log_axes_are_log_spaced_rounded_and_deduplicated():
             parse_axis(bad)
 
 
-@pytest.mark.parametrize("clean, noisy, acc, outcome", [
-    (0.9, 1.0, 1.0, "not fitted"), (1.0, 0.5, 1.0, "not overfitting"), (1.0, 1.0, 0.97, "benign"),
-    (1.0, 1.0, 0.9, "harmful"), (1.0, float("nan"), 1.0, "benign")])
+@pytest.mark.parametrize(
+    "clean, noisy, acc, outcome",
+    [
+        (0.9, 1.0, 1.0, "not fitted"),
+        (1.0, 0.5, 1.0, "not overfitting"),
+        (1.0, 1.0, 0.97, "benign"),
+        (1.0, 1.0, 0.9, "harmful"),
+        (1.0, float("nan"), 1.0, "benign"),
+    ],
+)
 def test_coarse_outcome(clean, noisy, acc, outcome):
     assert coarse_outcome(clean, noisy, acc, 0.05) == outcome
 
@@ -39,8 +46,7 @@ def test_coarse_outcome(clean, noisy, acc, outcome):
 def test_flow_settings_validate_and_round_trip():
     assert FlowSweep(horizon=1e3).outcome_horizons == (1.0, 10.0, 100.0, 1000.0)
     assert FlowSweep(horizon=50.0).outcome_horizons == (1.0, 10.0, 50.0)
-    for bad in ({"horizon": -1.0}, {"outcome_horizons": (1e9,)}, {"test_error_tolerance": 1.5},
-                {"method": "Euler"}):
+    for bad in ({"horizon": -1.0}, {"outcome_horizons": (1e9,)}, {"test_error_tolerance": 1.5}, {"method": "Euler"}):
         with pytest.raises(ValueError):
             FlowSweep(**bad)
     spec = SweepSpec(base=SMALL, axes=(("signal_norm", (5.0, 30.0)),), seeds=(1,), engine="flow", flow=SETTINGS)
@@ -52,20 +58,19 @@ def test_flow_settings_validate_and_round_trip():
 
 
 def test_flow_cells_hold_events_and_outcomes_and_match_a_lone_run(tmp_path):
-    spec = SweepSpec(base=SMALL, axes=(("signal_norm", (5.0, 30.0)),), seeds=(1, 2), engine="flow",
-                     flow=SETTINGS)
+    spec = SweepSpec(base=SMALL, axes=(("signal_norm", (5.0, 30.0)),), seeds=(1, 2), engine="flow", flow=SETTINGS)
     counts = run_sweep(spec, tmp_path / "s", executor="serial")
     assert counts == {"cells": 4, "already_done": 0, "computed": 4, "failed": 0}
     cell = json.loads((tmp_path / "s" / "cells" / "signal_norm=30.0_seed=2.json").read_text())
     # The column shares one latent frame and test noise: the cell equals run_flow of it alone.
-    alone = run_flow(SMALL.replace(signal_norm=30.0, seed=2), options=SETTINGS.options(),
-                     events=SETTINGS.events())
+    alone = run_flow(SMALL.replace(signal_norm=30.0, seed=2), options=SETTINGS.options(), events=SETTINGS.events())
     assert cell["events"] == json.loads(json.dumps(alone.stats["events"]))
     assert cell["test_loss"] == pytest.approx(float(alone.arrays["test_loss"][-1]), rel=1e-12)
     assert [row["time"] for row in cell["horizons"]] == [1.0, 10.0, 100.0, 1000.0, 10000.0]
     final = cell["horizons"][-1]
-    assert final["outcome"] == coarse_outcome(final["train_acc_clean"], final["train_acc_noisy"] or np.nan,
-                                              final["test_acc"], 0.05)
+    assert final["outcome"] == coarse_outcome(
+        final["train_acc_clean"], final["train_acc_noisy"] or np.nan, final["test_acc"], 0.05
+    )
     for key in ("all_clean_fitted", "all_noisy_fitted", "test_loss_near_floor", "test_error_within_tolerance"):
         assert key in cell["events"]
     assert cell["tau_reached"] == 1e4
@@ -76,9 +81,34 @@ def test_flow_cells_hold_events_and_outcomes_and_match_a_lone_run(tmp_path):
 
 def test_sweep_cli_flow_on_log_dims_with_latent_draw(tmp_path):
     out = tmp_path / "cli"
-    code = main(["sweep", "--engine", "flow", "--horizon", "1e8", "--axis", "dim=log:1e2:1e8:5",
-                 "--draw", "latent", "--init", "gaussian", "--init-seed", "3", "--n-train", "6", "--seq-len", "4",
-                 "--n-test", "40", "--executor", "serial", "--out", str(out), "--quiet"])
+    code = main(
+        [
+            "sweep",
+            "--engine",
+            "flow",
+            "--horizon",
+            "1e8",
+            "--axis",
+            "dim=log:1e2:1e8:5",
+            "--draw",
+            "latent",
+            "--init",
+            "gaussian",
+            "--init-seed",
+            "3",
+            "--n-train",
+            "6",
+            "--seq-len",
+            "4",
+            "--n-test",
+            "40",
+            "--executor",
+            "serial",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert code == 0
     spec = json.loads((out / "sweep.json").read_text())
     assert spec["axes"] == [["dim", [100, 3162, 100000, 3162278, 100000000]]]

@@ -87,6 +87,10 @@ def test_engine_runs_become_trajectories_in_one_place():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    callers = sorted(str(p.relative_to(root)) for folder in ("verify", "docs", "benchmarks")
-                     for p in (root / folder).rglob("*.py") if "from_recording(" in p.read_text(encoding="utf-8"))
+    callers = sorted(
+        str(p.relative_to(root))
+        for folder in ("verify", "docs", "benchmarks")
+        for p in (root / folder).rglob("*.py")
+        if "from_recording(" in p.read_text(encoding="utf-8")
+    )
     assert callers == ["verify/simulation.py", "verify/trajectory.py"]

@@ -32,22 +32,62 @@ def test_mechanism_counts_the_mass_of_a_role_set():
     memorised = [0.1, 0.1, 0.05, 0.05, 0.1, 0.1, 0.45, 0.05]
     opposite = [0.05, 0.05, 0.0, 0.0, 0.3, 0.3, 0.15, 0.15]
     assert selected_roles(np.array([spread, memorised, opposite]), TWO_PER_ROLE) == [
-        "relevant", "irrelevant", "weak_opposite"]
+        "relevant",
+        "irrelevant",
+        "weak_opposite",
+    ]
     # The paper's layout: the token with the largest attention decides, as before.
     one_per_role = token_roles(ProblemParams(seq_len=4))
     assert selected_roles(np.array([[0.2, 0.3, 0.4, 0.1], [0.1, 0.1, 0.1, 0.7]]), one_per_role) == [
-        "weak_opposite", "irrelevant"]
+        "weak_opposite",
+        "irrelevant",
+    ]
 
 
 @pytest.mark.filterwarnings("ignore::theory.records.AssumptionWarning")
 def test_run_directory_keeps_the_new_fields(tmp_path):
     out = tmp_path / "run"
-    assert main(["run", "--dim", "40", "--steps", "20", "--n-test", "20", "--step-size", "0.1", "--quiet",
-                 "--train", "p_only", "--relevant-tokens", "2", "--weak-tokens", "2", "--labels", "random",
-                 "--generator", "legacy", "--layout", "official", "--label-noise", "0.6", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--dim",
+                "40",
+                "--steps",
+                "20",
+                "--n-test",
+                "20",
+                "--step-size",
+                "0.1",
+                "--quiet",
+                "--train",
+                "p_only",
+                "--relevant-tokens",
+                "2",
+                "--weak-tokens",
+                "2",
+                "--labels",
+                "random",
+                "--generator",
+                "legacy",
+                "--layout",
+                "official",
+                "--label-noise",
+                "0.6",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     params = Trajectory.load(out).params
     assert (params.relevant_tokens, params.weak_tokens, params.labels, params.generator, params.label_noise) == (
-        2, 2, "random", "legacy", 0.6)
+        2,
+        2,
+        "random",
+        "legacy",
+        0.6,
+    )
     assert ProblemParams.load(out / "params.toml") == params
     report = json.loads((out / "report.json").read_text())
     assert report["params"]["relevant_tokens"] == 2
@@ -61,10 +101,43 @@ def test_run_directory_keeps_the_new_fields(tmp_path):
 
 def test_label_noise_sweep_to_0_9_with_p_only_and_two_tokens_per_role(tmp_path):
     out = tmp_path / "sweep"
-    command = [sys.executable, "-m", "verify.cli", "sweep", "--axis", "label_noise=0:0.9:0.3", "--train", "p_only",
-               "--relevant-tokens", "2", "--weak-tokens", "2", "--generator", "legacy", "--layout", "official",
-               "--n-train", "10", "--dim", "60", "--signal-norm", "8", "--steps", "40", "--step-size", "0.1",
-               "--n-test", "20", "--seed", "0", "--executor", "serial", "--quiet", "--out", str(out)]
+    command = [
+        sys.executable,
+        "-m",
+        "verify.cli",
+        "sweep",
+        "--axis",
+        "label_noise=0:0.9:0.3",
+        "--train",
+        "p_only",
+        "--relevant-tokens",
+        "2",
+        "--weak-tokens",
+        "2",
+        "--generator",
+        "legacy",
+        "--layout",
+        "official",
+        "--n-train",
+        "10",
+        "--dim",
+        "60",
+        "--signal-norm",
+        "8",
+        "--steps",
+        "40",
+        "--step-size",
+        "0.1",
+        "--n-test",
+        "20",
+        "--seed",
+        "0",
+        "--executor",
+        "serial",
+        "--quiet",
+        "--out",
+        str(out),
+    ]
     subprocess.run(command, check=True, timeout=300, capture_output=True)
     cells = sorted((out / "cells").glob("*.json"))
     assert len(cells) == 4
@@ -82,8 +155,17 @@ def test_baseline_accuracy_with_several_relevant_tokens_matches_a_simulation(rel
     from numerics.data import make_data
     from verify.classify import baseline_test_accuracy
 
-    params = ProblemParams(seq_len=8, relevant_tokens=relevant, weak_tokens=weak, signal_norm=1.0, dim=5,
-                           n_test=40000, n_train=2, label_noise=0.0, rho=0.5)
+    params = ProblemParams(
+        seq_len=8,
+        relevant_tokens=relevant,
+        weak_tokens=weak,
+        signal_norm=1.0,
+        dim=5,
+        n_test=40000,
+        n_train=2,
+        label_noise=0.0,
+        rho=0.5,
+    )
     data = make_data(params)
     f = (data.test.tokens @ data.nu).mean(axis=1)
     observed = float(np.mean(data.test.labels * f > 0))

@@ -15,15 +15,40 @@ from verify.sweep import MASS_METRICS, load_sweep
 from verify.trajectory import Trajectory
 
 #: The study's options (the authors' label-noise study) at a tiny size.
-STUDY = ["--train", "p_only", "--relevant-tokens", "2", "--weak-tokens", "2", "--generator", "legacy",
-         "--layout", "official", "--n-train", "10", "--seed", "0", "--dim", "60",
-         "--signal-norm", "8", "--steps", "40", "--n-test", "20", "--step-size", "0.05"]
+STUDY = [
+    "--train",
+    "p_only",
+    "--relevant-tokens",
+    "2",
+    "--weak-tokens",
+    "2",
+    "--generator",
+    "legacy",
+    "--layout",
+    "official",
+    "--n-train",
+    "10",
+    "--seed",
+    "0",
+    "--dim",
+    "60",
+    "--signal-norm",
+    "8",
+    "--steps",
+    "40",
+    "--n-test",
+    "20",
+    "--step-size",
+    "0.05",
+]
 
 
 def test_label_noise_study_cells_carry_the_ratios_and_accuracies(tmp_path):
     out = tmp_path / "study"
-    assert main(["sweep", "--axis", "label_noise=0:0.6:0.3", *STUDY, "--executor", "serial", "--quiet",
-                 "--out", str(out)]) == 0
+    assert (
+        main(["sweep", "--axis", "label_noise=0:0.6:0.3", *STUDY, "--executor", "serial", "--quiet", "--out", str(out)])
+        == 0
+    )
     result = load_sweep(out)
     assert result.complete
     cells = sorted((out / "cells").glob("*.json"))
@@ -40,8 +65,31 @@ def test_label_noise_study_cells_carry_the_ratios_and_accuracies(tmp_path):
 
 def test_v1_grid_figure_reads_a_dim_by_signal_norm_sweep(tmp_path):
     out = tmp_path / "grid"
-    assert main(["sweep", "--axis", "dim=40,80", "--axis", "signal_norm=4,12", "--train", "p_only", "--steps", "30",
-                 "--n-test", "20", "--step-size", "0.01", "--executor", "serial", "--quiet", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                "--axis",
+                "dim=40,80",
+                "--axis",
+                "signal_norm=4,12",
+                "--train",
+                "p_only",
+                "--steps",
+                "30",
+                "--n-test",
+                "20",
+                "--step-size",
+                "0.01",
+                "--executor",
+                "serial",
+                "--quiet",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert np.all(np.isfinite(load_sweep(out).mean("eq10_ratio")))
     assert main(["figure", "v1_grid", "--sweep", str(out), "--quiet", "--out", str(tmp_path / "figures")]) == 0
     assert (tmp_path / "figures" / "v1_grid.png").is_file()
@@ -52,9 +100,11 @@ def test_v1_grid_figure_reads_a_dim_by_signal_norm_sweep(tmp_path):
 
 def test_a_run_file_without_attention_mass_arrays_loads_and_verifies(tmp_path):
     out = tmp_path / "run"
-    assert main(["run", "--dim", "40", "--steps", "20", "--n-test", "20", "--train", "p_only", "--quiet",
-                 "--out", str(out)]) in (0, 1)
+    assert main(
+        ["run", "--dim", "40", "--steps", "20", "--n-test", "20", "--train", "p_only", "--quiet", "--out", str(out)]
+    ) in (0, 1)
     import numpy.lib.npyio  # noqa: F401  (np.load of the saved file)
+
     with np.load(out / "trajectory.npz") as saved:
         arrays = {k: saved[k] for k in saved.files if k not in MASS_ARRAYS}
     np.savez(out / "trajectory.npz", **arrays)
@@ -73,8 +123,23 @@ def test_a_run_file_without_attention_mass_arrays_loads_and_verifies(tmp_path):
 
 def test_v1_grid_figure_finishes_an_interrupted_sweep(tmp_path):
     out = tmp_path / "grid"
-    options = ["--axis", "dim=40,80", "--axis", "signal_norm=4,12", "--train", "p_only", "--steps", "10",
-               "--n-test", "10", "--executor", "serial", "--quiet", "--out", str(out)]
+    options = [
+        "--axis",
+        "dim=40,80",
+        "--axis",
+        "signal_norm=4,12",
+        "--train",
+        "p_only",
+        "--steps",
+        "10",
+        "--n-test",
+        "10",
+        "--executor",
+        "serial",
+        "--quiet",
+        "--out",
+        str(out),
+    ]
     assert main(["sweep", *options]) == 0
     cells = sorted((out / "cells").glob("*.json"))
     kept = cells[0].read_text()
@@ -87,8 +152,27 @@ def test_v1_grid_figure_finishes_an_interrupted_sweep(tmp_path):
 
 def test_a_cell_file_with_a_non_numeric_ratio_is_refused(tmp_path):
     out = tmp_path / "grid"
-    assert main(["sweep", "--axis", "dim=40", "--train", "p_only", "--steps", "5", "--n-test", "10",
-                 "--executor", "serial", "--quiet", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                "--axis",
+                "dim=40",
+                "--train",
+                "p_only",
+                "--steps",
+                "5",
+                "--n-test",
+                "10",
+                "--executor",
+                "serial",
+                "--quiet",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     cell = next((out / "cells").glob("*.json"))
     data = json.loads(cell.read_text())
     assert data["eq9_ratio"] is not None

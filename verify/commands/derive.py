@@ -20,13 +20,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     Paper: none (command-line interface).
     """
-    parser.add_argument("name", nargs="?", choices=derivations.NAMES, metavar="NAME",
-                        help=f"one derivation: {', '.join(derivations.NAMES)} (default: all)")
+    parser.add_argument(
+        "name",
+        nargs="?",
+        choices=derivations.NAMES,
+        metavar="NAME",
+        help=f"one derivation: {', '.join(derivations.NAMES)} (default: all)",
+    )
     parser.add_argument("--list", action="store_true", help="list the derivations and exit")
-    parser.add_argument("--format", choices=("md", "tex"), default="md",
-                        help="print Markdown with LaTeX math or plain LaTeX (default: %(default)s)")
-    parser.add_argument("--out", metavar="DIR",
-                        help="also write each derivation's Markdown and standalone LaTeX into DIR")
+    parser.add_argument(
+        "--format",
+        choices=("md", "tex"),
+        default="md",
+        help="print Markdown with LaTeX math or plain LaTeX (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--out", metavar="DIR", help="also write each derivation's Markdown and standalone LaTeX into DIR"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
 

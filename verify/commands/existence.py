@@ -20,8 +20,15 @@ DEFAULTS = {"dim": 10000, "signal_norm": 20.0, "n_train": 100, "rho": 0.2, "n_te
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_params_arguments(parser)
-    parser.add_argument("--lambda", dest="lambdas", type=float, action="append", default=[], metavar="LAMBDA",
-                        help="a lambda to try; repeatable (default: the middle of the heuristic window)")
+    parser.add_argument(
+        "--lambda",
+        dest="lambdas",
+        type=float,
+        action="append",
+        default=[],
+        metavar="LAMBDA",
+        help="a lambda to try; repeatable (default: the middle of the heuristic window)",
+    )
     parser.add_argument("--quiet", action="store_true", help="print nothing; the exit status says it")
 
 
@@ -35,10 +42,14 @@ def main(args: argparse.Namespace) -> int:
     results = [check_existence(params, scale, data=data) for scale in (args.lambdas or [None])]
     if not args.quiet:
         lower, upper = existence_window(params)
-        print(f"d = {params.dim}, ||mu|| = {params.signal_norm:g}, n = {params.n_train}, rho = {params.rho:g}; "
-              f"heuristic window {lower:.4g} .. {upper:.4g}")
+        print(
+            f"d = {params.dim}, ||mu|| = {params.signal_norm:g}, n = {params.n_train}, rho = {params.rho:g}; "
+            f"heuristic window {lower:.4g} .. {upper:.4g}"
+        )
         for result in results:
             o = result.observed
-            print(f"lambda = {o['lambda']:.4g}: train {o['train_acc']:.3f}, test {o['test_acc']:.3f} -> "
-                  f"{o['regime']} (window predicts {result.predicted['regime']}): {result.outcome}")
+            print(
+                f"lambda = {o['lambda']:.4g}: train {o['train_acc']:.3f}, test {o['test_acc']:.3f} -> "
+                f"{o['regime']} (window predicts {result.predicted['regime']}): {result.outcome}"
+            )
     return 1 if any(result.passed is False for result in results) else 0

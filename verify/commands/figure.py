@@ -21,12 +21,22 @@ from theory.regimes import predict
 from theory.validation import InputError
 from verify.checks import GapDefinition, check_delayed_generalization, g_growth_series
 from verify.classify import classify
-from verify.existence import existence_construction, existence_window
 from verify.commands.params_options import add_params_arguments, params_from_args
-from verify.phase import phase_analysis
-from verify.plots import (setting_title, delay_figure, dynamics_figure, existence_figure, gaps_figure, phase_figure,
-                          plateaus_figure, save_figure, label_noise_figure, v1_grid_figure)
+from verify.existence import existence_construction, existence_window
 from verify.files import check_writable_parent
+from verify.phase import phase_analysis
+from verify.plots import (
+    delay_figure,
+    dynamics_figure,
+    existence_figure,
+    gaps_figure,
+    label_noise_figure,
+    phase_figure,
+    plateaus_figure,
+    save_figure,
+    setting_title,
+    v1_grid_figure,
+)
 from verify.simulation import simulate
 from verify.sweep import SweepSpec, grid_axes, load_sweep, parse_axis, run_sweep
 from verify.trajectory import Trajectory
@@ -34,15 +44,35 @@ from verify.trajectory import Trajectory
 FIGURES = ("dynamics", "phase", "existence", "gaps", "delay", "plateaus", "v1_dynamics", "v1_grid", "label_noise")
 #: The v1 protocol (p-only prompt tuning): W = I, p_0 = 0, step 1e-4, 1000 steps, rho = 0.2,
 #: d = 4000, ||mu|| = 20, n = 20, T = 8, eta = 0.2, n_test = 1000, random labels.
-V1_PROTOCOL = {"train": "p_only", "step_size": 1e-4, "steps": 1000, "rho": 0.2, "dim": 4000, "signal_norm": 20.0,
-               "n_train": 20, "seq_len": 8, "label_noise": 0.2, "n_test": 1000, "labels": "random"}
+V1_PROTOCOL = {
+    "train": "p_only",
+    "step_size": 1e-4,
+    "steps": 1000,
+    "rho": 0.2,
+    "dim": 4000,
+    "signal_norm": 20.0,
+    "n_train": 20,
+    "seq_len": 8,
+    "label_noise": 0.2,
+    "n_test": 1000,
+    "labels": "random",
+}
 #: v1 Figure 3's settings under the v1 protocol (d, ||mu||): the v1 default and, as in the v3
 #: figure, a large-noise and a large-signal setting.
 V1_SETTINGS = ((4000, 20.0), (4500, 5.0), (1000, 80.0))
 #: The authors' p-only label-noise study (their public code): two tokens per role, legacy
 #: generator, official layout, n = 100, seed 0, d = 12000, ||mu|| = 120, eta = 0 .. 0.9.
-LABEL_NOISE_STUDY = {"train": "p_only", "relevant_tokens": 2, "weak_tokens": 2, "generator": "legacy",
-                     "layout": "official", "n_train": 100, "seed": 0, "dim": 12000, "signal_norm": 120.0}
+LABEL_NOISE_STUDY = {
+    "train": "p_only",
+    "relevant_tokens": 2,
+    "weak_tokens": 2,
+    "generator": "legacy",
+    "layout": "official",
+    "n_train": 100,
+    "seed": 0,
+    "dim": 12000,
+    "signal_norm": 120.0,
+}
 LABEL_NOISE_AXIS = "label_noise=0:0.9:0.05"
 #: The paper's three settings: balanced, large noise, large signal (d, ||mu||).
 PAPER_SETTINGS = ((2000, 20.0), (4500, 5.0), (1000, 80.0))
@@ -55,17 +85,35 @@ EXISTENCE_MARKS = {0.001: "v1: not overfitting", 0.06: "v1: benign", 1.0: "v1: h
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", choices=FIGURES, help="which figure")
     add_params_arguments(parser)
-    parser.add_argument("--setting", action="append", default=[], metavar="D,MU",
-                        help="(dynamics, plateaus, v1_dynamics) a (d, ||mu||) setting; repeatable (default: the "
-                        "paper's three)")
-    parser.add_argument("--sweep", metavar="DIR", help="(phase, v1_grid, label_noise) a sweep directory; for v1_grid "
-                        "and label_noise, a directory without a sweep is first filled with the figure's sweep "
-                        "(the v1 grid under the v1 protocol, or the authors' label-noise study)")
-    parser.add_argument("--boundary-constant", type=float, action="append", default=[], metavar="C",
-                        help="(phase) draw n ||mu||^2 / d = C; repeatable")
+    parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="D,MU",
+        help="(dynamics, plateaus, v1_dynamics) a (d, ||mu||) setting; repeatable (default: the paper's three)",
+    )
+    parser.add_argument(
+        "--sweep",
+        metavar="DIR",
+        help="(phase, v1_grid, label_noise) a sweep directory; for v1_grid "
+        "and label_noise, a directory without a sweep is first filled with the figure's sweep "
+        "(the v1 grid under the v1 protocol, or the authors' label-noise study)",
+    )
+    parser.add_argument(
+        "--boundary-constant",
+        type=float,
+        action="append",
+        default=[],
+        metavar="C",
+        help="(phase) draw n ||mu||^2 / d = C; repeatable",
+    )
     parser.add_argument("--run", metavar="DIR", help="(gaps, delay) a run directory instead of a fresh run")
-    parser.add_argument("--lambdas", metavar="L1,L2,...", help="(existence) lambda values (default: 1e-4..10, log grid)")
-    parser.add_argument("--gap", choices=("min", "mean", "soft"), default=GapDefinition().kind, help="(gaps) gap definition")
+    parser.add_argument(
+        "--lambdas", metavar="L1,L2,...", help="(existence) lambda values (default: 1e-4..10, log grid)"
+    )
+    parser.add_argument(
+        "--gap", choices=("min", "mean", "soft"), default=GapDefinition().kind, help="(gaps) gap definition"
+    )
     parser.add_argument("--out", metavar="DIR", default="figures", help="output directory (default: %(default)s)")
     parser.add_argument("--overwrite", action="store_true", help="replace the figure if --out already holds it")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
@@ -137,18 +185,25 @@ def main(args: argparse.Namespace) -> int:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", AssumptionWarning)
                 plateaus = predict(base).plateaus
-            fig = plateaus_figure(trajectories, titles, {"benign plateau": plateaus["plateau_benign"],
-                                                         "not-overfitting plateau": plateaus["plateau_not_overfitting"]})
+            fig = plateaus_figure(
+                trajectories,
+                titles,
+                {
+                    "benign plateau": plateaus["plateau_benign"],
+                    "not-overfitting plateau": plateaus["plateau_not_overfitting"],
+                },
+            )
     elif name == "v1_dynamics":
         base = _params_with_defaults(args, V1_PROTOCOL)
         trajectories, titles = [], []
-        for d, mu in (_settings(args) if args.setting else V1_SETTINGS):
+        for d, mu in _settings(args) if args.setting else V1_SETTINGS:
             params = base.replace(dim=d, signal_norm=mu)
             trajectory = simulate(params, progress=progress)
             trajectories.append(trajectory)
             titles.append(setting_title(params, classify(trajectory).regime) + ", p-only (W = I)")
         fig = dynamics_figure(trajectories, titles)
     elif name in ("v1_grid", "label_noise"):
+
         def make_spec():
             if name == "v1_grid":
                 base = _params_with_defaults(args, V1_PROTOCOL)
@@ -165,8 +220,9 @@ def main(args: argparse.Namespace) -> int:
         fig = phase_figure(result, phase_analysis(result), constants=args.boundary_constant)
     elif name == "existence":
         given = {k: getattr(args, k) for k in ("dim", "signal_norm", "n_train", "rho", "n_test")}
-        params = params_from_args(args).replace(**{k: v if v is not None else EXISTENCE_DEFAULTS[k]
-                                                   for k, v in given.items()})
+        params = params_from_args(args).replace(
+            **{k: v if v is not None else EXISTENCE_DEFAULTS[k] for k, v in given.items()}
+        )
         if args.lambdas:
             try:
                 lambdas = [float(v) for v in args.lambdas.split(",")]
@@ -176,8 +232,10 @@ def main(args: argparse.Namespace) -> int:
             lambdas = list(np.logspace(-4, 1, 16)) + list(EXISTENCE_MARKS)
         data = make_data(params)
         if not args.quiet:
-            print(f"existence construction at d = {params.dim}, ||mu|| = {params.signal_norm:g}, n = {params.n_train}, "
-                  f"rho = {params.rho:g}, n_test = {params.n_test} (v1 Figure 1 values for options not given)")
+            print(
+                f"existence construction at d = {params.dim}, ||mu|| = {params.signal_norm:g}, n = {params.n_train}, "
+                f"rho = {params.rho:g}, n_test = {params.n_test} (v1 Figure 1 values for options not given)"
+            )
         rows = [existence_construction(params, scale, data=data) for scale in sorted(set(lambdas))]
         fig = existence_figure(rows, existence_window(params), marks=EXISTENCE_MARKS, params=params)
     elif name == "gaps":
@@ -185,8 +243,9 @@ def main(args: argparse.Namespace) -> int:
         definition = GapDefinition(kind=args.gap)
         changes = classify(trajectory).timeline["changes"]
         start = changes[-1]["time"] if changes else 0.0
-        series = {group: g_growth_series(trajectory, definition, group, start_time=start)
-                  for group in ("clean", "noisy")}
+        series = {
+            group: g_growth_series(trajectory, definition, group, start_time=start) for group in ("clean", "noisy")
+        }
         fig = gaps_figure(series, definition.mathtext())
     else:  # delay
         params = params_from_args(args)
@@ -198,9 +257,11 @@ def main(args: argparse.Namespace) -> int:
             warnings.simplefilter("ignore", AssumptionWarning)
             plateaus = predict(trajectory.params).plateaus
         delay = check_delayed_generalization(trajectory, classify(trajectory)).observed
-        fig = delay_figure(trajectory, {"benign plateau": plateaus["plateau_benign"],
-                                        "clean test floor": plateaus["clean_test_loss_floor"]},
-                           {"all labels fitted": delay["time_all_fitted"], "generalised": delay["time_generalized"]})
+        fig = delay_figure(
+            trajectory,
+            {"benign plateau": plateaus["plateau_benign"], "clean test floor": plateaus["clean_test_loss_floor"]},
+            {"all labels fitted": delay["time_all_fitted"], "generalised": delay["time_generalized"]},
+        )
     out.mkdir(parents=True, exist_ok=True)
     paths = save_figure(fig, out / name)
     if not args.quiet:

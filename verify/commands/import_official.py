@@ -17,9 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from verify.files import check_writable_parent
     from verify.official import read_official_run
     from verify.report import build_report
-    from verify.files import check_writable_parent
     from verify.rundir import claim_output_dir, write_run_dir
 
     source = Path(args.official_dir)
@@ -31,8 +31,10 @@ def main(args: argparse.Namespace) -> int:
         write_run_dir(claim.path, trajectory, report, claim=claim)
     if not args.quiet:
         final = report["final"]
-        print(f"imported {len(trajectory.arrays['time'])} checkpoints; verdict: {report['verdict']}; "
-              f"train acc {final['train_acc']:.3f}, test acc {final['test_acc']:.3f} at step "
-              f"{int(trajectory.arrays['step'][-1])}")
+        print(
+            f"imported {len(trajectory.arrays['time'])} checkpoints; verdict: {report['verdict']}; "
+            f"train acc {final['train_acc']:.3f}, test acc {final['test_acc']:.3f} at step "
+            f"{int(trajectory.arrays['step'][-1])}"
+        )
         print(f"wrote {out}/ — check it with: benign-attn verify {out}")
     return 0

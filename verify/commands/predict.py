@@ -13,7 +13,6 @@ import json
 import sys
 import warnings
 from fractions import Fraction
-
 from typing import TYPE_CHECKING
 
 from theory.inputs import CONSTANT_NAMES, DEFAULT_INPUTS
@@ -30,14 +29,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     Paper: none (command-line interface).
     """
     add_params_arguments(parser)
-    parser.add_argument("--constant", action="append", default=[], metavar="NAME=VALUE",
-                        help=f"value of an unknown constant of the paper ({', '.join(sorted(CONSTANT_NAMES))}); "
-                             "a decimal or a ratio like 3/2; repeatable. Constants not given are never filled in")
-    parser.add_argument("--constants", metavar="FILE",
-                        help="a constants file (JSON, e.g. written by benign-attn regime-map)")
-    parser.add_argument("--input", action="append", default=[], metavar="NAME=VALUE",
-                        help="override a named input: "
-                             + ", ".join(f"{k} (default {v})" for k, v in DEFAULT_INPUTS.items()))
+    parser.add_argument(
+        "--constant",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help=f"value of an unknown constant of the paper ({', '.join(sorted(CONSTANT_NAMES))}); "
+        "a decimal or a ratio like 3/2; repeatable. Constants not given are never filled in",
+    )
+    parser.add_argument(
+        "--constants", metavar="FILE", help="a constants file (JSON, e.g. written by benign-attn regime-map)"
+    )
+    parser.add_argument(
+        "--input",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a named input: " + ", ".join(f"{k} (default {v})" for k, v in DEFAULT_INPUTS.items()),
+    )
     parser.add_argument("--json", action="store_true", help="print the prediction as JSON")
 
 
@@ -89,8 +98,11 @@ def format_prediction(prediction: Prediction) -> str:
     lines.append("conditions (margin > 0 holds; boundary = signal norm where lhs = rhs):")
     width = max(len(m.condition) for m in prediction.margins)
     for margin in prediction.margins:
-        detail = (f"missing {', '.join(margin.missing)}" if margin.missing else
-                  f"{_number(margin.lhs)} {margin.relation} {_number(margin.rhs)}  margin {_number(margin.margin)}")
+        detail = (
+            f"missing {', '.join(margin.missing)}"
+            if margin.missing
+            else f"{_number(margin.lhs)} {margin.relation} {_number(margin.rhs)}  margin {_number(margin.margin)}"
+        )
         boundary = prediction.thresholds.get(margin.condition)
         extra = "" if boundary is None else f"  boundary |mu| = {boundary:.6g}"
         lines.append(f"  {margin.condition:<{width}}  {margin.status.value:<12}  {detail}{extra}")
@@ -111,8 +123,9 @@ def main(args: argparse.Namespace) -> int:
     from theory.regimes import predict
     from verify.constants_file import load_constants, merge_constants, parse_constant_options
 
-    constants = merge_constants(load_constants(args.constants) if args.constants else {},
-                                parse_constant_options(args.constant))
+    constants = merge_constants(
+        load_constants(args.constants) if args.constants else {}, parse_constant_options(args.constant)
+    )
     inputs = parse_assignments(args.input, DEFAULT_INPUTS, "--input")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", AssumptionWarning)

@@ -20,11 +20,14 @@ if TYPE_CHECKING:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_params_arguments(parser)
-    parser.add_argument("--engine", choices=sorted(ENGINES), default="reduced",
-                        help="GD engine (default: %(default)s)")
+    parser.add_argument("--engine", choices=sorted(ENGINES), default="reduced", help="GD engine (default: %(default)s)")
     parser.add_argument("--init-w", metavar="FILE.npy", help="initial W, a d x d array in a .npy file")
-    parser.add_argument("--record-every", type=int, metavar="K",
-                        help="checkpoint every K steps (default: every step while n*T*steps <= 1e6)")
+    parser.add_argument(
+        "--record-every",
+        type=int,
+        metavar="K",
+        help="checkpoint every K steps (default: every step while n*T*steps <= 1e6)",
+    )
     parser.add_argument("--out", metavar="DIR", help="run directory (default: runs/d<dim>-mu<signal>-seed<seed>)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing different run in --out")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
@@ -64,8 +67,7 @@ def check_run_budget(params, engine: str, *, w0_given: bool, record_every: int |
     if engine == "direct":
         needed = direct_bytes(params, w0_given=w0_given, record_every=record_every)
     else:
-        needed = reduced_bytes(params, data_given=params.draw == "full", w0_given=w0_given,
-                               record_every=record_every)
+        needed = reduced_bytes(params, data_given=params.draw == "full", w0_given=w0_given, record_every=record_every)
     check_memory(f"the {engine} engine", needed, params)
 
 
@@ -73,9 +75,17 @@ def default_out(params) -> Path:
     """runs/d<dim>-mu<signal>-seed<seed>, with a suffix for settings other than the defaults'
     layout, training, draw, labels, generator and token roles (so `run` and `run --layout
     official` do not collide)."""
-    suffix = "".join(f"-{value}" for value, default in ((params.layout, "independent"), (params.train, "joint"),
-                                                         (params.draw, "full"), (params.labels, "balanced"),
-                                                         (params.generator, "default")) if value != default)
+    suffix = "".join(
+        f"-{value}"
+        for value, default in (
+            (params.layout, "independent"),
+            (params.train, "joint"),
+            (params.draw, "full"),
+            (params.labels, "balanced"),
+            (params.generator, "default"),
+        )
+        if value != default
+    )
     if (params.relevant_tokens, params.weak_tokens) != (1, 1):
         suffix += f"-r{params.relevant_tokens}w{params.weak_tokens}"
     return Path("runs") / f"d{params.dim}-mu{params.signal_norm:g}-seed{params.seed}{suffix}"
@@ -103,12 +113,15 @@ def _run(args: argparse.Namespace, params, w0, claim) -> int:
     # The d-dimensional data set as make_data draws it (test set included), for the full draw.
     data = make_data(params) if params.draw == "full" else None
     try:
-        trajectory = simulate(params, engine=args.engine, data=data, w0=w0, record_every=args.record_every,
-                              progress=progress)
+        trajectory = simulate(
+            params, engine=args.engine, data=data, w0=w0, record_every=args.record_every, progress=progress
+        )
     except IntegrationError as exc:
         # A numerical failure is a result, not a crash: one line naming the step, exit 1.
-        print(f"benign-attn run: {exc.status.value}: {exc.message}; nothing written "
-              "(a smaller --step-size may help)", file=sys.stderr)
+        print(
+            f"benign-attn run: {exc.status.value}: {exc.message}; nothing written (a smaller --step-size may help)",
+            file=sys.stderr,
+        )
         return 1
     report = build_report(trajectory)
     write_run_dir(claim.path, trajectory, report, claim=claim)
@@ -116,11 +129,15 @@ def _run(args: argparse.Namespace, params, w0, claim) -> int:
         final = report["final"]
         checks = report["checks_summary"]
         print(f"verdict: {report['verdict']} — {'; '.join(report['classification']['reasons'])}")
-        print(f"checks against the theory: {checks['passed']} passed, {checks['failed']} failed"
-              f"{' (' + ', '.join(checks['failed_checks']) + ')' if checks['failed_checks'] else ''}, "
-              f"{checks['undetermined']} undetermined — see report.md")
-        print(f"train acc {final['train_acc']:.3f} (noisy {final['train_acc_noisy']:.3f}), "
-              f"test acc {final['test_acc']:.3f}, train loss {final['train_loss']:.4f}, "
-              f"test loss {final['test_loss']:.4f} at step {params.steps}")
+        print(
+            f"checks against the theory: {checks['passed']} passed, {checks['failed']} failed"
+            f"{' (' + ', '.join(checks['failed_checks']) + ')' if checks['failed_checks'] else ''}, "
+            f"{checks['undetermined']} undetermined — see report.md"
+        )
+        print(
+            f"train acc {final['train_acc']:.3f} (noisy {final['train_acc_noisy']:.3f}), "
+            f"test acc {final['test_acc']:.3f}, train loss {final['train_loss']:.4f}, "
+            f"test loss {final['test_loss']:.4f} at step {params.steps}"
+        )
         print(f"wrote {out}/ (params.toml, trajectory.npz, report.json, report.md, figures/dynamics.png)")
     return exit_status(report)

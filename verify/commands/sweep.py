@@ -13,8 +13,8 @@ from numerics.budget import LIMITS
 from theory.validation import InputError
 from verify.commands.params_options import add_params_arguments, params_from_args
 from verify.files import write_json
-from verify.phase import phase_analysis
 from verify.flow_cells import FlowSweep
+from verify.phase import phase_analysis
 from verify.sweep import ENGINES, EXECUTORS, GRIDS, SweepSpec, grid_axes, load_sweep, parse_axis, run_sweep
 
 #: Options that only the flow engine reads, by FlowSweep field.
@@ -25,29 +25,60 @@ _DEFAULT_FLOW = FlowSweep()
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_params_arguments(parser)
     parser.add_argument("--grid", choices=GRIDS, help="the paper's (d, ||mu||) grid: paper (39 x 39) or v1 (20 x 20)")
-    parser.add_argument("--axis", action="append", default=[], metavar="NAME=START:STOP:STEP|log:START:STOP:COUNT|V1,V2",
-                        help="a swept ProblemParams field (repeatable; added to --grid's axes); log:START:STOP:COUNT "
-                             "gives COUNT log-spaced values, rounded to integers (repeats dropped) for integer fields")
-    parser.add_argument("--seeds", default="1", metavar="N|S1,S2",
-                        help="seeds per cell: a count (from --seed on) or a comma-separated list (default 1)")
-    parser.add_argument("--engine", choices=ENGINES, default="reduced",
-                        help="GD engine, or the gradient flow with event times (default: %(default)s)")
+    parser.add_argument(
+        "--axis",
+        action="append",
+        default=[],
+        metavar="NAME=START:STOP:STEP|log:START:STOP:COUNT|V1,V2",
+        help="a swept ProblemParams field (repeatable; added to --grid's axes); log:START:STOP:COUNT "
+        "gives COUNT log-spaced values, rounded to integers (repeats dropped) for integer fields",
+    )
+    parser.add_argument(
+        "--seeds",
+        default="1",
+        metavar="N|S1,S2",
+        help="seeds per cell: a count (from --seed on) or a comma-separated list (default 1)",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="reduced",
+        help="GD engine, or the gradient flow with event times (default: %(default)s)",
+    )
     flow = parser.add_argument_group("gradient flow (--engine flow)")
-    flow.add_argument("--horizon", type=float, metavar="TAU", help=f"final flow time (default {_DEFAULT_FLOW.horizon:g})")
-    flow.add_argument("--outcome-horizons", metavar="T1,T2,...",
-                      help="flow times at which each cell's outcome is recorded (default: the decades "
-                           "1, 10, ... up to the horizon, and the horizon)")
-    flow.add_argument("--test-loss-tolerance", type=float, metavar="EPS",
-                      help=f"event: test loss within EPS of its floor (default {_DEFAULT_FLOW.test_loss_tolerance:g})")
-    flow.add_argument("--test-error-tolerance", type=float, metavar="EPS_ERR",
-                      help="event: test error <= EPS_ERR; also splits benign from harmful in the outcomes "
-                           f"(default {_DEFAULT_FLOW.test_error_tolerance:g})")
+    flow.add_argument(
+        "--horizon", type=float, metavar="TAU", help=f"final flow time (default {_DEFAULT_FLOW.horizon:g})"
+    )
+    flow.add_argument(
+        "--outcome-horizons",
+        metavar="T1,T2,...",
+        help="flow times at which each cell's outcome is recorded (default: the decades "
+        "1, 10, ... up to the horizon, and the horizon)",
+    )
+    flow.add_argument(
+        "--test-loss-tolerance",
+        type=float,
+        metavar="EPS",
+        help=f"event: test loss within EPS of its floor (default {_DEFAULT_FLOW.test_loss_tolerance:g})",
+    )
+    flow.add_argument(
+        "--test-error-tolerance",
+        type=float,
+        metavar="EPS_ERR",
+        help="event: test error <= EPS_ERR; also splits benign from harmful in the outcomes "
+        f"(default {_DEFAULT_FLOW.test_error_tolerance:g})",
+    )
     flow.add_argument("--rtol", type=float, help=f"solver relative tolerance (default {_DEFAULT_FLOW.rtol:g})")
     flow.add_argument("--atol", type=float, help=f"solver absolute tolerance (default {_DEFAULT_FLOW.atol:g})")
-    parser.add_argument("--executor", choices=EXECUTORS, default="local",
-                        help="local processes, a Dask cluster, or serial in this process (default: %(default)s)")
-    parser.add_argument("--scheduler", metavar="ADDRESS",
-                        help="Dask scheduler address (default with --executor dask: a local cluster)")
+    parser.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        default="local",
+        help="local processes, a Dask cluster, or serial in this process (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--scheduler", metavar="ADDRESS", help="Dask scheduler address (default with --executor dask: a local cluster)"
+    )
     parser.add_argument("--workers", type=int, metavar="N", help="worker processes (default: all cores)")
     parser.add_argument("--chunk-size", type=int, metavar="K", help="cells per task (default: ~8 tasks per worker)")
     parser.add_argument("--out", metavar="DIR", help="sweep directory (default: sweeps/<grid or axes>)")
@@ -80,8 +111,13 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
     axes += [parse_axis(text) for text in args.axis]
     if not axes:
         raise InputError("give --grid or at least one --axis")
-    return SweepSpec(base=base, axes=tuple(axes), seeds=parse_seeds(args.seeds, base.seed), engine=args.engine,
-                     flow=flow_settings(args))
+    return SweepSpec(
+        base=base,
+        axes=tuple(axes),
+        seeds=parse_seeds(args.seeds, base.seed),
+        engine=args.engine,
+        flow=flow_settings(args),
+    )
 
 
 def flow_settings(args: argparse.Namespace) -> FlowSweep | None:
@@ -96,8 +132,7 @@ def flow_settings(args: argparse.Namespace) -> FlowSweep | None:
         try:
             given["outcome_horizons"] = tuple(float(v) for v in given["outcome_horizons"].split(","))
         except ValueError:
-            raise InputError(f"--outcome-horizons {args.outcome_horizons!r}: must be comma-separated "
-                             "numbers") from None
+            raise InputError(f"--outcome-horizons {args.outcome_horizons!r}: must be comma-separated numbers") from None
     return FlowSweep(**given)
 
 
@@ -105,15 +140,24 @@ def main(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
     out = Path(args.out) if args.out else Path("sweeps") / (args.grid or "_".join(n for n, _ in spec.axes))
     progress = not args.quiet and sys.stderr.isatty()
-    counts = run_sweep(spec, out, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
-                       chunk_size=args.chunk_size, progress=progress)
+    counts = run_sweep(
+        spec,
+        out,
+        executor=args.executor,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        chunk_size=args.chunk_size,
+        progress=progress,
+    )
     result = load_sweep(out)
     summary = result.to_summary()
     summary["phase"] = phase_analysis(result)
     write_json(out / "summary.json", summary)
     if not args.quiet:
-        print(f"{counts['cells']} cells: {counts['already_done']} already done, {counts['computed']} computed, "
-              f"{counts['failed']} failed; regimes {summary['counts']}")
+        print(
+            f"{counts['cells']} cells: {counts['already_done']} already done, {counts['computed']} computed, "
+            f"{counts['failed']} failed; regimes {summary['counts']}"
+        )
         fit = summary["phase"].get("boundary_fit")
         if fit and fit.get("exponent") is not None:
             low, high = fit["exponent_ci95"]
