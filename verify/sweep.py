@@ -586,8 +586,9 @@ def _check_directory(out: Path, spec: SweepSpec) -> None:
     if spec_path.exists():
         # Compared as specs, not as text: a sweep written before a parameter existed (its
         # default then applies) is the same sweep and resumes.
+        stored = read_json_file(spec_path, "sweep file")
         try:
-            same = SweepSpec.from_dict(read_json_file(spec_path, "sweep file")) == spec
+            same = SweepSpec.from_dict(stored) == spec
         except (ValueError, TypeError, KeyError):
             same = False
         if not same:
