@@ -29,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from results_file import write_result  # noqa: E402
 
 from theory.params import ProblemParams  # noqa: E402
-from verify.flow_cells import OUTCOMES, FlowSweep  # noqa: E402
-from verify.sweep import SweepSpec, load_sweep, parse_axis, run_sweep  # noqa: E402
+from verify.experiments.flow_cells import OUTCOMES, FlowSweep  # noqa: E402
+from verify.experiments.sweep import SweepSpec, load_sweep, parse_axis, run_sweep  # noqa: E402
 
 TARGET_S = 600.0
 BASE = ProblemParams(init="gaussian", draw="latent")
@@ -39,7 +39,7 @@ SETTINGS = FlowSweep(horizon=1e8)
 
 def _reference(dims: list[int]) -> list[dict]:
     """Seconds of one full-draw flow cell (set-up and integration) at each d, this process."""
-    from verify.sweep import run_flow_column
+    from verify.experiments.sweep import run_flow_column
 
     rows = []
     for d in dims:

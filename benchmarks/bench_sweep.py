@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from results_file import write_result  # noqa: E402
 
 from theory.params import ProblemParams  # noqa: E402
-from verify.sweep import SweepSpec, grid_axes, load_sweep, run_sweep  # noqa: E402
+from verify.experiments.sweep import SweepSpec, grid_axes, load_sweep, run_sweep  # noqa: E402
 
 TARGET_S = 15.0
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from numerics.data import make_data
 from numerics.flow import FlowOptions
 from theory.params import ProblemParams
-from verify.checks import run_checks
+from verify.reporting.checks import run_checks
 from verify.simulation import integrate, simulate
 
 RESULTS = Path(__file__).resolve().parent / "results" / "verdict_examples.json"

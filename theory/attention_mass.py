@@ -14,7 +14,7 @@
   (1 - rho)||mu||^2/d <= lambda <= (1 - rho)||mu||^2/sqrt(n d) is our heuristic [HEURISTIC].
 
 The measured quantities (``theory.symbols.SUPPLIED_SYMBOLS``) are supplied per evaluation,
-e.g. from ``verify.attention_mass``.
+e.g. from ``verify.reporting.attention_mass``.
 
 Paper: arXiv 2409.17625 v1 (S, Eq. 9, Eq. 10, the existence construction) and the authors'
 public code (the label-noise study).

@@ -1,7 +1,7 @@
 """Trajectories, checks against the theory, reports, sweeps, figures and the CLI.
 
 Public API, imported on first use (``import verify`` itself loads nothing heavy; every
-submodule, e.g. ``verify.sweep``, is an attribute too):
+submodule, e.g. ``verify.experiments.sweep``, is an attribute too):
 
 ``simulate``, ``integrate``
     Run a setting: gradient descent, or the gradient flow to a long horizon, as a ``Trajectory``.
@@ -50,10 +50,10 @@ __getattr__, __dir__ = lazy_exports(
         "simulate": "verify.simulation",
         "integrate": "verify.simulation",
         "Trajectory": "verify.trajectory",
-        "check": "verify.report",
-        "Report": "verify.report",
-        "Classification": "verify.classify",
-        "OutcomeTolerances": "verify.classify",
+        "check": "verify.reporting.report",
+        "Report": "verify.reporting.report",
+        "Classification": "verify.reporting.classify",
+        "OutcomeTolerances": "verify.reporting.classify",
         "dynamics_figure": "verify.plots",
         "attention_panel": "verify.plots",
     },

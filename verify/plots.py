@@ -188,7 +188,7 @@ def phase_figure(result, analysis: dict, *, constants: Sequence[float] = ()):
 
     Paper: Figure 5 (phase diagram) and v3 Figure 1 (boundary n SNR^2 ~ 1).
     """
-    from verify.phase import regime_grid
+    from verify.experiments.phase import regime_grid
 
     dims, mus, regimes = regime_grid(result)
     transpose = [name for name, _ in result.axes][0] != "dim"
@@ -298,7 +298,7 @@ def existence_figure(
 def gaps_figure(series: dict[str, dict], title: str = "", *, exponent_tol: float = 0.5):
     """g(gap(tau)) - g(gap(tau_s)) of each sample in its final stage against tau - tau_s
     (log-log), with slope-1 guides and the slopes 1 +- ``exponent_tol`` that the g-growth check
-    accepts. ``series`` maps "clean"/"noisy" to ``verify.checks.g_growth_series`` results.
+    accepts. ``series`` maps "clean"/"noisy" to ``verify.reporting.checks.g_growth_series`` results.
 
     Paper: the growth function g of the two-stage proof (g of the gap grows linearly in tau).
     """
@@ -441,7 +441,7 @@ def regime_map_figure(
 
     ``outcomes`` maps n to the runs' outcomes (a regime or None) at each design point (d, ||mu||);
     ``boundaries`` maps each boundary of ``result["boundaries"]`` to its label and the theory's
-    slope in log ||mu|| against log d (``verify.regime_map`` supplies both).
+    slope in log ||mu|| against log d (``verify.experiments.regime_map`` supplies both).
 
     Paper: arXiv 2409.17625 v3 Figure 1 (boundaries ||mu|| ∝ d^(1/4) and ||mu|| ∝ (d/n)^(1/2)).
     """

@@ -200,7 +200,7 @@ def write_run_dir(
     # Imported here: matplotlib costs about a second, and input errors come before this point.
     from verify.files import atomic_write_text, write_json
     from verify.plots import dynamics_figure, save_figure, setting_title
-    from verify.report import report_markdown
+    from verify.reporting.report import report_markdown
 
     with staged_run_dir(out, claim=claim) as stage:
         atomic_write_text(stage / "params.toml", trajectory.params.to_toml())

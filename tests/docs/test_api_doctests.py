@@ -13,7 +13,7 @@ import pytest
 from readme_blocks import README
 
 #: Modules whose docstrings carry the API's examples.
-API_MODULES = ("theory", "numerics", "verify", "verify.simulation", "verify.report", "verify.plots")
+API_MODULES = ("theory", "numerics", "verify", "verify.simulation", "verify.reporting.report", "verify.plots")
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 

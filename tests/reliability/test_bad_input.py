@@ -1426,7 +1426,7 @@ CASES += [
     _api("api-dim-beyond-int64", lambda: ProblemParams(dim=2**64), "must be <= 9223372036854775807"),
     _api_limit(
         "api-sweep-spec-counted-before-built",
-        lambda: __import__("verify.sweep").sweep.SweepSpec(
+        lambda: __import__("verify.experiments.sweep").experiments.sweep.SweepSpec(
             base=ProblemParams(),
             axes=(("dim", tuple(range(10, 2010))), ("signal_norm", tuple(range(1, 2001)))),
             seeds=(1,),

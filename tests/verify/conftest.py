@@ -12,7 +12,7 @@ import pytest
 def tiny_sweep(tmp_path_factory) -> Path:
     """A 3 x 3 (d, ||mu||) sweep at small d with a large step, run serially."""
     from theory.params import ProblemParams
-    from verify.sweep import SweepSpec, run_sweep
+    from verify.experiments.sweep import SweepSpec, run_sweep
 
     out = tmp_path_factory.mktemp("sweep") / "tiny"
     spec = SweepSpec(

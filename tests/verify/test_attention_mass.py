@@ -14,7 +14,7 @@ from numerics.data import make_data
 from numerics.gd import run_direct
 from numerics.mass import MASS_ARRAYS
 from theory.params import ProblemParams
-from verify.attention_mass import attention_mass_series, attention_mass_summary
+from verify.reporting.attention_mass import attention_mass_series, attention_mass_summary
 from verify.trajectory import Trajectory
 
 

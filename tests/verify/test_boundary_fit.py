@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from verify.boundary_fit import Outcomes, calibrate_constant, fit_boundary, fit_logistic
+from verify.experiments.boundary_fit import Outcomes, calibrate_constant, fit_boundary, fit_logistic
 
 
 def simulated(a, b, *, constant=2.0, sharpness=6.0, seeds=5, rng_seed=1):

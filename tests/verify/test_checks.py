@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from verify.checks import (
+from verify.reporting.checks import (
     CheckResult,
     GapDefinition,
     check_delayed_generalization,
@@ -18,7 +18,7 @@ from verify.checks import (
     gap_series,
     run_checks,
 )
-from verify.classify import classify, clean_test_loss_floor
+from verify.reporting.classify import classify, clean_test_loss_floor
 
 TIMES = np.r_[0.0, np.geomspace(1e-2, 1e4, 121)]
 

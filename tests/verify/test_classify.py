@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verify.classify import OutcomeTolerances, baseline_test_accuracy, classify, clean_test_loss_floor
+from verify.reporting.classify import OutcomeTolerances, baseline_test_accuracy, classify, clean_test_loss_floor
 
 TIMES = np.linspace(0.0, 20.0, 81)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from theory.params import ProblemParams
-from verify.sweep import run_cell
+from verify.experiments.sweep import run_cell
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import numpy as np
 from numerics.data import make_data
 from numerics.reduced import run_reduced
 from theory.params import ProblemParams
-from verify.sweep import METRICS, SweepSpec, _cell_result, load_sweep, run_sweep
+from verify.experiments.sweep import METRICS, SweepSpec, _cell_result, load_sweep, run_sweep
 
 # d <= 2 m + 4 = 324: the column engine's test noise is then make_data's, draw for draw.
 SWEEP = SweepSpec(

@@ -10,7 +10,7 @@ import pytest
 from numerics.data import make_data
 from theory.params import ProblemParams
 from verify.cli import main as cli_main
-from verify.existence import check_existence, existence_construction
+from verify.experiments.existence import check_existence, existence_construction
 
 V1_FIGURE_1 = ProblemParams(dim=10_000, signal_norm=20.0, n_train=100, rho=0.2, n_test=200)
 

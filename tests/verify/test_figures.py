@@ -124,7 +124,7 @@ def test_report_object_agrees_with_its_document(tiny_run):
     import json
 
     from verify.files import json_bytes
-    from verify.report import check
+    from verify.reporting.report import check
     from verify.trajectory import Trajectory
 
     report = check(Trajectory.load(tiny_run))

@@ -11,10 +11,10 @@ from numerics.data import make_data
 from numerics.reduced import run_reduced
 from numerics.stable import logistic_loss
 from theory.params import ProblemParams
-from verify.classify import classify
 from verify.cli import main as cli_main
-from verify.official import parse_flat_yaml, read_official_run
-from verify.report import build_report, exit_status
+from verify.reporting.classify import classify
+from verify.reporting.official import parse_flat_yaml, read_official_run
+from verify.reporting.report import build_report, exit_status
 
 
 def test_fixture_reads_with_official_parameters(official_run_dir):

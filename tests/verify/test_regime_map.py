@@ -10,7 +10,14 @@ import pytest
 
 from theory.params import ProblemParams
 from verify.cli import main as cli_main
-from verify.regime_map import RegimeMapDesign, analyse, local_exponents, run_regime_map, signal_range, statement
+from verify.experiments.regime_map import (
+    RegimeMapDesign,
+    analyse,
+    local_exponents,
+    run_regime_map,
+    signal_range,
+    statement,
+)
 
 TINY = RegimeMapDesign(
     dims=(100, 10_000, 1_000_000),

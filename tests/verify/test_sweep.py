@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from theory.params import ProblemParams
-from verify.phase import boundary_points, fit_boundary_law, phase_analysis
-from verify.sweep import SweepSpec, grid_axes, load_sweep, parse_axis, run_sweep
+from verify.experiments.phase import boundary_points, fit_boundary_law, phase_analysis
+from verify.experiments.sweep import SweepSpec, grid_axes, load_sweep, parse_axis, run_sweep
 
 TINY = [
     "--axis",

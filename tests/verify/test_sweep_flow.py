@@ -10,8 +10,8 @@ import pytest
 from numerics.flow import run_flow
 from theory.params import ProblemParams
 from verify.cli import main
-from verify.flow_cells import FlowSweep, coarse_outcome
-from verify.sweep import SweepSpec, load_sweep, parse_axis, run_sweep
+from verify.experiments.flow_cells import FlowSweep, coarse_outcome
+from verify.experiments.sweep import SweepSpec, load_sweep, parse_axis, run_sweep
 
 SMALL = ProblemParams(n_train=6, seq_len=4, dim=2000, n_test=60, init="gaussian", draw="latent")
 SETTINGS = FlowSweep(horizon=1e4, rtol=1e-7, atol=1e-10, checkpoints=20)

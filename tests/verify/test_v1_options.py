@@ -11,8 +11,8 @@ import pytest
 from numerics.metrics import role_attention
 from theory.params import ProblemParams
 from theory.roles import token_roles
-from verify.classify import selected_roles
 from verify.cli import main
+from verify.reporting.classify import selected_roles
 from verify.trajectory import Trajectory
 
 TWO_PER_ROLE = token_roles(ProblemParams(seq_len=8, relevant_tokens=2, weak_tokens=2))
@@ -153,7 +153,7 @@ def test_baseline_accuracy_with_several_relevant_tokens_matches_a_simulation(rel
     """The untrained model (uniform attention) on 40000 drawn test samples: its accuracy is the
     baseline's Phi(R ||mu|| / sqrt(2 T)) within sampling error (sd about 0.0023)."""
     from numerics.data import make_data
-    from verify.classify import baseline_test_accuracy
+    from verify.reporting.classify import baseline_test_accuracy
 
     params = ProblemParams(
         seq_len=8,

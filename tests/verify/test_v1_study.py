@@ -10,8 +10,8 @@ import pytest
 
 from numerics.mass import MASS_ARRAYS
 from verify.cli import main
-from verify.report import build_report
-from verify.sweep import MASS_METRICS, load_sweep
+from verify.experiments.sweep import MASS_METRICS, load_sweep
+from verify.reporting.report import build_report
 from verify.trajectory import Trajectory
 
 #: The study's options (the authors' label-noise study) at a tiny size.

@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from numerics.data import make_data
-    from verify.existence import check_existence, existence_window
+    from verify.experiments.existence import check_existence, existence_window
 
     given = {k: getattr(args, k) for k in DEFAULTS}
     params = params_from_args(args).replace(**{k: v if v is not None else DEFAULTS[k] for k, v in given.items()})

@@ -19,12 +19,11 @@ from theory.params import ProblemParams
 from theory.records import AssumptionWarning
 from theory.regimes import predict
 from theory.validation import InputError
-from verify.checks import GapDefinition, check_delayed_generalization, g_growth_series
-from verify.classify import classify
 from verify.commands.params_options import add_params_arguments, params_from_args
-from verify.existence import existence_construction, existence_window
+from verify.experiments.existence import existence_construction, existence_window
+from verify.experiments.phase import phase_analysis
+from verify.experiments.sweep import SweepSpec, grid_axes, load_sweep, parse_axis, run_sweep
 from verify.files import check_writable_parent
-from verify.phase import phase_analysis
 from verify.plots import (
     delay_figure,
     dynamics_figure,
@@ -37,8 +36,9 @@ from verify.plots import (
     setting_title,
     v1_grid_figure,
 )
+from verify.reporting.checks import GapDefinition, check_delayed_generalization, g_growth_series
+from verify.reporting.classify import classify
 from verify.simulation import simulate
-from verify.sweep import SweepSpec, grid_axes, load_sweep, parse_axis, run_sweep
 from verify.trajectory import Trajectory
 
 FIGURES = ("dynamics", "phase", "existence", "gaps", "delay", "plateaus", "v1_dynamics", "v1_grid", "label_noise")

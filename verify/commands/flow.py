@@ -17,7 +17,7 @@ from numerics.status import IntegrationError
 from theory.validation import InputError
 from verify.commands.params_options import add_params_arguments, params_from_args
 from verify.commands.run import load_initial_weights
-from verify.report import build_report, exit_status
+from verify.reporting.report import build_report, exit_status
 from verify.rundir import claim_output_dir, write_run_dir
 from verify.simulation import integrate
 

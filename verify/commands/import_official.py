@@ -18,8 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from verify.files import check_writable_parent
-    from verify.official import read_official_run
-    from verify.report import build_report
+    from verify.reporting.official import read_official_run
+    from verify.reporting.report import build_report
     from verify.rundir import claim_output_dir, write_run_dir
 
     source = Path(args.official_dir)

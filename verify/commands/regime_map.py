@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from verify.regime_map import RegimeMapDesign, run_regime_map
+    from verify.experiments.regime_map import RegimeMapDesign, run_regime_map
 
     if args.bootstrap < 10:
         raise InputError(f"--bootstrap {args.bootstrap}: must be >= 10")

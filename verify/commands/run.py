@@ -104,7 +104,7 @@ def main(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, params, w0, claim) -> int:
     from numerics.data import make_data
     from numerics.status import IntegrationError
-    from verify.report import build_report, exit_status
+    from verify.reporting.report import build_report, exit_status
     from verify.rundir import write_run_dir
     from verify.simulation import simulate
 

@@ -12,10 +12,10 @@ from pathlib import Path
 from numerics.budget import LIMITS
 from theory.validation import InputError
 from verify.commands.params_options import add_params_arguments, params_from_args
+from verify.experiments.flow_cells import FlowSweep
+from verify.experiments.phase import phase_analysis
+from verify.experiments.sweep import ENGINES, EXECUTORS, GRIDS, SweepSpec, grid_axes, load_sweep, parse_axis, run_sweep
 from verify.files import write_json
-from verify.flow_cells import FlowSweep
-from verify.phase import phase_analysis
-from verify.sweep import ENGINES, EXECUTORS, GRIDS, SweepSpec, grid_axes, load_sweep, parse_axis, run_sweep
 
 #: Options that only the flow engine reads, by FlowSweep field.
 _FLOW_OPTIONS = ("horizon", "outcome_horizons", "test_loss_tolerance", "test_error_tolerance", "rtol", "atol")

@@ -1,7 +1,7 @@
 """``benign-attn verify RUN_DIR``: check a saved trajectory against the theory.
 
-Paper: every check of ``verify.checks`` (regime map, loss plateaus, growth of g, delayed
-generalisation, mass balance); the regime is decided by outcome (``verify.classify``).
+Paper: every check of ``verify.reporting.checks`` (regime map, loss plateaus, growth of g, delayed
+generalisation, mass balance); the regime is decided by outcome (``verify.reporting.classify``).
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ import argparse
 from pathlib import Path
 
 from theory.validation import InputError
-from verify.checks import GAP_COUNTS, GAP_KINDS, GapDefinition
 from verify.claims import claim as claim_run
-from verify.classify import OutcomeTolerances
 from verify.constants_file import load_constants, merge_constants, parse_constant_options
 from verify.files import atomic_write_bytes, json_bytes
-from verify.report import build_report, exit_status, report_markdown
+from verify.reporting.checks import GAP_COUNTS, GAP_KINDS, GapDefinition
+from verify.reporting.classify import OutcomeTolerances
+from verify.reporting.report import build_report, exit_status, report_markdown
 from verify.rundir import claim_output_dir, replace_files, staged_run_dir
 from verify.trajectory import Trajectory
 

@@ -14,9 +14,9 @@ import numpy as np
 
 from numerics.metrics import ROLE_NAMES, role_attention
 from theory.roles import token_roles
-from verify.attention_mass import attention_mass_summary
-from verify.checks import CheckResult, GapDefinition, run_checks, v1_hypotheses
-from verify.classify import Classification, OutcomeTolerances
+from verify.reporting.attention_mass import attention_mass_summary
+from verify.reporting.checks import CheckResult, GapDefinition, run_checks, v1_hypotheses
+from verify.reporting.classify import Classification, OutcomeTolerances
 from verify.trajectory import Trajectory
 
 __all__ = [
@@ -104,7 +104,7 @@ class Report:
     classification : Classification
         The observed regime (decided by outcome), its reasons, outcome, mechanism and timeline.
     checks : tuple of CheckResult
-        Every check of ``verify.checks``: predicted, observed, tolerance, passed (True, False
+        Every check of ``verify.reporting.checks``: predicted, observed, tolerance, passed (True, False
         or None when undetermined).
     document : mapping
         ``report.json`` as written (schema ``REPORT_SCHEMA_VERSION``); ``to_dict`` copies it.
@@ -183,7 +183,7 @@ def build_report(
 ) -> dict[str, Any]:
     """The full report as its JSON document: ``check(...).to_dict()``.
 
-    ``verdict`` is the observed regime (decided by outcome, ``verify.classify``);
+    ``verdict`` is the observed regime (decided by outcome, ``verify.reporting.classify``);
     ``checks_summary.all_decided_passed`` says whether the trajectory agrees with every
     prediction the theory decides.
 

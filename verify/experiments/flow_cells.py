@@ -27,7 +27,7 @@ from numerics.flow import FlowEvents, FlowOptions, integrate_flow
 from numerics.recording import Recording
 from theory.params import ProblemParams
 from theory.validation import InputError
-from verify.classify import error_from_accuracy
+from verify.reporting.classify import error_from_accuracy
 
 __all__ = ["FlowSweep", "OUTCOMES", "coarse_outcome", "flow_column", "horizon_outcomes"]
 

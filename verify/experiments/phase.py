@@ -14,7 +14,7 @@ import numpy as np
 from scipy import stats
 
 from theory.validation import InputError
-from verify.sweep import SweepResult
+from verify.experiments.sweep import SweepResult
 
 __all__ = [
     "STATISTICS",

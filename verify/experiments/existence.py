@@ -22,7 +22,7 @@ from numerics.data import Data, make_data
 from theory.bounds import EXISTENCE_SCALE_LOWER, EXISTENCE_SCALE_UPPER
 from theory.roles import token_roles
 from theory.validation import InputError
-from verify.checks import CheckResult
+from verify.reporting.checks import CheckResult
 
 __all__ = ["existence_window", "existence_construction", "check_existence"]
 

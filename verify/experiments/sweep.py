@@ -36,11 +36,11 @@ from numerics.data import split_labels
 from numerics.mass import MASS_ARRAYS
 from theory.params import ProblemParams
 from theory.validation import InputError
-from verify.attention_mass import attention_mass_summary
 from verify.claims import claim
-from verify.classify import REGIMES, OutcomeTolerances, classify
+from verify.experiments.flow_cells import FlowSweep, flow_column, horizon_outcomes
 from verify.files import check_writable_parent, read_json_file, write_json
-from verify.flow_cells import FlowSweep, flow_column, horizon_outcomes
+from verify.reporting.attention_mass import attention_mass_summary
+from verify.reporting.classify import REGIMES, OutcomeTolerances, classify
 from verify.trajectory import Trajectory
 
 __all__ = [
@@ -69,7 +69,7 @@ SPEC_VERSION = 2
 ENGINES = ("reduced", "direct", "flow")
 EXECUTORS = ("local", "dask", "serial")
 METRICS = ("train_loss", "test_loss", "train_acc", "train_acc_clean", "train_acc_noisy", "test_acc")
-#: The v1 attention-mass ratios (``verify.attention_mass``), in the cells of engines that keep the
+#: The v1 attention-mass ratios (``verify.reporting.attention_mass``), in the cells of engines that keep the
 #: per-step sums (direct, reduced); NaN in cells without them (flow, column engine, older sweeps).
 MASS_METRICS = ("ratio_clean_pos_over_noisy_neg", "ratio_clean_neg_over_noisy_pos", "eq9_ratio", "eq10_ratio")
 _AXIS_TYPES = {

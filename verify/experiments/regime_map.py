@@ -19,7 +19,7 @@ boundaries, several n and seeds (data and W_0 vary with the seed). Each (d, n) i
 - benign | not overfitting: among runs that fitted every clean label, whether every noisy
   label is fitted by the horizon;
 
-each with ``verify.boundary_fit`` (logistic model, cluster bootstrap over seeds), for several
+each with ``verify.experiments.boundary_fit`` (logistic model, cluster bootstrap over seeds), for several
 epsilon_err and horizons. The constants C_harm, C_benign, C_clean are calibrated with the
 theory's exponents fixed, written to a constants file, and validated on a held-out design
 (other seeds, ||mu|| between the design's values).
@@ -44,7 +44,7 @@ from theory.params import ProblemParams
 from theory.records import AssumptionWarning
 from theory.regimes import predict
 from theory.validation import InputError
-from verify.boundary_fit import BoundaryFit, Outcomes, calibrate_constant, fit_boundary
+from verify.experiments.boundary_fit import BoundaryFit, Outcomes, calibrate_constant, fit_boundary
 from verify.files import atomic_write_text, write_json
 
 __all__ = [
@@ -169,8 +169,8 @@ class RegimeMapDesign:
 
 def design_sweeps(design: RegimeMapDesign, *, heldout: bool = False):
     """One flow ``SweepSpec`` per (d, n): (name, spec)."""
-    from verify.flow_cells import FlowSweep
-    from verify.sweep import SweepSpec
+    from verify.experiments.flow_cells import FlowSweep
+    from verify.experiments.sweep import SweepSpec
 
     settings = FlowSweep(horizon=design.horizon)
     for dim in design.dims:
@@ -212,9 +212,9 @@ def _at(record: dict[str, Any], horizon: float) -> dict[str, Any] | None:
 
 
 def observed_regime(row: dict[str, Any], error_tolerance: float) -> str | None:
-    """The outcome at one horizon (``verify.flow_cells.coarse_outcome``): benign / harmful /
+    """The outcome at one horizon (``verify.experiments.flow_cells.coarse_outcome``): benign / harmful /
     not_overfitting, None if a clean label is not fitted (the run says nothing about the map)."""
-    from verify.flow_cells import coarse_outcome
+    from verify.experiments.flow_cells import coarse_outcome
 
     clean, noisy, test = row.get("train_acc_clean"), row.get("train_acc_noisy"), row.get("test_acc")
     if clean is None or test is None:
@@ -607,6 +607,7 @@ def run_regime_map(
     and write ``regime_map.json``, ``regime_map.md``, ``constants.json`` and ``figures/``."""
     import sys
 
+    from verify.experiments.sweep import run_sweep
     from verify.plots import (
         local_exponents_figure,
         noisy_fit_time_figure,
@@ -615,7 +616,6 @@ def run_regime_map(
         save_figure,
     )
     from verify.provenance import provenance
-    from verify.sweep import run_sweep
 
     out = Path(out)
     for heldout, folder in ((False, "sweeps"), (True, "heldout")):

@@ -25,8 +25,8 @@ from theory.growth import COUNTS, competitor_count, log_growth_difference
 from theory.records import AssumptionWarning
 from theory.regimes import predict
 from theory.validation import InputError
-from verify.attention_mass import attention_mass_summary
-from verify.classify import Classification, OutcomeTolerances, classify
+from verify.reporting.attention_mass import attention_mass_summary
+from verify.reporting.classify import Classification, OutcomeTolerances, classify
 from verify.trajectory import Trajectory
 
 __all__ = [
@@ -613,7 +613,7 @@ def check_mass_balance(
     """The v1 attention-mass rule as a prediction about generalisation.
 
     The ratio is the smaller of ``ratio_clean_pos_over_noisy_neg`` and
-    ``ratio_clean_neg_over_noisy_pos`` of ``verify.attention_mass`` (cumulative S = a(1 - a) of
+    ``ratio_clean_neg_over_noisy_pos`` of ``verify.reporting.attention_mass`` (cumulative S = a(1 - a) of
     the clean samples of one observed label over the noisy samples of the other). The authors'
     rule: test accuracy collapses once the ratio falls below ``threshold`` (about 1), and holds
     above it. Observed: test accuracy collapsed if the final test accuracy is more than
