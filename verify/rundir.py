@@ -195,7 +195,9 @@ def write_run_dir(
     """Write a whole run directory at ``out`` through a staging directory.
 
     Files: ``params.toml``, ``trajectory.npz`` + ``trajectory.json``, ``report.json``,
-    ``report.md``, ``figures/dynamics.png|pdf``, and one JSON file per ``settings`` entry.
+    ``report.md``, ``figures/dynamics.png``, and one JSON file per ``settings`` entry. The
+    figure is PNG only: a look at the run, kept cheap; ``benign-attn figure dynamics --run DIR``
+    draws it as PNG and PDF for print.
     """
     # Imported here: matplotlib costs about a second, and input errors come before this point.
     from verify.files import atomic_write_text, write_json
@@ -210,7 +212,7 @@ def write_run_dir(
         write_json(stage / "report.json", report)
         atomic_write_text(stage / "report.md", report_markdown(report))
         title = setting_title(trajectory.params, report.get("verdict"))
-        save_figure(dynamics_figure([trajectory], [title]), stage / "figures" / "dynamics")
+        save_figure(dynamics_figure([trajectory], [title]), stage / "figures" / "dynamics", formats=("png",))
 
 
 def replace_files(directory: str | Path, files: Mapping[str, bytes], *, claim: OutputClaim) -> None:

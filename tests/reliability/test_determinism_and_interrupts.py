@@ -33,7 +33,6 @@ RUN_FILES = (
     "report.json",
     "report.md",
     "figures/dynamics.png",
-    "figures/dynamics.pdf",
 )
 SWEEP = [
     "sweep",

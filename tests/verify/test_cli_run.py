@@ -21,7 +21,6 @@ def test_run_writes_a_complete_directory(tmp_path):
         "report.json",
         "report.md",
         "figures/dynamics.png",
-        "figures/dynamics.pdf",
     ):
         assert (out / name).is_file(), name
     report = json.loads((out / "report.json").read_text())

@@ -37,6 +37,16 @@ def test_gaps_figure_from_a_run(tmp_path, tiny_run):
     assert (tmp_path / "gaps.png").is_file() and (tmp_path / "gaps.pdf").is_file()
 
 
+def test_dynamics_figure_of_a_run_directory_is_its_figure_as_png_and_pdf(tmp_path, tiny_run):
+    # The run directory keeps a PNG only; `figure dynamics --run` draws the same figure, PDF too.
+    from matplotlib.testing.compare import compare_images
+
+    assert not (tiny_run / "figures" / "dynamics.pdf").exists()
+    assert cli_main(["figure", "dynamics", "--run", str(tiny_run), "--out", str(tmp_path), "--quiet"]) == 0
+    assert (tmp_path / "dynamics.pdf").stat().st_size > 1000
+    assert compare_images(str(tiny_run / "figures" / "dynamics.png"), str(tmp_path / "dynamics.png"), tol=0) is None
+
+
 def test_phase_figure_from_a_sweep(tmp_path, tiny_sweep):
     assert (
         cli_main(

@@ -107,7 +107,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="C",
         help="(phase) draw n ||mu||^2 / d = C; repeatable",
     )
-    parser.add_argument("--run", metavar="DIR", help="(gaps, delay) a run directory instead of a fresh run")
+    parser.add_argument("--run", metavar="DIR", help="(dynamics, gaps, delay) a run directory instead of a fresh run")
     parser.add_argument(
         "--lambdas", metavar="L1,L2,...", help="(existence) lambda values (default: 1e-4..10, log grid)"
     )
@@ -171,7 +171,11 @@ def main(args: argparse.Namespace) -> int:
         raise InputError(f"{existing[0]} already exists: choose another --out or pass --overwrite")
     progress = not args.quiet and sys.stderr.isatty()
     name = args.name
-    if name in ("dynamics", "plateaus"):
+    if name == "dynamics" and args.run:
+        # One run's dynamics, e.g. the PDF of a run directory's figures/dynamics.png.
+        trajectory = Trajectory.load(args.run)
+        fig = dynamics_figure([trajectory], [setting_title(trajectory.params, classify(trajectory).regime)])
+    elif name in ("dynamics", "plateaus"):
         base = params_from_args(args)
         trajectories, titles = [], []
         for d, mu in _settings(args):

@@ -13,6 +13,7 @@ balance; our derivations (derivations/plateaus.py, derivations/growth.py).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import warnings
 from collections.abc import Mapping
@@ -324,40 +325,29 @@ def check_g_growth(
     )
     tolerance = {"exponent_tol": exponent_tol, "saturation": saturation, "decades": decades, "min_points": min_points}
     predicted = {"exponent": 1.0, "gap_definition": definition.to_dict()}
+    result = functools.partial(CheckResult, name=name, reference=reference, predicted=predicted, tolerance=tolerance)
     changes = classification.timeline["changes"]
     start_time = changes[-1]["time"] if changes else 0.0
     logits = _logits(trajectory)[_recorded(trajectory)]
     if not np.all(np.isfinite(logits)) or len(logits) < 3:
-        return CheckResult(
-            name=name,
-            reference=reference,
-            predicted=predicted,
+        return result(
             observed=None,
-            tolerance=tolerance,
             passed=None,
             notes="logits not finite or fewer than 3 checkpoints",
         )
     params = trajectory.params
     if (params.relevant_tokens, params.weak_tokens) != (1, 1):
         # A tracked token shares its role with others: its gap to them stays O(1) by design.
-        return CheckResult(
-            name=name,
-            reference=reference,
-            predicted=predicted,
+        return result(
             observed=None,
-            tolerance=tolerance,
             passed=None,
             notes=f"not applicable: the proof tracks one token per role, this run has "
             f"{params.relevant_tokens} relevant and {params.weak_tokens} weakly relevant "
             "tokens per role",
         )
     if classification.regime == "undetermined":
-        return CheckResult(
-            name=name,
-            reference=reference,
-            predicted=predicted,
+        return result(
             observed=None,
-            tolerance=tolerance,
             passed=None,
             notes="the run has not reached a final regime, so no final stage to measure",
         )
@@ -394,12 +384,8 @@ def check_g_growth(
     }
     notes = definition.describe() + "."
     if not exponents and not stalled:
-        return CheckResult(
-            name=name,
-            reference=reference,
-            predicted=predicted,
+        return result(
             observed=observed,
-            tolerance=tolerance,
             passed=None,
             notes=notes + f" No {group} sample stays saturated (>= {saturation}) over {decades:g} "
             f"decade(s) of time with {min_points} checkpoints after tau = {start_time:.4g}.",
@@ -414,12 +400,8 @@ def check_g_growth(
         )
     if off:
         notes += f" {len(off)} of {len(exponents)} exponents outside 1 +- {exponent_tol:g}."
-    return CheckResult(
-        name=name,
-        reference=reference,
-        predicted=predicted,
+    return result(
         observed=observed,
-        tolerance=tolerance,
         passed=passed,
         notes=notes,
     )
