@@ -420,7 +420,6 @@ def _majority(values: list) -> object:
     return max(set(values), key=lambda v: (values.count(v), str(v)))
 
 
-@_styled
 def _boundary_contour(coefficients, dims: np.ndarray, n: float) -> np.ndarray:
     """mu on the fitted boundary b0 + b_mu log mu + b_d log d (+ b_n log n) = 0, along ``dims``."""
     c = np.asarray(coefficients, dtype=float)
@@ -428,6 +427,7 @@ def _boundary_contour(coefficients, dims: np.ndarray, n: float) -> np.ndarray:
     return np.exp(-(c[0] + c[2] * np.log(dims) + extra) / c[1])
 
 
+@_styled
 def regime_map_figure(
     outcomes: Mapping[int, Mapping[tuple[float, float], list]],
     result: dict,
