@@ -64,13 +64,16 @@ EQ9_CLEAN_DOMINATES = Condition(
     supplied=("clean_mass_min", "token_mass_max"),
 )
 
+_EQ10_REFERENCE = (
+    f"{_V1} Eq. 10 (class balance of the cumulative attention mass, over its tau = 0 value); exact inequality unknown"
+)
+
 EQ10_BALANCE_LOWER = Condition(
     name="v1_eq10_balance_lower",
     lhs=sym.class_balance,
     relation=">=",
     rhs=1 / sym.C_eq10,
-    reference=f"{_V1} Eq. 10 (class balance of the cumulative attention mass, over its tau = 0 value); "
-    "exact inequality unknown",
+    reference=_EQ10_REFERENCE,
     tag=Tag.OPEN,
     description="class balance not too small: class_balance >= 1/C_eq10",
     constants=("C_eq10",),
@@ -82,8 +85,7 @@ EQ10_BALANCE_UPPER = Condition(
     lhs=sym.class_balance,
     relation="<=",
     rhs=sym.C_eq10,
-    reference=f"{_V1} Eq. 10 (class balance of the cumulative attention mass, over its tau = 0 value); "
-    "exact inequality unknown",
+    reference=_EQ10_REFERENCE,
     tag=Tag.OPEN,
     description="class balance not too large: class_balance <= C_eq10",
     constants=("C_eq10",),
