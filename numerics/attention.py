@@ -12,13 +12,14 @@ from numerics.stable import logistic_loss, logistic_weight, softmax
 __all__ = ["attend", "forward", "drive", "mean_loss"]
 
 
-def attend(z: np.ndarray, gamma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Attention weights s and outputs f from logits z and token scores gamma, both (..., T).
+def attend(z: np.ndarray, gamma: np.ndarray, *, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
+    """Attention weights s and outputs f from logits z and token scores gamma, with the tokens
+    along ``axis`` (default: (..., T) arrays); f lacks that axis.
 
     Paper: s = softmax(z), f = sum_t s_t gamma_t.
     """
-    s = softmax(z, axis=-1)
-    return s, np.sum(s * gamma, axis=-1)
+    s = softmax(z, axis=axis)
+    return s, np.sum(s * gamma, axis=axis)
 
 
 def forward(tokens: np.ndarray, q: np.ndarray, nu: np.ndarray):

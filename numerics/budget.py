@@ -27,6 +27,8 @@ __all__ = [
     "recording_bytes",
     "direct_bytes",
     "reduced_bytes",
+    "test_block_samples",
+    "TEST_BLOCK_BYTES",
     "latent_bytes",
     "flow_bytes",
     "check_memory",
@@ -37,6 +39,9 @@ DEFAULT_BUDGET_GIB = 8.0
 MEMORY_ENV = "BENIGN_ATTN_MEMORY_GIB"
 _GIB = 2**30
 _FLOAT = 8
+#: A d-dimensional test set drawn without being given is drawn and projected in blocks of
+#: about this many bytes (at least one sample): a few MB stay in cache and reuse one buffer.
+TEST_BLOCK_BYTES = 4 * 2**20
 
 #: Stated limits on quantities of work, checked before the work starts (one place, so that
 #: the README and the error messages quote the same numbers). Each is far above what the
@@ -135,15 +140,25 @@ def direct_bytes(params: ProblemParams, *, w0_given: bool = False, record_every:
     return data_bytes(params) + _FLOAT * weights + recording_bytes(params, record_every)
 
 
+def test_block_samples(params: ProblemParams) -> int:
+    """Test samples drawn and projected together: ``TEST_BLOCK_BYTES`` of tokens, at least one."""
+    return max(1, TEST_BLOCK_BYTES // (_FLOAT * params.seq_len * params.dim))
+
+
 def reduced_bytes(
-    params: ProblemParams, *, data_given: bool = False, w0_given: bool = False, record_every: int | None = None
+    params: ProblemParams,
+    *,
+    data_given: bool = False,
+    w0_given: bool = False,
+    record_every: int | None = None,
+    test_draw: str = "auto",
 ) -> int:
     """Peak bytes of ``numerics.reduced.run_reduced`` (set-up in ``numerics.subspace``).
 
     Counts the training tokens X (m x d, m = n T), W_0 (d x d) when one is used, the products
     X W_0 and W_0 W_0^T X^T, the columns B (d x 2m) with their augmented copy and its QR
-    workspace, the test tokens when they are d-dimensional (given data or the official layout)
-    and the m x m state; p-only training from W = I needs no d x d array.
+    workspace, the given test tokens (drawn ones are projected block by block), the projected
+    test set and the m x m state; p-only training from W = I needs no d x d array.
 
     Paper: the reduced exact state of derivations/joint_flow.py (the reduced engine is O(m^2) per step once
     the d-dimensional set-up is done).
@@ -157,8 +172,10 @@ def reduced_bytes(
     if uses_w0:
         size += (2 if w0_given else 1) * d * d + 2 * m * d  # W_0 (and the given copy), X W_0, N_0
     size += 3 * (k + 2) * d  # B, [e1 e2 B] and the QR workspace
-    if data_given or params.layout == "official":
+    if data_given:
         size += params.n_test * params.seq_len * (d + k)  # d-dimensional test tokens, projected
+    elif params.layout == "official" or params.generator == "legacy" or test_draw == "full":
+        size += params.n_test * params.seq_len * (k + 1) + test_block_samples(params) * params.seq_len * d
     else:
         size += 2 * params.n_test * params.seq_len * (k + 2)
     size += 4 * m * m  # G, M_0, E and a temporary

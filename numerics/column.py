@@ -51,7 +51,7 @@ from numerics.data import draw_noise, initial_weights, signal_coefficients, spli
 from numerics.dynamics import GDState, drive
 from numerics.latent import draw_frame
 from numerics.metrics import checkpoint_metrics
-from numerics.recording import Recording, checkpoint_steps, default_record_every, finish, gd_arrays
+from numerics.recording import Recording, checkpoint_steps, default_record_every, finish, gd_arrays, stack_checkpoints
 from numerics.stable import logistic_loss
 from numerics.status import Status
 from theory.params import ProblemParams
@@ -493,7 +493,7 @@ def _finish_cell(column: SignalColumn, mu: float, scores, recorded: list, ended,
         steps_done.append(k)
     with np.errstate(invalid="ignore"):
         step_loss = np.mean(logistic_loss(column.train.labels * outputs), axis=1)
-    arrays = gd_arrays(rows, steps_done, h, step_loss)
+    arrays = gd_arrays(stack_checkpoints(rows), steps_done, h, step_loss)
     return arrays, status, message
 
 

@@ -9,6 +9,7 @@ several in the authors' p-only study (positions from ``theory.roles.token_roles`
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -29,6 +30,7 @@ __all__ = [
     "add_signals",
     "signal_coefficients",
     "draw_noise",
+    "noise_blocks",
     "draw_split",
     "make_data",
     "test_rng",
@@ -199,17 +201,35 @@ def draw_noise(params: ProblemParams, split: str) -> np.ndarray:
     Jan-2025 code), drawn sample by sample from a private ``RandomState`` (the same stream,
     without a float64 copy of the whole block or a change to numpy's global state).
     """
+    count = params.n_train if split == "train" else params.n_test
+    ((_, noise),) = noise_blocks(params, split, max(count, 1))
+    return noise
+
+
+def noise_blocks(params: ProblemParams, split: str, samples: int) -> Iterator[tuple[slice, np.ndarray]]:
+    """``draw_noise(params, split)`` in blocks of ``samples`` samples: (which samples, their noise).
+
+    The same numbers as the whole draw (a generator's stream does not depend on how it is cut),
+    without ever holding the whole (count, T, d) array: every block is written into one buffer,
+    so a block is only valid until the next one is drawn.
+    """
     if split not in SPLITS:
         raise ValueError(f"split={split!r}: must be one of {', '.join(SPLITS)}")
     count = params.n_train if split == "train" else params.n_test
-    shape = (count, params.seq_len, params.dim)
+    buffer = np.empty((min(samples, count), params.seq_len, params.dim))
     if params.generator == "default":
         rng = np.random.default_rng(params.seed) if split == "train" else test_rng(params)
-        return rng.standard_normal(shape)
-    state, noise = _legacy_state(params, split), np.empty(shape)
-    for i in range(count):
-        noise[i] = state.randn(*shape[1:]).astype(np.float32)
-    return noise
+    else:
+        state = _legacy_state(params, split)
+    for start in range(0, count, samples):
+        stop = min(start + samples, count)
+        block = buffer[: stop - start]
+        if params.generator == "default":
+            rng.standard_normal(out=block)
+        else:
+            for i in range(stop - start):
+                block[i] = state.randn(params.seq_len, params.dim).astype(np.float32)
+        yield slice(start, stop), block
 
 
 def draw_split(params: ProblemParams, split: str) -> Split:

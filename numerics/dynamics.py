@@ -28,7 +28,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy.special import expit
+
+from numerics.stable import logistic_weight
 
 __all__ = ["drive", "logits", "rate", "test_coordinates", "GDState"]
 
@@ -56,8 +57,7 @@ def drive(z: np.ndarray, gamma: np.ndarray, labels: np.ndarray, label_weights: n
     if ledger is not None:
         ledger.add(s)
     f = np.add.reduce(s * gamma, axis=axis, keepdims=True)
-    # g_i = 1 / (1 + e^{y_i f_i}) = expit(-y_i f_i), overflow-free.
-    weight = expit(-(labels * f))
+    weight = logistic_weight(labels * f)  # g_i = 1 / (1 + e^{y_i f_i}), overflow-free
     weight *= label_weights
     c = gamma - f
     c *= weight

@@ -32,7 +32,7 @@ from scipy import integrate, optimize
 from numerics import dynamics
 from numerics.data import Data
 from numerics.progress import PROGRESS_FORMAT
-from numerics.recording import Recording, finish, stack_checkpoints, with_setup
+from numerics.recording import Recording, finish, with_setup
 from numerics.reduced import Checkpoints, logits_on_test, problem_drive
 from numerics.reduced_problem import ReducedProblem
 from numerics.stable import logistic_loss, softmax
@@ -263,6 +263,7 @@ def run_flow(
     backend: str = "scipy",
     progress: bool = False,
     throw: bool = True,
+    test_draw: str = "auto",
 ) -> Recording:
     """Integrate the gradient flow of ``params``'s training problem to ``options.horizon``.
 
@@ -272,7 +273,7 @@ def run_flow(
     Parameters
     ----------
     params : ProblemParams
-    data, w0 : as for ``numerics.reduced.run_reduced`` (same test-set rules).
+    data, w0, test_draw : as for ``numerics.reduced.run_reduced`` (same test-set rules).
     options : FlowOptions, optional
     events : FlowEvents, optional
     backend : {"scipy", "mpmath"}
@@ -290,7 +291,7 @@ def run_flow(
         event times (``None`` = not reached), ``stats`` the solver statistics.
     """
     started = time.perf_counter()
-    problem = reduce_problem(params, data=data, w0=w0)
+    problem = reduce_problem(params, data=data, w0=w0, test_draw=test_draw)
     setup = time.perf_counter() - started
     recording = integrate_flow(problem, options=options, events=events, backend=backend, progress=progress, throw=throw)
     return with_setup(recording, setup_s=setup, started=started)
@@ -331,10 +332,9 @@ def integrate_flow(
         from numerics.flow_mpmath import integrate_mpmath
 
         status, message, stats = integrate_mpmath(system, watcher, recorder, times, options, progress)
-    rows, reached = recorder.rows()
-    if len(reached) > len(rows):
+    arrays, reached = recorder.arrays()
+    if len(reached) > len(arrays.get("test_loss", ())):
         status, message = Status.NONFINITE, f"non-finite test logits at tau = {reached.pop():.6g}"
-    arrays = stack_checkpoints(rows)
     arrays["time"] = np.asarray(reached, dtype=np.float64)
     arrays["log_time"] = np.log1p(arrays["time"])
     arrays.update(watcher.arrays())

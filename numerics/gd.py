@@ -9,14 +9,13 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from scipy.linalg.blas import dger
 
 from numerics.attention import attend, drive, mean_loss
 from numerics.budget import check_memory, direct_bytes
 from numerics.data import Data, initial_weights, make_data
 from numerics.mass import MassLedger, relevant_positions
 from numerics.metrics import checkpoint_metrics
-from numerics.recording import Recording, checkpoint_steps, default_record_every, finish, gd_arrays
+from numerics.recording import Recording, checkpoint_steps, default_record_every, finish, gd_arrays, stack_checkpoints
 from numerics.status import Status
 from theory.params import ProblemParams
 from theory.roles import token_roles
@@ -102,6 +101,8 @@ def run_direct(
     ValueError
         Before allocating, when the run would exceed the memory budget (``numerics.budget``).
     """
+    # Imported here: the reduced engines import this module for its checks, and need neither.
+    from scipy.linalg.blas import dger
     from tqdm import tqdm
 
     if params.draw == "latent":
@@ -169,6 +170,6 @@ def run_direct(
                 # W^T is Fortran-ordered, so BLAS updates W in place: W += h v p^T (no d x d temporary).
                 dger(h, p, v, a=W.T, overwrite_a=True)
                 p += h * grad_p
-    arrays = gd_arrays(rows, recorded, h, step_loss)
+    arrays = gd_arrays(stack_checkpoints(rows), recorded, h, step_loss)
     stats = {"engine": "direct", "wall_time_s": time.perf_counter() - started, "record_every": record_every}
     return finish(arrays, status, message, stats, throw=throw)

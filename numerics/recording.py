@@ -59,10 +59,13 @@ def stack_checkpoints(rows: list[dict]) -> dict[str, np.ndarray]:
     return {key: np.stack([np.asarray(row[key], dtype=np.float64) for row in rows]) for key in rows[0]}
 
 
-def gd_arrays(rows: list[dict], steps: list, step_size: float, step_loss: np.ndarray) -> dict[str, np.ndarray]:
-    """The arrays of a GD run: its checkpoint rows stacked, ``step`` (their steps), ``time``
-    (step times step size) and ``step_loss`` (the loss before every step)."""
-    arrays = stack_checkpoints(rows)
+def gd_arrays(
+    checkpoints: dict[str, np.ndarray], steps: list, step_size: float, step_loss: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The arrays of a GD run: its ``checkpoints`` arrays (a leading checkpoint axis, as
+    ``stack_checkpoints`` gives), ``step`` (their steps), ``time`` (step times step size) and
+    ``step_loss`` (the loss before every step)."""
+    arrays = dict(checkpoints)
     arrays["step"] = np.asarray(steps, dtype=np.int64)
     arrays["time"] = arrays["step"] * step_size
     arrays["step_loss"] = step_loss

@@ -23,7 +23,15 @@ from numerics.data import Data
 from numerics.dynamics import GDState, drive, test_coordinates
 from numerics.mass import MassLedger
 from numerics.metrics import checkpoint_metrics
-from numerics.recording import Recording, checkpoint_steps, default_record_every, finish, gd_arrays, with_setup
+from numerics.recording import (
+    Recording,
+    checkpoint_steps,
+    default_record_every,
+    finish,
+    gd_arrays,
+    stack_checkpoints,
+    with_setup,
+)
 from numerics.reduced_problem import ReducedProblem
 from numerics.stable import logistic_loss
 from numerics.status import Status
@@ -43,7 +51,8 @@ def logits_on_test(problem: ReducedProblem, b: np.ndarray, w: np.ndarray | None)
 
 class Checkpoints:
     """Training logits and state coordinates at checkpoints, turned into ``checkpoint_metrics``
-    rows at the end, with the test logits of many checkpoints computed in one matrix product.
+    arrays at the end, batch by batch: the test logits of a batch of checkpoints come from one
+    matrix product and their metrics from one vectorised pass.
 
     Paper: the paper's experiments (the metrics recorded along training).
 
@@ -63,27 +72,37 @@ class Checkpoints:
         self._logits.append(np.array(z, dtype=np.float64).reshape(self.problem.shape))
         self._coords.append(np.array(test_coordinates(b, w), dtype=np.float64))
 
-    def rows(self):
-        """(rows, labels): metrics of the checkpoints in order, up to the first whose test logits
-        are not finite; ``labels`` has one more entry than ``rows`` in that case."""
-        problem, rows = self.problem, []
+    def arrays(self) -> tuple[dict[str, np.ndarray], list]:
+        """(arrays, labels): the ``checkpoint_metrics`` entries stacked over the checkpoints in
+        order, up to the first whose test logits are not finite; ``labels`` has one more entry
+        than the arrays have rows in that case."""
+        problem, batches, kept = self.problem, [], 0
         for start in range(0, len(self.labels), _BATCH):
             stop = min(start + _BATCH, len(self.labels))
-            batch = problem.test.logits(np.stack(self._coords[start:stop], axis=1))
-            for j in range(stop - start):
-                row = checkpoint_metrics(
-                    self._logits[start + j],
-                    problem.gamma,
-                    problem.train,
-                    batch[..., j],
-                    problem.test.gamma,
-                    problem.test,
-                    roles=problem.roles,
-                )
-                if not math.isfinite(row["test_loss"]):
-                    return rows, self.labels[: len(rows) + 1]
-                rows.append(row)
-        return rows, list(self.labels)
+            # (count, T, c) -> (c, count, T), contiguous like one checkpoint's logits.
+            z_test = np.moveaxis(problem.test.logits(np.stack(self._coords[start:stop], axis=1)), -1, 0).copy()
+            batch = checkpoint_metrics(
+                np.stack(self._logits[start:stop]),
+                problem.gamma,
+                problem.train,
+                z_test,
+                problem.test.gamma,
+                problem.test,
+                roles=problem.roles,
+            )
+            finite = np.isfinite(batch["test_loss"])
+            good = stop - start if finite.all() else int(np.argmin(finite))
+            batches.append({key: value[:good] for key, value in batch.items()})
+            kept += good
+            if good < stop - start:
+                return _concatenate(batches), self.labels[: kept + 1]
+        return _concatenate(batches), list(self.labels)
+
+
+def _concatenate(batches: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    if not batches:
+        return {}
+    return {key: np.concatenate([batch[key] for batch in batches]) for key in batches[0]}
 
 
 #: Checkpoints whose test logits are computed together.
@@ -98,6 +117,7 @@ def run_reduced(
     record_every: int | None = None,
     progress: bool = False,
     throw: bool = True,
+    test_draw: str = "auto",
 ) -> Recording:
     """Train by exact GD in the reduced state; same arrays and numbers as ``run_direct``.
 
@@ -108,9 +128,9 @@ def run_reduced(
     params : ProblemParams
     data : Data, optional
         Use these tokens exactly. Without it the training split is ``make_data``'s; the test
-        set is the d-dimensional draw for the official layout and, for the independent
-        layout, a draw in the subspace that is exact in distribution but not the same numbers
-        (see ``numerics.subspace``).
+        set is ``make_data``'s with ``test_draw="full"`` and for the official layout or the
+        legacy generator; otherwise (``"auto"``, the independent layout) a draw in the subspace
+        that is exact in distribution but not the same numbers (see ``numerics.subspace``).
     w0 : (d, d) array, optional
         Initial W; defaults as ``run_direct`` (Kaiming-uniform, or W = I for p-only).
     record_every : int, optional
@@ -119,6 +139,8 @@ def run_reduced(
         Show a progress bar.
     throw : bool
         Raise ``IntegrationError`` on a non-finite loss instead of returning ``Status.NONFINITE``.
+    test_draw : {"auto", "full"}
+        How the test set is drawn without ``data`` (``numerics.subspace.reduce_problem``).
 
     Returns
     -------
@@ -129,14 +151,20 @@ def run_reduced(
     """
     check_memory(
         "the reduced engine",
-        reduced_bytes(params, data_given=data is not None, w0_given=w0 is not None, record_every=record_every),
+        reduced_bytes(
+            params,
+            data_given=data is not None,
+            w0_given=w0 is not None,
+            record_every=record_every,
+            test_draw=test_draw,
+        ),
         params,
     )
     started = time.perf_counter()
     if record_every is None:
         record_every = default_record_every(params.n_train, params.seq_len, params.steps)
     evaluations = len(checkpoint_steps(params.steps, record_every))
-    problem = reduce_problem(params, data=data, w0=w0, test_evaluations=evaluations)
+    problem = reduce_problem(params, data=data, w0=w0, test_evaluations=evaluations, test_draw=test_draw)
     setup = time.perf_counter() - started
     recording = descend_reduced(
         problem,
@@ -208,13 +236,14 @@ def descend_reduced(
                 recorder.add(k, z, state.b, state.w())
             if k < steps:
                 state.step(c)
-        rows, recorded = recorder.rows()
-    if len(recorded) > len(rows):
+        checkpoints_arrays, recorded = recorder.arrays()
+    rows = len(checkpoints_arrays.get("test_loss", ()))
+    if len(recorded) > rows:
         status, message = Status.NONFINITE, f"non-finite test logits at step {recorded.pop()}"
     y = problem.train.labels
     with np.errstate(invalid="ignore"):
         step_loss = np.mean(logistic_loss(y * outputs), axis=1)
-    arrays = gd_arrays([row | mass for row, mass in zip(rows, masses)], recorded, float(step_size), step_loss)
+    arrays = gd_arrays(checkpoints_arrays | stack_checkpoints(masses[:rows]), recorded, float(step_size), step_loss)
     stats = {
         "engine": "reduced",
         "wall_time_s": time.perf_counter() - started,

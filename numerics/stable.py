@@ -6,7 +6,6 @@ Paper: the paper's setting (softmax attention, logistic loss l(z) = log(1 + exp(
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit
 
 __all__ = ["softmax", "logistic_loss", "logistic_weight"]
 
@@ -20,9 +19,12 @@ def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     # For logits more than ~1.8e308 apart the shift overflows to -inf, whose weight 0 is the
     # exact limit, so that overflow is not an error.
     with np.errstate(over="ignore"):
-        shifted = z - np.max(z, axis=axis, keepdims=True)
-    weights = np.exp(shifted)
-    return weights / np.sum(weights, axis=axis, keepdims=True)
+        weights = z - np.max(z, axis=axis, keepdims=True)
+    # In place: one array of z's size, not three (for the batched test sets, allocating them
+    # cost more than the arithmetic).
+    np.exp(weights, out=weights)
+    weights /= np.sum(weights, axis=axis, keepdims=True)
+    return weights
 
 
 def logistic_loss(margin: np.ndarray) -> np.ndarray:
@@ -38,5 +40,11 @@ def logistic_weight(margin: np.ndarray) -> np.ndarray:
     """-l'(m) = 1 / (1 + exp(m)), the per-sample loss weight, without overflow.
 
     Paper: the factor g_i(tau) multiplying every gradient term.
+
+    With e = exp(-|m|) <= 1 nothing overflows and nothing cancels: e / (1 + e) for m >= 0 and
+    1 / (1 + e) for m < 0, both accurate to a few ulp (as ``scipy.special.expit(-m)``, which
+    costs a tenth of a second to import).
     """
-    return expit(-np.asarray(margin, dtype=np.float64))
+    m = np.asarray(margin, dtype=np.float64)
+    e = np.exp(-np.abs(m))
+    return np.where(m >= 0, e, 1.0) / (1.0 + e)

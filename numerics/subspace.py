@@ -30,13 +30,24 @@ import math
 
 import numpy as np
 
-from numerics.data import Data, Split, add_signals, draw_split, initial_weights, split_labels, test_rng
+from numerics.budget import test_block_samples
+from numerics.data import (
+    Data,
+    Split,
+    add_signals,
+    draw_split,
+    initial_weights,
+    noise_blocks,
+    signals,
+    split_labels,
+    test_rng,
+)
 from numerics.gd import check_initial_weights
 from numerics.reduced_problem import ProjectedSplit, ReducedProblem
 from theory.params import ProblemParams
 from theory.roles import token_roles
 
-__all__ = ["reduce_problem", "training_split"]
+__all__ = ["reduce_problem", "training_split", "TEST_DRAWS"]
 
 
 def training_split(params: ProblemParams) -> Split:
@@ -44,8 +55,18 @@ def training_split(params: ProblemParams) -> Split:
     return draw_split(params, "train")
 
 
+#: The test draws ``reduce_problem`` knows: "auto" draws in the subspace where that is exact in
+#: distribution, "full" always draws d-dimensionally (``make_data``'s numbers).
+TEST_DRAWS = ("auto", "full")
+
+
 def reduce_problem(
-    params: ProblemParams, *, data: Data | None = None, w0=None, test_evaluations: int | None = None
+    params: ProblemParams,
+    *,
+    data: Data | None = None,
+    w0=None,
+    test_evaluations: int | None = None,
+    test_draw: str = "auto",
 ) -> ReducedProblem:
     """Build the reduced problem: training Gram matrices and the projected (or drawn) test set.
 
@@ -58,17 +79,23 @@ def reduce_problem(
     params : ProblemParams
     data : Data, optional
         Use these tokens exactly (training and test). Without it the training split is drawn
-        as ``make_data`` draws it; the test set is drawn d-dimensionally for the official
-        layout and in the subspace for the independent layout (module docstring).
+        as ``make_data`` draws it, and the test set as ``test_draw`` says.
     w0 : (d, d) array, optional
         Initial W. Defaults to Kaiming-uniform (joint) or the identity (p-only), as ``run_direct``.
     test_evaluations : int, optional
-        How often the caller will evaluate d-dimensional test tokens. When few, they are kept
+        How often the caller will evaluate the test tokens of ``data``. When few, they are kept
         and evaluated on demand rather than projected (``ProjectedSplit``); ``None`` projects.
+    test_draw : {"auto", "full"}
+        Without ``data``: "auto" draws the test set in the subspace for the independent layout
+        with the default generator (module docstring) and d-dimensionally otherwise; "full"
+        always draws it d-dimensionally, the numbers of ``make_data(params).test``. A
+        d-dimensional draw is projected block by block as it is drawn, never held whole.
 
     With ``params.draw == "latent"`` the problem comes from ``numerics.latent.reduce_latent``
     (no d-dimensional array at all), which draws its own data and W_0.
     """
+    if test_draw not in TEST_DRAWS:
+        raise ValueError(f"test_draw={test_draw!r}: must be one of {', '.join(TEST_DRAWS)}")
     if params.draw == "latent":
         if data is not None or w0 is not None:
             raise ValueError(
@@ -100,33 +127,24 @@ def reduce_problem(
                 f"initial W with entries up to {np.max(np.abs(W0)):.3g}: X W_0 W_0^T X^T overflows "
                 "float64, and the reduced engines need it finite; scale W_0 down"
             )
-    if data is None and params.layout != "official" and params.generator == "default":
+    source = "projected"
+    if data is None and test_draw == "auto" and params.layout != "official" and params.generator == "default":
         test, source = _draw_in_subspace(params, _columns(X, y0, W0, joint)), "subspace"
-    else:
-        split = data.test if data is not None else draw_split(params, "test")
-        count = split.tokens.shape[0] * T
-        k = 2 * n * T if joint else n * T
-        # Multiply-adds of projecting once (X_te B and N_0 = W_0 Y_0^T) against rebuilding q and
-        # X_te q for every evaluation. Both are matrix products: the engines evaluate the test
-        # set for all checkpoints together (``numerics.reduced.Checkpoints``).
-        square = 0 if W0 is None else d * d
-        on_demand = (
-            test_evaluations is not None and test_evaluations * (square + count * d) < count * d * k + square * n * T
+    elif data is None:
+        test = _draw_projected(params, _columns(X, y0, W0, joint), nu)
+    elif _evaluate_on_demand(data.test.tokens.shape[0] * T, d, n * T, joint, W0 is not None, test_evaluations):
+        test = ProjectedSplit(
+            gamma=data.test.tokens @ nu,
+            labels=data.test.labels,
+            true_labels=data.test.true_labels,
+            noisy=data.test.noisy,
+            tokens=data.test.tokens,
+            train_tokens=X if joint else None,
+            y0=y0,
+            w0=W0,
         )
-        source = "projected"
-        if on_demand:
-            test = ProjectedSplit(
-                gamma=split.tokens @ nu,
-                labels=split.labels,
-                true_labels=split.true_labels,
-                noisy=split.noisy,
-                tokens=split.tokens,
-                train_tokens=X if joint else None,
-                y0=y0,
-                w0=W0,
-            )
-        else:
-            test = _project(split, _columns(X, y0, W0, joint), nu)
+    else:
+        test = _project(data.test, _columns(X, y0, W0, joint), nu)
     return ReducedProblem(
         train=train,
         gamma=train.tokens @ nu,
@@ -137,6 +155,18 @@ def reduce_problem(
         roles=token_roles(params),
         test_source=source,
     )
+
+
+def _evaluate_on_demand(count: int, d: int, m: int, joint: bool, has_w0: bool, evaluations: int | None) -> bool:
+    """Whether rebuilding q and X_te q at each of ``evaluations`` evaluations of ``count`` given
+    test tokens costs fewer multiply-adds than projecting them once (X_te B and N_0 = W_0 Y_0^T).
+    Both are matrix products: the engines evaluate the test set for all checkpoints together
+    (``numerics.reduced.Checkpoints``). ``None`` evaluations: project."""
+    if evaluations is None:
+        return False
+    square = d * d if has_w0 else 0
+    k = 2 * m if joint else m
+    return evaluations * (square + count * d) < count * d * k + square * m
 
 
 def _weights(w0, d: int) -> np.ndarray:
@@ -173,6 +203,22 @@ def _project(split: Split, columns: np.ndarray, nu: np.ndarray) -> ProjectedSpli
         true_labels=split.true_labels,
         noisy=split.noisy,
     )
+
+
+def _draw_projected(params: ProblemParams, columns: np.ndarray, nu: np.ndarray) -> ProjectedSplit:
+    """The test split of ``make_data(params)`` projected on ``columns`` (and scored by ``nu``),
+    drawn block by block: the numbers of ``_project(draw_split(params, "test"), ...)`` without
+    the d-dimensional array (1000 x 8 x 2000 floats are 128 MB)."""
+    count, T = params.n_test, params.seq_len
+    labels, true_labels, noisy = split_labels(params, "test")
+    mu1, mu2, _ = signals(params)
+    basis, gamma = np.empty((count, T, columns.shape[1])), np.empty((count, T))
+    for block, noise in noise_blocks(params, "test", test_block_samples(params)):
+        # One (samples T) x d product, not a batch of T x d ones.
+        tokens = add_signals(noise, true_labels[block], mu1, mu2, params).reshape(-1, params.dim)
+        basis[block] = (tokens @ columns).reshape(-1, T, columns.shape[1])
+        gamma[block] = (tokens @ nu).reshape(-1, T)
+    return ProjectedSplit(basis=basis, gamma=gamma, labels=labels, true_labels=true_labels, noisy=noisy)
 
 
 def _draw_in_subspace(params: ProblemParams, columns: np.ndarray) -> ProjectedSplit:

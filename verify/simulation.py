@@ -38,6 +38,7 @@ def simulate(
     w0: np.ndarray | None = None,
     record_every: int | None = None,
     progress: bool = False,
+    test_draw: str = "auto",
 ) -> Trajectory:
     """Train by full-batch gradient descent and record the run.
 
@@ -53,14 +54,20 @@ def simulate(
     data : numerics.data.Data, optional
         A drawn data set, ``numerics.data.make_data(params)``; not with ``params.draw == "latent"``.
         Without it the engine draws what it reads: the training set as ``make_data`` draws it
-        and, for the independent layout, the test set directly in the subspace it acts on (the
-        same distribution, other numbers than ``make_data``'s test set, and much cheaper).
+        and the test set as ``test_draw`` says.
     w0 : ndarray, optional
         Initial W, d x d (default: drawn from ``params``); not with the latent draw.
     record_every : int, optional
         Checkpoint every this many steps (default: every step while n T steps <= 1e6).
     progress : bool
         Show a progress bar.
+    test_draw : {"auto", "full"}
+        The reduced engine's test set without ``data``. "auto": for the independent layout with
+        the default generator, drawn directly in the subspace the engine acts on (the same
+        distribution as ``make_data``'s test set, other numbers, and cheap at any d); otherwise
+        d-dimensionally. "full": always ``make_data``'s test set, number for number (what
+        ``benign-attn run`` uses), drawn and projected in blocks so it is never held whole. The
+        direct engine always uses ``make_data``'s.
 
     Returns
     -------
@@ -81,6 +88,7 @@ def simulate(
     params = ProblemParams() if params is None else params
     if engine not in ENGINES:
         raise InputError(f"engine={engine!r}: must be one of {', '.join(ENGINES)}")
+    _check_test_draw(test_draw)
     if params.draw == "latent":
         if engine != "reduced":
             raise InputError(
@@ -92,10 +100,15 @@ def simulate(
         if data is not None:
             raise InputError("data with draw='latent': the latent draw draws what the engine reads; use draw='full'")
     if engine == "direct":
-        from numerics.gd import run_direct as run_engine
+        from numerics.gd import run_direct
+
+        recording = run_direct(params, data=data, w0=w0, record_every=record_every, progress=progress, throw=True)
     else:
-        from numerics.reduced import run_reduced as run_engine
-    recording = run_engine(params, data=data, w0=w0, record_every=record_every, progress=progress, throw=True)
+        from numerics.reduced import run_reduced
+
+        recording = run_reduced(
+            params, data=data, w0=w0, record_every=record_every, progress=progress, throw=True, test_draw=test_draw
+        )
     return _trajectory(recording, params, source=ENGINES[engine])
 
 
@@ -109,6 +122,7 @@ def integrate(
     w0: np.ndarray | None = None,
     progress: bool = False,
     throw: bool = True,
+    test_draw: str = "auto",
 ) -> Trajectory:
     """Integrate the gradient flow (step size -> 0) in log time to a long horizon.
 
@@ -123,7 +137,7 @@ def integrate(
     events : numerics.flow.FlowEvents, optional
         Levels of the recorded first-crossing times (default: ``FlowEvents()``).
     backend : {"scipy", "mpmath"}
-    data, w0 : optional
+    data, w0, test_draw : optional
         As for ``simulate``.
     progress : bool
         Show a progress bar over log time.
@@ -150,12 +164,28 @@ def integrate(
     params = ProblemParams() if params is None else params
     if backend not in BACKENDS:
         raise InputError(f"backend={backend!r}: must be one of {', '.join(BACKENDS)}")
+    _check_test_draw(test_draw)
     recording = run_flow(
-        params, data=data, w0=w0, options=options, events=events, backend=backend, progress=progress, throw=throw
+        params,
+        data=data,
+        w0=w0,
+        options=options,
+        events=events,
+        backend=backend,
+        progress=progress,
+        throw=throw,
+        test_draw=test_draw,
     )
     if "train_loss" not in recording.arrays:
         raise IntegrationError(recording.status, recording.message)
     return _trajectory(recording, params, source=f"flow:{backend}")
+
+
+def _check_test_draw(test_draw: str) -> None:
+    from numerics.subspace import TEST_DRAWS
+
+    if test_draw not in TEST_DRAWS:
+        raise InputError(f"test_draw={test_draw!r}: must be one of {', '.join(TEST_DRAWS)}")
 
 
 def _trajectory(recording, params: ProblemParams, *, source: str) -> Trajectory:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from numerics.attention import mean_loss
-from numerics.data import make_data, signals
+from numerics.data import draw_noise, make_data, noise_blocks, signals
 from theory.params import ProblemParams
 
 
@@ -55,3 +55,23 @@ def test_step_zero_loss_matches_the_official_run(official_run_dir):
     gamma = data.train.tokens @ data.nu
     loss = mean_loss(gamma.mean(axis=1), data.train.labels)
     assert loss == pytest.approx(stats["loss"]["0"], abs=1e-6)
+
+
+@pytest.mark.parametrize("generator", ["default", "legacy"])
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_noise_blocks_are_the_whole_draw_cut_into_pieces(generator, split):
+    # 7 samples in blocks of 3: two full blocks and a short last one, written into one buffer.
+    params = ProblemParams(dim=11, seq_len=4, n_train=7, n_test=7, generator=generator)
+    whole = draw_noise(params, split)
+    pieces, buffers = [], set()
+    for block, noise in noise_blocks(params, split, 3):
+        pieces.append((block, noise.copy()))
+        buffers.add(id(noise.base))  # each block is a view of the buffer
+    assert [block for block, _ in pieces] == [slice(0, 3), slice(3, 6), slice(6, 7)]
+    np.testing.assert_array_equal(np.concatenate([noise for _, noise in pieces]), whole)
+    assert len(buffers) == 1  # never more than one block of memory
+
+
+def test_noise_blocks_reject_an_unknown_split():
+    with pytest.raises(ValueError, match="split='valid'"):
+        next(noise_blocks(ProblemParams(dim=5), "valid", 2))

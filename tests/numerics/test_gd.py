@@ -78,13 +78,17 @@ def test_engine_equals_naive_step_loop(train, custom_w):
         )
         losses.append(loss)
         W, p = W_next, p_next
-    np.testing.assert_allclose(rec.arrays["step_loss"], losses, rtol=1e-12)
+    # The two loops round differently (BLAS rank-one update against W + h v p^T). With a
+    # standard-normal W_0 and h = 0.3 this run is ill-conditioned: flipping the last bit of
+    # W_0's entries moves the loss by up to 1e-7, so 1e-9 is still a round-off bound there.
+    rtol = 1e-9 if custom_w else 1e-12
+    np.testing.assert_allclose(rec.arrays["step_loss"], losses, rtol=rtol)
     assert rec.arrays["step"].tolist() == [0, 7, 14, 21, 28, 35, 40]
     from numerics.attention import attend
 
     gamma_test = data.test.tokens @ data.nu
     expected_test_loss = [mean_loss(attend(z, gamma_test)[1], data.test.labels) for z in checkpoint_logits]
-    np.testing.assert_allclose(rec.arrays["test_loss"], expected_test_loss, rtol=1e-12)
+    np.testing.assert_allclose(rec.arrays["test_loss"], expected_test_loss, rtol=rtol)
     assert rec.status is Status.SUCCESS
 
 

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from numerics import subspace
 from numerics.data import initial_weights, make_data
 from numerics.gd import gd_step, run_direct
 from numerics.reduced import descend_reduced, logits_on_test, problem_drive, reduced_state, run_reduced
@@ -218,3 +219,45 @@ def test_non_finite_test_logits_end_the_run_with_a_status():
     run = descend_reduced(broken, step_size=0.1, steps=5, record_every=1, throw=False)
     assert run.status is Status.NONFINITE and run.message == "non-finite test logits at step 0"
     assert run.arrays["step"].size == 0
+
+
+@pytest.mark.parametrize(
+    "layout, generator, train",
+    [("independent", "default", "joint"), ("official", "default", "p_only"), ("independent", "legacy", "joint")],
+)
+def test_full_test_draw_is_make_datas_test_set_projected_block_by_block(monkeypatch, layout, generator, train):
+    # Blocks of 3 samples (a short last one) stand for the few-MB blocks of a large test set.
+    params = ProblemParams(
+        dim=40, seq_len=4, n_train=6, n_test=11, layout=layout, generator=generator, train=train, label_noise=0.3
+    )
+    monkeypatch.setattr(subspace, "test_block_samples", lambda _: 3)
+    streamed = reduce_problem(params, test_draw="full")
+    whole = reduce_problem(params, data=make_data(params))
+    assert streamed.test_source == whole.test_source == "projected"
+    assert _relative(streamed.test.basis, whole.test.basis) <= 1e-14
+    assert _relative(streamed.test.gamma, whole.test.gamma) <= 1e-14
+    for name in ("labels", "true_labels", "noisy"):
+        np.testing.assert_array_equal(getattr(streamed.test, name), getattr(whole.test, name))
+
+
+def test_unknown_test_draw_is_refused():
+    with pytest.raises(ValueError, match="test_draw='subspace': must be one of auto, full"):
+        reduce_problem(ProblemParams(dim=10), test_draw="subspace")
+
+
+def test_full_test_draw_never_holds_the_d_dimensional_test_set():
+    import tracemalloc
+
+    from numerics.budget import reduced_bytes
+
+    params = ProblemParams(dim=2000, n_test=1000, train="p_only")  # test tokens: 128 MB
+    whole = 8 * params.n_test * params.seq_len * params.dim
+    tracemalloc.start()
+    try:
+        problem = reduce_problem(params, test_draw="full")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert problem.test.basis.shape == (1000, 8, 160)
+    assert peak < whole / 4
+    assert peak <= reduced_bytes(params, test_draw="full") < whole

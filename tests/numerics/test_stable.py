@@ -33,3 +33,22 @@ def test_extreme_margins():
     assert logistic_loss(1e4) == 0.0
     assert logistic_weight(-1e4) == 1.0 and logistic_weight(1e4) == 0.0
     np.testing.assert_array_equal(softmax(np.array([1e4, -1e4, 0.0])), [1.0, 0.0, 0.0])
+
+
+def test_logistic_weight_is_accurate_to_a_few_ulp_against_mpmath():
+    # The per-sample weight g = 1/(1 + e^m) decides the slow phase of training, where g is tiny:
+    # its relative error must stay at round-off for every margin whose g is a normal float.
+    import mpmath
+
+    margins = np.r_[np.linspace(-40, 40, 801), np.geomspace(1e-12, 700, 200), -np.geomspace(1e-12, 700, 200), 0.0]
+    with mpmath.workdps(40):
+        exact = np.array([float(1 / (1 + mpmath.exp(mpmath.mpf(m)))) for m in margins])
+    np.testing.assert_allclose(logistic_weight(margins), exact, rtol=4e-16, atol=0)
+
+
+def test_softmax_leaves_its_input_alone():
+    z = np.array([[1.0, 2.0, 3.0], [0.0, -1.0, 5.0]])
+    before = z.copy()
+    softmax(z, axis=0)
+    softmax(z)
+    np.testing.assert_array_equal(z, before)

@@ -200,7 +200,12 @@ CASES: list[Case] = [
     _cli("run", "--dim", "0", *SMALL[2:])("dim-zero", "dim=0: must be >= 2"),
     _cli("run", "--dim", "-5", *SMALL[2:])("dim-negative", "dim=-5: must be >= 2"),
     _cli("run", "--dim", "2.5")("dim-not-an-integer", "argument --dim: invalid int value: '2.5'"),
-    _cli("run", "--dim", "1000000", "--quiet")("dim-huge-data-draw", "the data draw needs about 75.7 GiB"),
+    _cli("run", "--dim", "1000000", "--quiet")(
+        "dim-huge-reduced-default", "the reduced engine needs about 7.46e+03 GiB"
+    ),
+    _cli("run", "--dim", "1000000", "--quiet", "--engine", "direct")(
+        "dim-huge-data-draw", "the data draw needs about 75.7 GiB"
+    ),
     _cli(
         "run", "--dim", "300000", "--n-train", "2", "--seq-len", "3", "--n-test", "1", "--quiet", "--engine", "direct"
     )("dim-huge-direct-engine", "the direct engine needs about 671 GiB"),

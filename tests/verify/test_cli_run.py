@@ -150,3 +150,15 @@ def test_default_run_folders_differ_by_layout_training_and_draw():
     }
     assert len(folders) == 4
     assert str(default_out(ProblemParams())) == "runs/d2000-mu20-seed42"
+
+
+def test_both_engines_evaluate_make_datas_test_set(tmp_path):
+    # The reduced engine projects make_data's test set block by block; the direct engine holds it
+    # whole. Same numbers up to rounding; an in-distribution draw would differ at O(1/sqrt(30)).
+    runs = {}
+    for engine in ("reduced", "direct"):
+        assert main(["run", *SMALL, "--engine", engine, "--out", str(tmp_path / engine)]) == 0
+        runs[engine] = Trajectory.load(tmp_path / engine).arrays
+    assert runs["reduced"]["test_outputs"].shape == (61, 30)
+    for name in ("test_outputs", "test_loss", "test_attention_roles"):
+        np.testing.assert_allclose(runs["reduced"][name], runs["direct"][name], rtol=1e-9, atol=1e-12, err_msg=name)

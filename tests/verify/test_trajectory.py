@@ -94,3 +94,19 @@ def test_engine_runs_become_trajectories_in_one_place():
         if "from_recording(" in p.read_text(encoding="utf-8")
     )
     assert callers == ["verify/simulation.py", "verify/trajectory.py"]
+
+
+def test_simulate_draws_the_test_set_as_asked():
+    from theory.validation import InputError
+    from verify.simulation import simulate
+
+    params = ProblemParams(dim=25, n_test=40, steps=15, step_size=0.3)
+    full, given = simulate(params, test_draw="full"), simulate(params, data=make_data(params))
+    np.testing.assert_allclose(full.arrays["test_outputs"], given.arrays["test_outputs"], rtol=1e-12, atol=1e-14)
+    assert full.stats["test_source"] == "projected"
+    auto = simulate(params)
+    assert auto.stats["test_source"] == "subspace"
+    assert not np.allclose(auto.arrays["test_outputs"], full.arrays["test_outputs"])
+    np.testing.assert_array_equal(auto.arrays["train_outputs"], full.arrays["train_outputs"])
+    with pytest.raises(InputError, match="test_draw='d': must be one of auto, full"):
+        simulate(params, test_draw="d")

@@ -62,12 +62,12 @@ def check_run_budget(params, engine: str, *, w0_given: bool, record_every: int |
     every = record_every or default_record_every(params.n_train, params.seq_len, params.steps)
     check_limit("checkpoints", params.steps // every + 1, "checkpoints (steps / --record-every)")
     # The same estimates as the data draw and the engine make, before anything is allocated.
-    if params.draw == "full":
-        check_memory("the data draw", data_bytes(params), params)
     if engine == "direct":
+        if params.draw == "full":
+            check_memory("the data draw", data_bytes(params), params)
         needed = direct_bytes(params, w0_given=w0_given, record_every=record_every)
     else:
-        needed = reduced_bytes(params, data_given=params.draw == "full", w0_given=w0_given, record_every=record_every)
+        needed = reduced_bytes(params, w0_given=w0_given, record_every=record_every, test_draw="full")
     check_memory(f"the {engine} engine", needed, params)
 
 
@@ -102,7 +102,6 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, params, w0, claim) -> int:
-    from numerics.data import make_data
     from numerics.status import IntegrationError
     from verify.reporting.report import build_report, exit_status
     from verify.rundir import write_run_dir
@@ -110,11 +109,16 @@ def _run(args: argparse.Namespace, params, w0, claim) -> int:
 
     out = args.out or default_out(params)
     progress = not args.quiet and sys.stderr.isatty()
-    # The d-dimensional data set as make_data draws it (test set included), for the full draw.
-    data = make_data(params) if params.draw == "full" else None
     try:
+        # The test set of make_data(params), number for number, for every engine: the direct
+        # engine draws it whole, the reduced one block by block into its projection.
         trajectory = simulate(
-            params, engine=args.engine, data=data, w0=w0, record_every=args.record_every, progress=progress
+            params,
+            engine=args.engine,
+            w0=w0,
+            record_every=args.record_every,
+            progress=progress,
+            test_draw="full" if params.draw == "full" else "auto",
         )
     except IntegrationError as exc:
         # A numerical failure is a result, not a crash: one line naming the step, exit 1.

@@ -321,10 +321,13 @@ def run_cell(params: ProblemParams, engine: str | FlowSweep = "reduced") -> dict
         return run_column(params, [params.signal_norm])[0]
     try:
         if engine == "reduced":
-            from numerics.reduced import run_reduced as runner
+            from numerics.reduced import run_reduced
+
+            recording = run_reduced(params, record_every=max(params.steps, 1), throw=False)
         else:
-            from numerics.gd import run_direct as runner
-        recording = runner(params, record_every=max(params.steps, 1), throw=False)
+            from numerics.gd import run_direct
+
+            recording = run_direct(params, record_every=max(params.steps, 1), throw=False)
     except Exception as exc:  # noqa: BLE001 - a failed cell is recorded, the sweep goes on
         return _failed(exc)
     return _cell_result(params, recording, engine)
