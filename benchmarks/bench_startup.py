@@ -1,7 +1,8 @@
 """Benchmark: start-up and end-to-end wall time of the command line, beside a bare Python start.
 
 Measured in one run, each as a fresh process, interleaved round by round so that a change in
-machine load hits every command alike: ``python -c pass``, ``benign-attn --help``,
+machine load hits every command alike: ``python -c pass``, the bare imports of the libraries
+``run`` needs (``LIBRARIES``: the floor under any ``run``), ``benign-attn --help``,
 ``benign-attn run`` on the default setting (into a temporary directory) and ``benign-attn
 predict`` on the default setting. Reports the median of ``--repeats`` rounds and the ratios to
 the bare start. Targets: ``--help`` within 5x the bare start, ``run`` and ``predict`` within 1.5 s.
@@ -12,6 +13,7 @@ Usage: python benchmarks/bench_startup.py [--repeats 7]
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import shutil
@@ -30,9 +32,15 @@ CLI = (str(_SCRIPT),) if _SCRIPT.exists() else (sys.executable, "-m", "verify.cl
 TARGETS = {"help_ratio": 5.0, "run_s": 1.5, "predict_s": 1.5}
 
 
+#: What ``run`` cannot avoid importing: NumPy for the engine, SymPy for the theory its checks
+#: evaluate, matplotlib (figure and Agg canvas) for its figure.
+LIBRARIES = "import numpy, sympy, matplotlib.figure, matplotlib.backends.backend_agg"
+
+
 def _commands(out: Path) -> dict[str, tuple[str, ...]]:
     return {
         "bare": (sys.executable, "-c", "pass"),
+        "libraries": (sys.executable, "-c", LIBRARIES),
         "help": (*CLI, "--help"),
         "run": (*CLI, "run", "--quiet", "--out", str(out)),
         "predict": (*CLI, "predict"),
@@ -48,6 +56,16 @@ def _time(argv: tuple[str, ...]) -> tuple[float, float]:
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def _run_phases(repeats: int) -> dict[str, float]:
+    """Median seconds of each step of ``run`` on the defaults (``run_phases.py``, a fresh process each time)."""
+    script = Path(__file__).with_name("run_phases.py")
+    rounds = [
+        json.loads(subprocess.run([sys.executable, str(script)], check=True, capture_output=True, text=True).stdout)
+        for _ in range(repeats)
+    ]
+    return {name: statistics.median(r[name] for r in rounds) for name in rounds[0]}
 
 
 def main() -> None:
@@ -68,6 +86,7 @@ def main() -> None:
                 times.setdefault(name, []).append(wall)
                 cpu.setdefault(name, []).append(used)
     median = {name: statistics.median(values) for name, values in times.items()}
+    phases = _run_phases(args.repeats)
     median_cpu = {name: statistics.median(values) for name, values in cpu.items()}
     result = {
         "repeats": args.repeats,
@@ -75,6 +94,7 @@ def main() -> None:
         "ratio_to_bare": {name: value / median["bare"] for name, value in median.items()},
         "median_cpu_s": median_cpu,
         "all_s": times,
+        "run_phases_median_s": phases,
         "load_average_before": list(load_before),
         "targets": TARGETS,
         "met": {
@@ -87,6 +107,9 @@ def main() -> None:
     print(f"load average before: {', '.join(f'{x:.2f}' for x in load_before)} (results depend on it)")
     for name, value in median.items():
         print(f"{name:8s} {value:7.3f} s  ({value / median['bare']:6.1f} x bare)   cpu {median_cpu[name]:6.3f} s")
+    print("run on the defaults, step by step (median, one process):")
+    for name, value in phases.items():
+        print(f"  {name:40s} {value:6.3f} s")
     print(f"targets met: {result['met']}; wrote {path}")
 
 
