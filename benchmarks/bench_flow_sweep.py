@@ -29,8 +29,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from results_file import write_result  # noqa: E402
 
 from theory.params import ProblemParams  # noqa: E402
-from verify.experiments.flow_cells import OUTCOMES, FlowSweep  # noqa: E402
+from verify.experiments.flow_cells import FlowSweep  # noqa: E402
 from verify.experiments.sweep import SweepSpec, load_sweep, parse_axis, run_sweep  # noqa: E402
+from verify.reporting.classify import FIT_OUTCOMES  # noqa: E402
 
 TARGET_S = 600.0
 BASE = ProblemParams(init="gaussian", draw="latent")
@@ -85,7 +86,7 @@ def main() -> None:
         result = load_sweep(Path(out) / "grid")
         cells = [json.loads(p.read_text()) for p in (Path(out) / "grid" / "cells").glob("*.json")]
     good = [c for c in cells if c["status"] == "success"]
-    outcomes = {o: sum(c["horizons"][-1]["outcome"] == o for c in good) for o in OUTCOMES}
+    outcomes = {o: sum(c["horizons"][-1]["outcome"] == o for c in good) for o in FIT_OUTCOMES}
     reached = {
         name: sum(c["events"][name] is not None for c in good)
         for name in ("all_clean_fitted", "all_noisy_fitted", "test_loss_near_floor", "test_error_within_tolerance")

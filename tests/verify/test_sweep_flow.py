@@ -10,8 +10,9 @@ import pytest
 from numerics.flow import run_flow
 from theory.params import ProblemParams
 from verify.cli import main
-from verify.experiments.flow_cells import FlowSweep, coarse_outcome
+from verify.experiments.flow_cells import FlowSweep
 from verify.experiments.sweep import SweepSpec, load_sweep, parse_axis, run_sweep
+from verify.reporting.classify import FIT_OUTCOMES, error_from_accuracy, fit_outcome
 
 SMALL = ProblemParams(n_train=6, seq_len=4, dim=2000, n_test=60, init="gaussian", draw="latent")
 SETTINGS = FlowSweep(horizon=1e4, rtol=1e-7, atol=1e-10, checkpoints=20)
@@ -39,8 +40,9 @@ def test_log_axes_are_log_spaced_rounded_and_deduplicated():
         (1.0, float("nan"), 1.0, "benign"),
     ],
 )
-def test_coarse_outcome(clean, noisy, acc, outcome):
-    assert coarse_outcome(clean, noisy, acc, 0.05) == outcome
+def test_fit_outcome(clean, noisy, acc, outcome):
+    assert fit_outcome(clean, noisy, error_from_accuracy(acc), 0.05) == outcome
+    assert outcome in FIT_OUTCOMES
 
 
 def test_flow_settings_validate_and_round_trip():
@@ -68,8 +70,8 @@ def test_flow_cells_hold_events_and_outcomes_and_match_a_lone_run(tmp_path):
     assert cell["test_loss"] == pytest.approx(float(alone.arrays["test_loss"][-1]), rel=1e-12)
     assert [row["time"] for row in cell["horizons"]] == [1.0, 10.0, 100.0, 1000.0, 10000.0]
     final = cell["horizons"][-1]
-    assert final["outcome"] == coarse_outcome(
-        final["train_acc_clean"], final["train_acc_noisy"] or np.nan, final["test_acc"], 0.05
+    assert final["outcome"] == fit_outcome(
+        final["train_acc_clean"], final["train_acc_noisy"] or np.nan, error_from_accuracy(final["test_acc"]), 0.05
     )
     for key in ("all_clean_fitted", "all_noisy_fitted", "test_loss_near_floor", "test_error_within_tolerance"):
         assert key in cell["events"]

@@ -8,7 +8,7 @@ transient). A flow cell integrates to a horizon tau and records
   fitted, the test loss within epsilon of its floor, the test error at most epsilon_err
   (``numerics.flow.FlowEvents``; ``None`` = not within the horizon);
 - at each outcome horizon: final losses and accuracies (train, clean, noisy, test) and a coarse
-  outcome word (``coarse_outcome``), so that any classification can be applied afterwards.
+  outcome word (``verify.reporting.classify.fit_outcome``), so that any classification can be applied afterwards.
 
 Cells of one column (same everything but ||mu||) share the latent draw of ``numerics.latent``
 (frame and test noise): its cost is then paid once per column.
@@ -27,31 +27,12 @@ from numerics.flow import FlowEvents, FlowOptions, integrate_flow
 from numerics.recording import Recording
 from theory.params import ProblemParams
 from theory.validation import InputError
-from verify.reporting.classify import error_from_accuracy
+from verify.reporting.classify import error_from_accuracy, fit_outcome
 
-__all__ = ["FlowSweep", "OUTCOMES", "coarse_outcome", "flow_column", "horizon_outcomes"]
+__all__ = ["FlowSweep", "flow_column", "horizon_outcomes"]
 
-#: Coarse outcomes at a horizon (``coarse_outcome``).
-OUTCOMES = ("benign", "harmful", "not overfitting", "not fitted")
 #: Quantities read at each outcome horizon.
 _HORIZON_METRICS = ("train_loss", "test_loss", "train_acc", "train_acc_clean", "train_acc_noisy", "test_acc")
-
-
-def coarse_outcome(train_acc_clean: float, train_acc_noisy: float, test_acc: float, error_tolerance: float) -> str:
-    """ "benign": every training label fitted (y f > 0) and test error <= epsilon_err; "harmful":
-    every label fitted, test error > epsilon_err; "not overfitting": every clean label fitted,
-    some noisy one not; "not fitted": some clean label not fitted.
-
-    Paper: v1/v3 regimes, read as outcomes at one time (the test set is clean, so its error is
-    the clean test error). Whether the horizon is long enough for "not overfitting" to be final
-    is a separate judgement: compare the outcomes at several horizons. Without noisy labels
-    (NaN noisy accuracy) "fitted" means every clean label fitted.
-    """
-    if train_acc_clean < 1:
-        return "not fitted"
-    if not math.isnan(train_acc_noisy) and train_acc_noisy < 1:
-        return "not overfitting"
-    return "benign" if error_from_accuracy(test_acc) <= error_tolerance else "harmful"
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -167,10 +148,10 @@ def horizon_outcomes(recording: Recording, settings: FlowSweep) -> list[dict[str
         for name in _HORIZON_METRICS:
             value = float(recording.arrays[name][j])
             row[name] = None if math.isnan(value) else value
-        row["outcome"] = coarse_outcome(
+        row["outcome"] = fit_outcome(
             float(recording.arrays["train_acc_clean"][j]),
             float(recording.arrays["train_acc_noisy"][j]),
-            float(recording.arrays["test_acc"][j]),
+            float(error_from_accuracy(recording.arrays["test_acc"][j])),
             settings.test_error_tolerance,
         )
         rows.append(row)

@@ -212,14 +212,14 @@ def _at(record: dict[str, Any], horizon: float) -> dict[str, Any] | None:
 
 
 def observed_regime(row: dict[str, Any], error_tolerance: float) -> str | None:
-    """The outcome at one horizon (``verify.experiments.flow_cells.coarse_outcome``): benign / harmful /
+    """The outcome at one horizon (``verify.reporting.classify.fit_outcome``): benign / harmful /
     not_overfitting, None if a clean label is not fitted (the run says nothing about the map)."""
-    from verify.experiments.flow_cells import coarse_outcome
+    from verify.reporting.classify import error_from_accuracy, fit_outcome
 
     clean, noisy, test = row.get("train_acc_clean"), row.get("train_acc_noisy"), row.get("test_acc")
     if clean is None or test is None:
         return None
-    outcome = coarse_outcome(clean, math.nan if noisy is None else noisy, test, error_tolerance)
+    outcome = fit_outcome(clean, math.nan if noisy is None else noisy, error_from_accuracy(test), error_tolerance)
     return {"not fitted": None, "not overfitting": "not_overfitting"}.get(outcome, outcome)
 
 

@@ -35,11 +35,15 @@ __all__ = [
     "classify",
     "clean_test_loss_floor",
     "error_from_accuracy",
+    "fit_outcome",
+    "FIT_OUTCOMES",
     "baseline_test_accuracy",
     "selected_roles",
 ]
 
 REGIMES = ("benign", "harmful", "not_overfitting", "undetermined")
+#: What training has fitted at one time (``fit_outcome``), in the words the flow sweeps record.
+FIT_OUTCOMES = ("benign", "harmful", "not overfitting", "not fitted")
 
 _SQRT_HALF = math.sqrt(0.5)
 
@@ -239,6 +243,24 @@ def _settled(
     )
 
 
+def fit_outcome(clean_fit: float, noisy_fit: float, test_error: float, error_tolerance: float) -> str:
+    """What training has fitted at one time: "not fitted" (some clean training label not
+    fitted), "not overfitting" (every clean label fitted, some noisy one not), "benign" or
+    "harmful" (every label fitted, noisy ones included, with clean test error <= or >
+    ``error_tolerance``). ``noisy_fit`` NaN means there are no noisy labels: then "fitted" means
+    every clean label fitted.
+
+    Paper: the regimes read as outcomes at one time (the test set is clean, so its error is the
+    clean test error). Whether "not overfitting" is final is a separate judgement: ``classify``
+    asks that the noisy margins have settled, the regime map compares horizons.
+    """
+    if clean_fit < 1:
+        return "not fitted"
+    if not math.isnan(noisy_fit) and noisy_fit < 1:
+        return "not overfitting"
+    return "benign" if test_error <= error_tolerance else "harmful"
+
+
 def _decide(k: int, time, clean_fit, noisy_fit, test_error, margins, noisy, tol) -> tuple[str, str]:
     """The regime at checkpoint k and the sentence that says why."""
     values = (clean_fit[k], test_error[k]) + ((noisy_fit[k],) if noisy.any() else ())
@@ -246,16 +268,16 @@ def _decide(k: int, time, clean_fit, noisy_fit, test_error, margins, noisy, tol)
         return "undetermined", "a quantity the regime is decided from is not finite or not recorded"
     if not noisy.any():
         return "undetermined", "no noisy training labels: nothing to overfit"
-    if clean_fit[k] < 1:
+    outcome = fit_outcome(clean_fit[k], noisy_fit[k], test_error[k], tol.error_tolerance)
+    if outcome == "not fitted":
         return "undetermined", (
             f"clean training labels not all fitted ({clean_fit[k]:.3f}): training has not converged"
         )
-    if noisy_fit[k] >= 1:
-        if test_error[k] <= tol.error_tolerance:
-            return "benign", (
-                f"all labels fitted, noisy ones included; clean test error "
-                f"{test_error[k]:.4g} <= {tol.error_tolerance:g}"
-            )
+    if outcome == "benign":
+        return "benign", (
+            f"all labels fitted, noisy ones included; clean test error {test_error[k]:.4g} <= {tol.error_tolerance:g}"
+        )
+    if outcome == "harmful":
         return "harmful", (f"all labels fitted, but clean test error {test_error[k]:.4g} > {tol.error_tolerance:g}")
     settled, why = _settled(time, margins, noisy, k, tol)
     if settled:
