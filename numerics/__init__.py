@@ -9,8 +9,9 @@ submodule, e.g. ``numerics.reduced``, is an attribute too):
     Full-batch GD: the exact reduced recursion, and plain d-dimensional GD (a reference).
 ``run_flow``, ``FlowOptions``, ``FlowEvents``
     The gradient flow in log time to long horizons, its solver options and recorded events.
-``Status``, ``IntegrationError``
-    How a run ended; the error raised for a failed run with ``throw=True``.
+``Status``, ``IntegrationError``, ``ToleranceWarning``
+    How a run ended; the error raised for a failed run with ``throw=True``; the warning for a
+    run less accurate than its tolerances ask.
 
 Each engine returns a ``numerics.recording.Recording``; ``verify.simulate`` and
 ``verify.integrate`` turn a setting into a ``verify.Trajectory`` directly.
@@ -39,6 +40,7 @@ __all__ = [
     "FlowEvents",
     "Status",
     "IntegrationError",
+    "ToleranceWarning",
 ]
 
 __getattr__, __dir__ = lazy_exports(
@@ -53,5 +55,6 @@ __getattr__, __dir__ = lazy_exports(
         "FlowEvents": "numerics.flow",
         "Status": "numerics.status",
         "IntegrationError": "numerics.status",
+        "ToleranceWarning": "numerics.status",
     },
 )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["Status", "IntegrationError"]
+__all__ = ["Status", "IntegrationError", "ToleranceWarning"]
 
 
 class Status(enum.Enum):
@@ -31,3 +31,8 @@ class IntegrationError(RuntimeError):
         super().__init__(f"{status.value}: {message}")
         self.status = status
         self.message = message
+
+
+class ToleranceWarning(UserWarning):
+    """A run that succeeded less accurately than its tolerances ask (e.g. an absolute tolerance
+    above the relative one times the size of the state)."""

@@ -18,6 +18,7 @@ import importlib
 import signal
 import sys
 import traceback
+import warnings
 from collections.abc import Iterable
 
 from theory.validation import InputError
@@ -76,6 +77,7 @@ def _on_sigterm(signum, frame):
 
 def main(argv: list[str] | None = None) -> int:
     previous = _install_sigterm()
+    previous_format, warnings.formatwarning = warnings.formatwarning, _format_warning
     try:
         argv = sys.argv[1:] if argv is None else argv
         parser, handlers = build_parser(_chosen(argv))
@@ -94,8 +96,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 143 if terminated else 130
     finally:
+        warnings.formatwarning = previous_format
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _format_warning(message, category, filename, lineno, line=None) -> str:
+    """A warning as one line of the command's output, not as a place in the source."""
+    return f"benign-attn: warning: {message}\n"
 
 
 def _install_sigterm():

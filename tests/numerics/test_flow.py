@@ -278,3 +278,23 @@ def test_checkpoints_are_log_spaced_from_zero():
 def test_unknown_backend_is_refused():
     with pytest.raises(ValueError, match="backend"):
         integrate_flow(reduce_problem(_small()), backend="julia")
+
+
+def test_an_absolute_tolerance_that_decides_the_error_is_flagged():
+    # The state (b, E) shrinks like 1/d, so atol = 1e-12 that is idle at d = 2000 sets the
+    # error at d = 10^6: the warning must fire there, and the numbers show it is warranted.
+    import warnings
+
+    from numerics.status import ToleranceWarning
+
+    params = ProblemParams(dim=10**6, signal_norm=100.0, n_test=50, init="gaussian", draw="latent")
+    with pytest.warns(ToleranceWarning, match=r"atol=1e-12 lets the logits drift by about 1\.1e-06"):
+        loose = run_flow(params)
+    assert loose.stats["atol_logit_drift"] > 10 * loose.stats["rtol"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ToleranceWarning)
+        tight = run_flow(params, options=FlowOptions(atol=1e-18))
+        run_flow(ProblemParams(n_test=50))  # the default setting is not flagged
+    events = [k for k, v in tight.stats["events"].items() if v]  # reached after tau = 0
+    worst = max(abs(loose.stats["events"][k] / tight.stats["events"][k] - 1) for k in events)
+    assert worst > 10 * loose.stats["rtol"]

@@ -162,3 +162,17 @@ def test_both_engines_evaluate_make_datas_test_set(tmp_path):
     assert runs["reduced"]["test_outputs"].shape == (61, 30)
     for name in ("test_outputs", "test_loss", "test_attention_roles"):
         np.testing.assert_allclose(runs["reduced"][name], runs["direct"][name], rtol=1e-9, atol=1e-12, err_msg=name)
+
+
+def test_warnings_are_lines_of_the_command_output(tmp_path):
+    # A warning reads as the command's own line, not as a file and line of the source.
+    result = subprocess.run(
+        [sys.executable, "-m", "verify.cli", "run", *SMALL, "--label-noise", "0.6", "--out", str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stderr.splitlines() == [
+        "benign-attn: warning: label_noise=0.6: the paper's results assume label_noise < 1/2 "
+        "(more labels are flipped than kept)"
+    ]
