@@ -47,9 +47,10 @@ def drive(s: np.ndarray, gamma: np.ndarray, f: np.ndarray, labels: np.ndarray) -
     return weight[:, None] * s * (gamma - f[:, None])
 
 
-def mean_loss(f: np.ndarray, labels: np.ndarray) -> float:
-    """Mean logistic loss of outputs f against labels y.
+def mean_loss(f: np.ndarray, labels: np.ndarray):
+    """Mean logistic loss of outputs f (..., n) against labels y (n,): a number for one set of
+    outputs, an array over the leading axes (checkpoints) otherwise.
 
     Paper: the empirical risk L = (1/n) sum_i l(y_i f(X_i)).
     """
-    return float(np.mean(logistic_loss(labels * f)))
+    return np.mean(logistic_loss(labels * f), axis=-1)[()]

@@ -28,6 +28,7 @@ __all__ = [
     "direct_bytes",
     "reduced_bytes",
     "test_block_samples",
+    "test_drawn_in_subspace",
     "TEST_BLOCK_BYTES",
     "latent_bytes",
     "flow_bytes",
@@ -140,6 +141,14 @@ def direct_bytes(params: ProblemParams, *, w0_given: bool = False, record_every:
     return data_bytes(params) + _FLOAT * weights + recording_bytes(params, record_every)
 
 
+def test_drawn_in_subspace(params: ProblemParams, test_draw: str) -> bool:
+    """Whether the reduced engines draw a test set they are not given in the subspace they act on
+    (exact in distribution: the independent layout with the default generator, unless
+    ``test_draw="full"``) rather than d-dimensionally. Here, below both the engines
+    (``numerics.subspace``) and their memory estimate (``reduced_bytes``)."""
+    return test_draw == "auto" and params.layout != "official" and params.generator == "default"
+
+
 def test_block_samples(params: ProblemParams) -> int:
     """Test samples drawn and projected together: ``TEST_BLOCK_BYTES`` of tokens, at least one."""
     return max(1, TEST_BLOCK_BYTES // (_FLOAT * params.seq_len * params.dim))
@@ -174,7 +183,7 @@ def reduced_bytes(
     size += 3 * (k + 2) * d  # B, [e1 e2 B] and the QR workspace
     if data_given:
         size += params.n_test * params.seq_len * (d + k)  # d-dimensional test tokens, projected
-    elif params.layout == "official" or params.generator == "legacy" or test_draw == "full":
+    elif not test_drawn_in_subspace(params, test_draw):
         size += params.n_test * params.seq_len * (k + 1) + test_block_samples(params) * params.seq_len * d
     else:
         size += 2 * params.n_test * params.seq_len * (k + 2)

@@ -216,20 +216,24 @@ def noise_blocks(params: ProblemParams, split: str, samples: int) -> Iterator[tu
     if split not in SPLITS:
         raise ValueError(f"split={split!r}: must be one of {', '.join(SPLITS)}")
     count = params.n_train if split == "train" else params.n_test
-    buffer = np.empty((min(samples, count), params.seq_len, params.dim))
     if params.generator == "default":
         rng = np.random.default_rng(params.seed) if split == "train" else test_rng(params)
+
+        def fill(block: np.ndarray) -> None:
+            rng.standard_normal(out=block)
+
     else:
         state = _legacy_state(params, split)
+
+        def fill(block: np.ndarray) -> None:
+            for sample in block:
+                sample[...] = state.randn(params.seq_len, params.dim).astype(np.float32)
+
+    buffer = np.empty((min(samples, count), params.seq_len, params.dim))
     for start in range(0, count, samples):
         stop = min(start + samples, count)
-        block = buffer[: stop - start]
-        if params.generator == "default":
-            rng.standard_normal(out=block)
-        else:
-            for i in range(stop - start):
-                block[i] = state.randn(params.seq_len, params.dim).astype(np.float32)
-        yield slice(start, stop), block
+        fill(buffer[: stop - start])
+        yield slice(start, stop), buffer[: stop - start]
 
 
 def draw_split(params: ProblemParams, split: str) -> Split:

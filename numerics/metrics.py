@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from numerics.attention import attend
-from numerics.stable import logistic_loss
+from numerics.attention import attend, mean_loss
 from theory.roles import ROLE_NAMES, TokenRoles
 
 __all__ = ["ROLE_NAMES", "checkpoint_metrics", "role_attention"]
@@ -31,10 +30,6 @@ def _accuracy(f: np.ndarray, labels: np.ndarray):
     if not labels.size:
         return np.full(f.shape[:-1], np.nan)[()]
     return np.mean(labels * f > 0, axis=-1)[()]
-
-
-def _mean_loss(f: np.ndarray, labels: np.ndarray):
-    return np.mean(logistic_loss(labels * f), axis=-1)[()]
 
 
 def checkpoint_metrics(z_train, gamma_train, train, z_test, gamma_test, test, *, roles: TokenRoles) -> dict:
@@ -61,11 +56,11 @@ def checkpoint_metrics(z_train, gamma_train, train, z_test, gamma_test, test, *,
     s_test, f_test = attend(np.swapaxes(z_test, -1, -2).copy(), gamma_test.T, axis=-2)
     y, noisy = train.labels, train.noisy
     return {
-        "train_loss": _mean_loss(f_train, y),
+        "train_loss": mean_loss(f_train, y),
         "train_acc": _accuracy(f_train, y),
         "train_acc_clean": _accuracy(f_train[..., ~noisy], y[~noisy]),
         "train_acc_noisy": _accuracy(f_train[..., noisy], y[noisy]),
-        "test_loss": _mean_loss(f_test, test.labels),
+        "test_loss": mean_loss(f_test, test.labels),
         "test_acc": _accuracy(f_test, test.labels),
         "attention_train": s_train,
         "logits_train": np.asarray(z_train, dtype=np.float64),

@@ -79,8 +79,8 @@ class Checkpoints:
         problem, batches, kept = self.problem, [], 0
         for start in range(0, len(self.labels), _BATCH):
             stop = min(start + _BATCH, len(self.labels))
-            # (count, T, c) -> (c, count, T), contiguous like one checkpoint's logits.
-            z_test = np.moveaxis(problem.test.logits(np.stack(self._coords[start:stop], axis=1)), -1, 0).copy()
+            # (count, T, c) viewed as (c, count, T); checkpoint_metrics copies it token-major.
+            z_test = np.moveaxis(problem.test.logits(np.stack(self._coords[start:stop], axis=1)), -1, 0)
             batch = checkpoint_metrics(
                 np.stack(self._logits[start:stop]),
                 problem.gamma,

@@ -30,7 +30,7 @@ import math
 
 import numpy as np
 
-from numerics.budget import test_block_samples
+from numerics.budget import test_block_samples, test_drawn_in_subspace
 from numerics.data import (
     Data,
     Split,
@@ -128,7 +128,7 @@ def reduce_problem(
                 "float64, and the reduced engines need it finite; scale W_0 down"
             )
     source = "projected"
-    if data is None and test_draw == "auto" and params.layout != "official" and params.generator == "default":
+    if data is None and test_drawn_in_subspace(params, test_draw):
         test, source = _draw_in_subspace(params, _columns(X, y0, W0, joint)), "subspace"
     elif data is None:
         test = _draw_projected(params, _columns(X, y0, W0, joint), nu)
